@@ -1,0 +1,24 @@
+// Copies the third-party .proto files Keyward imports or serves from their npm
+// packages into .buf-deps/, a buf module that is git-ignored: buf's remote
+// registry is unreachable here and hand-copied vendor files would drift.
+import { cpSync, mkdirSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { createRequire } from "node:module";
+
+const require = createRequire(import.meta.url);
+const root = join(dirname(new URL(import.meta.url).pathname), "..");
+const deps = join(root, ".buf-deps");
+
+const packageDir = (name) => dirname(require.resolve(`${name}/package.json`));
+
+const files = [
+  [join(packageDir("google-proto-files"), "google/api/annotations.proto"), "google/api/annotations.proto"],
+  [join(packageDir("google-proto-files"), "google/api/http.proto"), "google/api/http.proto"],
+  [join(packageDir("grpc-health-check"), "proto/health/v1/health.proto"), "grpc/health/v1/health.proto"],
+];
+
+rmSync(deps, { recursive: true, force: true });
+for (const [from, to] of files) {
+  mkdirSync(dirname(join(deps, to)), { recursive: true });
+  cpSync(from, join(deps, to));
+}
