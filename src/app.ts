@@ -1,0 +1,88 @@
+// Assembles Keyward: store, domain services, start-up registration, bootstrap
+// key and the server. main.ts adds the process around it; tests call it directly.
+import { writeFile } from "node:fs/promises";
+import type { AddressInfo } from "node:net";
+import type { Logger } from "pino";
+import type { Config } from "./config.js";
+import { ApiKeyService } from "./domain/api-keys.js";
+import { issueBootstrapKey } from "./domain/bootstrap.js";
+import { KeyChecker } from "./domain/check.js";
+import { KEYWARD_PERMISSION_DEFINITIONS, KEYWARD_SERVICE } from "./domain/keyward-permissions.js";
+import { PolicyService } from "./domain/policies.js";
+import { SYSTEM } from "./domain/principal.js";
+import { PermissionRegistry } from "./domain/registry.js";
+import { SecretHasher } from "./domain/secret-hasher.js";
+import { buildServer } from "./server.js";
+import { openStore } from "./storage/open.js";
+import type { Store } from "./storage/store.js";
+import type { OnePortServer } from "./transport/one-port.js";
+import { Readiness } from "./transport/readiness.js";
+import type { DomainServices } from "./transport/routes.js";
+
+export interface Keyward {
+  readonly config: Config;
+  readonly store: Store;
+  readonly services: DomainServices;
+  readonly server: OnePortServer;
+  /** The bootstrap key's id when this start issued it. */
+  readonly bootstrapKeyId: string | undefined;
+  listen(): Promise<AddressInfo>;
+  /** Drains in-flight requests, then closes the server and the store. */
+  close(): Promise<void>;
+}
+
+export interface KeywardOptions {
+  /** Where the first admin key goes; defaults to KEYWARD_BOOTSTRAP_KEY_FILE, else stdout. */
+  deliverBootstrapKey?: (credentials: string) => Promise<void>;
+  now?: () => Date;
+}
+
+/** Writes the bootstrap credentials once: to a new 0600 file, or as one stdout line. */
+export function defaultBootstrapDelivery(file: string | undefined): (credentials: string) => Promise<void> {
+  if (file !== undefined) {
+    return async (credentials) => {
+      // "wx" refuses to overwrite: the file is written once, ever.
+      await writeFile(file, `${credentials}\n`, { mode: 0o600, flag: "wx" });
+    };
+  }
+  return async (credentials) => {
+    process.stdout.write(`Keyward bootstrap admin key (shown once, store it now): ${credentials}\n`);
+  };
+}
+
+export async function createKeyward(config: Config, logger: Logger, options: KeywardOptions = {}): Promise<Keyward> {
+  const now = options.now ?? (() => new Date());
+  const store = await openStore(config.store);
+  try {
+    const hasher = new SecretHasher(config.hashCost);
+    const settings = { keyPrefix: config.keyPrefix, maxKeyTtlMs: config.maxKeyTtlMs };
+    const services: DomainServices = {
+      apiKeys: new ApiKeyService(store, hasher, settings, now),
+      policies: new PolicyService(store, now),
+      registry: new PermissionRegistry(store, now),
+      checker: new KeyChecker(store, hasher, config.keyPrefix, now),
+    };
+    await services.registry.register(SYSTEM, KEYWARD_SERVICE, KEYWARD_PERMISSION_DEFINITIONS);
+    const deliver = options.deliverBootstrapKey ?? defaultBootstrapDelivery(config.bootstrapKeyFile);
+    const bootstrapKeyId = await issueBootstrapKey(store, hasher, settings, now, deliver);
+    if (bootstrapKeyId) logger.info({ apiKeyId: bootstrapKeyId }, "issued the bootstrap admin key");
+    const readiness = new Readiness(() => store.ping());
+    const server = buildServer(services, readiness, logger);
+    return {
+      config,
+      store,
+      services,
+      server,
+      bootstrapKeyId,
+      listen: () => server.listen(config.port, config.host),
+      async close() {
+        readiness.markDraining();
+        await server.close(config.shutdownGraceMs);
+        await store.close();
+      },
+    };
+  } catch (error) {
+    await store.close();
+    throw error;
+  }
+}

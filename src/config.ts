@@ -1,0 +1,78 @@
+// Configuration from the environment, checked once at start and frozen.
+// A bad value stops Keyward with a message naming the variable.
+import { KEY_PREFIX_PATTERN } from "./domain/key-format.js";
+import { OWASP_COST, type HashCost } from "./domain/secret-hasher.js";
+import type { StoreLocation } from "./storage/open.js";
+
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly store: StoreLocation;
+  readonly bootstrapKeyFile: string | undefined;
+  readonly maxKeyTtlMs: number;
+  readonly keyPrefix: string;
+  readonly hashCost: HashCost;
+  readonly logLevel: string;
+  readonly shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(variable: string, detail: string) {
+    super(`${variable}: ${detail}`);
+    this.name = "ConfigError";
+  }
+}
+
+const DURATION = /^(\d+)(ms|s|m|h|d)$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** `500ms`, `30s`, `15m`, `12h`, `365d`. */
+export function parseDurationMs(variable: string, value: string): number {
+  const m = DURATION.exec(value.trim());
+  if (!m) throw new ConfigError(variable, `"${value}" is not a duration such as 30s, 15m, 12h or 365d`);
+  const ms = Number(m[1]) * UNIT_MS[m[2]!]!;
+  if (ms <= 0) throw new ConfigError(variable, "must be greater than zero");
+  return ms;
+}
+
+function integer(variable: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < min || n > max) {
+    throw new ConfigError(variable, `"${value}" must be a whole number from ${min} to ${max}`);
+  }
+  return n;
+}
+
+const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const get = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === "" ? undefined : v;
+  };
+  const logLevel = get("LOG_LEVEL") ?? "info";
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError("LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")}`);
+  const keyPrefix = get("KEYWARD_KEY_PREFIX") ?? "kw";
+  if (!KEY_PREFIX_PATTERN.test(keyPrefix)) {
+    throw new ConfigError("KEYWARD_KEY_PREFIX", "must be 1–16 lower-case letters or digits, starting with a letter");
+  }
+  const databaseUrl = get("DATABASE_URL");
+  const store: StoreLocation = databaseUrl
+    ? { kind: "postgres", url: databaseUrl }
+    : { kind: "pglite", dataDir: get("KEYWARD_DATA_DIR") ?? "./.keyward" };
+  return Object.freeze({
+    port: integer("KEYWARD_PORT", get("KEYWARD_PORT") ?? "8080", 0, 65_535),
+    host: get("KEYWARD_HOST") ?? "127.0.0.1",
+    store,
+    bootstrapKeyFile: get("KEYWARD_BOOTSTRAP_KEY_FILE"),
+    maxKeyTtlMs: parseDurationMs("KEYWARD_MAX_KEY_TTL", get("KEYWARD_MAX_KEY_TTL") ?? "365d"),
+    keyPrefix,
+    hashCost: Object.freeze({
+      memoryKiB: integer("KEYWARD_ARGON2_MEMORY_KIB", get("KEYWARD_ARGON2_MEMORY_KIB") ?? String(OWASP_COST.memoryKiB), 8, 4_194_304),
+      iterations: integer("KEYWARD_ARGON2_ITERATIONS", get("KEYWARD_ARGON2_ITERATIONS") ?? String(OWASP_COST.iterations), 1, 100),
+      parallelism: integer("KEYWARD_ARGON2_PARALLELISM", get("KEYWARD_ARGON2_PARALLELISM") ?? String(OWASP_COST.parallelism), 1, 16),
+    }),
+    logLevel,
+    shutdownGraceMs: parseDurationMs("KEYWARD_SHUTDOWN_GRACE", get("KEYWARD_SHUTDOWN_GRACE") ?? "10s"),
+  });
+}

@@ -1,0 +1,45 @@
+// Typed domain errors. transport/errors.ts maps each to one Connect code; the
+// messages are written for the caller and never carry a secret.
+
+export abstract class DomainError extends Error {
+  abstract readonly kind:
+    | "invalid_argument"
+    | "not_found"
+    | "already_exists"
+    | "permission_denied"
+    | "unauthenticated"
+    | "failed_precondition"
+    | "unimplemented";
+}
+
+/** The request is wrong; `field` names the offending field (proto name, dotted path). */
+export class InvalidArgumentError extends DomainError {
+  readonly kind = "invalid_argument";
+  constructor(readonly field: string, detail: string) {
+    super(`${field}: ${detail}`);
+  }
+}
+
+export class NotFoundError extends DomainError {
+  readonly kind = "not_found";
+}
+
+export class AlreadyExistsError extends DomainError {
+  readonly kind = "already_exists";
+}
+
+export class PermissionDeniedError extends DomainError {
+  readonly kind = "permission_denied";
+}
+
+export class UnauthenticatedError extends DomainError {
+  readonly kind = "unauthenticated";
+}
+
+export class FailedPreconditionError extends DomainError {
+  readonly kind = "failed_precondition";
+}
+
+export class UnimplementedError extends DomainError {
+  readonly kind = "unimplemented";
+}

@@ -1,0 +1,128 @@
+// Policies: named sets of permissions and patterns that keys are bound to.
+import { UniqueViolation } from "../storage/errors.js";
+import type { PolicyRecord } from "../storage/records.js";
+import type { Repositories, Store } from "../storage/store.js";
+import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
+import { Limits } from "./limits.js";
+import { GRANT_RULE, parseGrant, serviceOf, uncoveredEntries } from "./permissions.js";
+import type { Principal } from "./principal.js";
+import { newId } from "./random.js";
+import { checkCount, checkDescription, checkId, checkName } from "./validation.js";
+
+export interface PolicyInput {
+  name: string;
+  description: string;
+  permissions: string[];
+}
+
+export type PolicyChanges = Partial<PolicyInput>;
+
+/**
+ * No escalation (design §5): a caller may only grant, or manage a policy
+ * holding, what its own policy covers.
+ */
+export function assertCallerCovers(caller: Principal, entries: readonly string[], what: string): void {
+  const missing = uncoveredEntries(caller.grants, entries);
+  if (missing.length > 0) {
+    throw new PermissionDeniedError(`${what}: your own policy does not hold ${missing.map((m) => `"${m}"`).join(", ")}`);
+  }
+}
+
+/**
+ * Checks a policy's entries: each a registered permission or a pattern over a
+ * registered service; duplicates are dropped. Entries in `kept` (already on
+ * the policy) may stay even if their service has since unregistered them.
+ */
+async function checkEntries(repos: Repositories, entries: readonly string[], kept: ReadonlySet<string> = new Set()): Promise<string[]> {
+  checkCount("permissions", entries, Limits.permissionsPerPolicy);
+  const unique = [...new Set(entries)];
+  const grants = unique.map((entry) => {
+    const grant = parseGrant(entry);
+    if (!grant) throw new InvalidArgumentError(`permissions[${entries.indexOf(entry)}]`, `"${entry}" ${GRANT_RULE}`);
+    return { entry, grant };
+  });
+  const fresh = grants.filter((g) => !kept.has(g.entry));
+  const exact = fresh.filter((g) => g.grant.kind === "exact").map((g) => g.entry);
+  const registered = await repos.permissions.registeredAmong(exact);
+  const services = fresh.filter((g) => g.grant.kind === "service" || g.grant.kind === "resource").map((g) => serviceOf(g.grant)!);
+  const known = await repos.permissions.knownServices(services);
+  for (const { entry, grant } of fresh) {
+    const field = `permissions[${entries.indexOf(entry)}]`;
+    if (grant.kind === "exact" && !registered.has(entry)) {
+      throw new InvalidArgumentError(field, `"${entry}" is not a registered permission`);
+    }
+    if ((grant.kind === "service" || grant.kind === "resource") && !known.has(grant.service)) {
+      throw new InvalidArgumentError(field, `"${entry}" names the service "${grant.service}", which has not registered`);
+    }
+  }
+  return unique;
+}
+
+const nameTaken = (name: string) => new AlreadyExistsError(`a policy named "${name}" already exists`);
+
+export class PolicyService {
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => Date,
+  ) {}
+
+  list(): Promise<PolicyRecord[]> {
+    return this.store.policies.list();
+  }
+
+  async get(id: string): Promise<PolicyRecord> {
+    const policy = await this.store.policies.get(checkId("id", id));
+    if (!policy) throw new NotFoundError(`policy "${id}" not found`);
+    return policy;
+  }
+
+  async create(caller: Principal, input: PolicyInput): Promise<PolicyRecord> {
+    const name = checkName("name", input.name);
+    const description = checkDescription("description", input.description);
+    const id = newId();
+    await this.store
+      .transaction(async (repos) => {
+        const permissions = await checkEntries(repos, input.permissions);
+        assertCallerCovers(caller, permissions, "cannot create this policy");
+        await repos.policies.insert({ id, name, description, permissions, creatorKeyId: caller.keyId || null, now: this.now() });
+      })
+      .catch((e: unknown) => {
+        throw e instanceof UniqueViolation ? nameTaken(name) : e;
+      });
+    return this.get(id);
+  }
+
+  async update(caller: Principal, id: string, changes: PolicyChanges): Promise<PolicyRecord> {
+    checkId("policy.id", id);
+    if (changes.name !== undefined) checkName("policy.name", changes.name);
+    if (changes.description !== undefined) checkDescription("policy.description", changes.description);
+    await this.store
+      .transaction(async (repos) => {
+        const current = await repos.policies.getForUpdate(id);
+        if (!current) throw new NotFoundError(`policy "${id}" not found`);
+        assertCallerCovers(caller, current.permissions, "cannot change this policy");
+        let permissions: string[] | undefined;
+        if (changes.permissions !== undefined) {
+          permissions = await checkEntries(repos, changes.permissions, new Set(current.permissions));
+          assertCallerCovers(caller, permissions, "cannot change this policy");
+        }
+        await repos.policies.update(id, { name: changes.name, description: changes.description, permissions }, this.now());
+      })
+      .catch((e: unknown) => {
+        throw e instanceof UniqueViolation ? nameTaken(changes.name ?? "") : e;
+      });
+    return this.get(id);
+  }
+
+  /** Deletes the policy and every key on it, in one transaction. Returns how many keys went. */
+  async delete(caller: Principal, id: string): Promise<number> {
+    checkId("id", id);
+    return this.store.transaction(async (repos) => {
+      const current = await repos.policies.getForUpdate(id);
+      if (!current) throw new NotFoundError(`policy "${id}" not found`);
+      assertCallerCovers(caller, current.permissions, "cannot delete this policy");
+      const { apiKeyCount } = await repos.policies.delete(id);
+      return apiKeyCount;
+    });
+  }
+}

@@ -1,0 +1,40 @@
+// Builds Keyward's HTTP surface on one port; never listens (main.ts and tests do).
+import { createContextValues } from "@connectrpc/connect";
+import { connectNodeAdapter } from "@connectrpc/connect-node";
+import type { Logger } from "pino";
+import { clientIpKey } from "./transport/context.js";
+import { authInterceptor, requestLogInterceptor } from "./transport/interceptors.js";
+import { OnePortServer, type NodeRequest, type NodeResponse } from "./transport/one-port.js";
+import type { Readiness } from "./transport/readiness.js";
+import { routes, type DomainServices } from "./transport/routes.js";
+
+/** The largest request message Keyward reads (Connect `readMaxBytes`). */
+export const READ_MAX_BYTES = 1024 * 1024;
+
+function sendJson(res: NodeResponse, status: number, body: unknown): void {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify(body));
+}
+
+export function buildServer(services: DomainServices, readiness: Readiness, logger: Logger): OnePortServer {
+  const connect = connectNodeAdapter({
+    routes: routes(services, readiness),
+    // First is outermost: every RPC is logged, including those auth refuses.
+    interceptors: [requestLogInterceptor(logger), authInterceptor(services.checker)],
+    readMaxBytes: READ_MAX_BYTES,
+    contextValues: (req) => createContextValues().set(clientIpKey, normaliseIp(req.socket.remoteAddress ?? "")),
+    fallback: (_req, res) => sendJson(res, 404, { code: "not_found", message: "no such path" }),
+  });
+
+  return new OnePortServer((req: NodeRequest, res: NodeResponse) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
+      void readiness.isReady().then((ready) => sendJson(res, ready ? 200 : 503, { status: ready ? "SERVING" : "NOT_SERVING" }));
+      return;
+    }
+    connect(req, res);
+  });
+}
+
+/** `::ffff:10.0.0.1` → `10.0.0.1`: IPv4 peers on a dual-stack socket read as IPv4. */
+export const normaliseIp = (ip: string): string => (ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip);

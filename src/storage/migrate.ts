@@ -1,0 +1,22 @@
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from "kysely";
+import * as initial from "./migrations/2026_11_24_220000_initial.js";
+
+// Listed here rather than read from the folder, so they run the same under tsx,
+// vitest and a bundler. Names sort by date.
+const migrations: Record<string, Migration> = {
+  "2026_11_24_220000_initial": initial,
+};
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+/**
+ * Applies pending migrations. Kysely's Postgres adapter holds an advisory lock
+ * for the run, so replicas starting together apply each migration once.
+ */
+export async function migrateToLatest<T>(db: Kysely<T>): Promise<void> {
+  const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
+    throw new Error(`migration ${failed} failed`, { cause: error });
+  }
+}

@@ -1,0 +1,50 @@
+// Plain records the storage layer hands to the domain: no SQL types.
+
+export type ConstraintKind = "exact" | "prefix" | "regex" | "verb";
+
+export interface ConstraintRecord {
+  type: ConstraintKind;
+  value: string;
+}
+
+export type ApiKeyStateRecord = "active" | "retired";
+
+export interface PermissionRecord {
+  name: string;
+  service: string;
+  description: string;
+  registered: boolean;
+}
+
+export interface PolicyRecord {
+  id: string;
+  name: string;
+  description: string;
+  permissions: string[];
+  createTime: Date;
+  updateTime: Date;
+  apiKeyCount: number;
+}
+
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  policyId: string;
+  expireTime: Date;
+  allowedSubnets: string[];
+  constraints: ConstraintRecord[];
+  state: ApiKeyStateRecord;
+  createTime: Date;
+  updateTime: Date;
+  lastUsedTime: Date | null;
+  creatorKeyId: string | null;
+  retireTime: Date | null;
+  retirerKeyId: string | null;
+}
+
+/** What a check needs about a key: the key, its secret's hash and its policy. */
+export interface KeyForCheck {
+  key: ApiKeyRecord;
+  secretHash: string;
+  policy: PolicyRecord;
+}

@@ -1,0 +1,173 @@
+import type { Kysely } from "kysely";
+import type { ApiKeyRow, Database } from "../database.js";
+import { translateDriverError } from "../errors.js";
+import type { ApiKeyRecord, ConstraintRecord, KeyForCheck } from "../records.js";
+
+export interface NewApiKey {
+  id: string;
+  name: string;
+  policyId: string;
+  secretHash: string;
+  expireTime: Date;
+  allowedSubnets: string[];
+  constraints: ConstraintRecord[];
+  creatorKeyId: string | null;
+  now: Date;
+}
+
+export interface ApiKeyChanges {
+  name?: string;
+  policyId?: string;
+  expireTime?: Date;
+  allowedSubnets?: string[];
+  constraints?: ConstraintRecord[];
+}
+
+export interface ApiKeyPageQuery {
+  limit: number;
+  after?: { createTime: Date; id: string };
+  policyId?: string;
+}
+
+const toRecord = (row: Omit<ApiKeyRow, "secret_hash">): ApiKeyRecord => ({
+  id: row.id,
+  name: row.name,
+  policyId: row.policy_id,
+  expireTime: row.expire_time,
+  allowedSubnets: row.allowed_subnets,
+  constraints: row.constraints,
+  state: row.state,
+  createTime: row.create_time,
+  updateTime: row.update_time,
+  lastUsedTime: row.last_used_time,
+  creatorKeyId: row.creator_key_id,
+  retireTime: row.retire_time,
+  retirerKeyId: row.retirer_key_id,
+});
+
+// Every column but the hash: the hash leaves storage only through findForCheck.
+const PUBLIC_COLUMNS = [
+  "id",
+  "name",
+  "policy_id",
+  "expire_time",
+  "allowed_subnets",
+  "constraints",
+  "state",
+  "create_time",
+  "update_time",
+  "last_used_time",
+  "creator_key_id",
+  "retire_time",
+  "retirer_key_id",
+] as const;
+
+export class ApiKeyRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async get(id: string): Promise<ApiKeyRecord | undefined> {
+    const row = await this.db.selectFrom("api_keys").select(PUBLIC_COLUMNS).where("id", "=", id).executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  /** Locks the key row until the transaction ends. */
+  async getForUpdate(id: string): Promise<ApiKeyRecord | undefined> {
+    const row = await this.db
+      .selectFrom("api_keys")
+      .select(PUBLIC_COLUMNS)
+      .where("id", "=", id)
+      .forUpdate()
+      .executeTakeFirst();
+    return row && toRecord(row);
+  }
+
+  /** Keys in creation order, after a cursor. */
+  async page(q: ApiKeyPageQuery): Promise<ApiKeyRecord[]> {
+    let query = this.db.selectFrom("api_keys").select(PUBLIC_COLUMNS);
+    if (q.policyId !== undefined) query = query.where("policy_id", "=", q.policyId);
+    const after = q.after;
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([
+          eb("create_time", ">", after.createTime),
+          eb.and([eb("create_time", "=", after.createTime), eb("id", ">", after.id)]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy("create_time").orderBy("id").limit(q.limit).execute();
+    return rows.map(toRecord);
+  }
+
+  /** The key, its hash and its policy in one round trip. */
+  async findForCheck(id: string): Promise<KeyForCheck | undefined> {
+    const row = await this.db
+      .selectFrom("api_keys")
+      .innerJoin("policies", "policies.id", "api_keys.policy_id")
+      .select(PUBLIC_COLUMNS.map((c) => `api_keys.${c}` as const))
+      .select([
+        "api_keys.secret_hash",
+        "policies.name as p_name",
+        "policies.description as p_description",
+        "policies.permissions as p_permissions",
+        "policies.create_time as p_create_time",
+        "policies.update_time as p_update_time",
+      ])
+      .where("api_keys.id", "=", id)
+      .executeTakeFirst();
+    if (!row) return undefined;
+    return {
+      key: toRecord(row),
+      secretHash: row.secret_hash,
+      policy: {
+        id: row.policy_id,
+        name: row.p_name,
+        description: row.p_description,
+        permissions: row.p_permissions,
+        createTime: row.p_create_time,
+        updateTime: row.p_update_time,
+        apiKeyCount: 0,
+      },
+    };
+  }
+
+  async insert(k: NewApiKey): Promise<void> {
+    await this.db
+      .insertInto("api_keys")
+      .values({
+        id: k.id,
+        name: k.name,
+        policy_id: k.policyId,
+        secret_hash: k.secretHash,
+        expire_time: k.expireTime,
+        allowed_subnets: k.allowedSubnets,
+        constraints: JSON.stringify(k.constraints),
+        state: "active",
+        create_time: k.now,
+        update_time: k.now,
+        creator_key_id: k.creatorKeyId,
+      })
+      .execute()
+      .catch(translateDriverError);
+  }
+
+  async update(id: string, changes: ApiKeyChanges, now: Date): Promise<void> {
+    await this.db
+      .updateTable("api_keys")
+      .set({
+        name: changes.name,
+        policy_id: changes.policyId,
+        expire_time: changes.expireTime,
+        allowed_subnets: changes.allowedSubnets,
+        constraints: changes.constraints && JSON.stringify(changes.constraints),
+        update_time: now,
+      })
+      .where("id", "=", id)
+      .execute()
+      .catch(translateDriverError);
+  }
+
+  async delete(id: string): Promise<boolean> {
+    const result = await this.db.deleteFrom("api_keys").where("id", "=", id).executeTakeFirst();
+    return result.numDeletedRows > 0n;
+  }
+}

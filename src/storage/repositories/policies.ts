@@ -1,0 +1,95 @@
+import { sql, type Kysely } from "kysely";
+import type { Database, PolicyRow } from "../database.js";
+import { translateDriverError } from "../errors.js";
+import type { PolicyRecord } from "../records.js";
+
+export interface NewPolicy {
+  id: string;
+  name: string;
+  description: string;
+  permissions: string[];
+  creatorKeyId: string | null;
+  now: Date;
+}
+
+export interface PolicyChanges {
+  name?: string;
+  description?: string;
+  permissions?: string[];
+}
+
+const toRecord = (row: PolicyRow & { api_key_count: number | string | bigint }): PolicyRecord => ({
+  id: row.id,
+  name: row.name,
+  description: row.description,
+  permissions: row.permissions,
+  createTime: row.create_time,
+  updateTime: row.update_time,
+  // pg returns count(*) as a string, PGlite as a number.
+  apiKeyCount: Number(row.api_key_count),
+});
+
+export class PolicyRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  private selectWithCount() {
+    return this.db
+      .selectFrom("policies")
+      .selectAll("policies")
+      .select((eb) =>
+        eb
+          .selectFrom("api_keys")
+          .select(sql<number>`count(*)`.as("n"))
+          .whereRef("api_keys.policy_id", "=", "policies.id")
+          .as("api_key_count"),
+      );
+  }
+
+  async list(): Promise<PolicyRecord[]> {
+    const rows = await this.selectWithCount().orderBy("name").execute();
+    return rows.map((r) => toRecord({ ...r, api_key_count: r.api_key_count ?? 0 }));
+  }
+
+  async get(id: string): Promise<PolicyRecord | undefined> {
+    const row = await this.selectWithCount().where("id", "=", id).executeTakeFirst();
+    return row && toRecord({ ...row, api_key_count: row.api_key_count ?? 0 });
+  }
+
+  /** Locks the policy row until the transaction ends, so concurrent writers serialise. */
+  async getForUpdate(id: string): Promise<PolicyRecord | undefined> {
+    const row = await this.db.selectFrom("policies").selectAll().where("id", "=", id).forUpdate().executeTakeFirst();
+    return row && toRecord({ ...row, api_key_count: 0 });
+  }
+
+  async insert(p: NewPolicy): Promise<void> {
+    await this.db
+      .insertInto("policies")
+      .values({
+        id: p.id,
+        name: p.name,
+        description: p.description,
+        permissions: p.permissions,
+        create_time: p.now,
+        update_time: p.now,
+        creator_key_id: p.creatorKeyId,
+      })
+      .execute()
+      .catch(translateDriverError);
+  }
+
+  async update(id: string, changes: PolicyChanges, now: Date): Promise<void> {
+    await this.db
+      .updateTable("policies")
+      .set({ ...changes, update_time: now })
+      .where("id", "=", id)
+      .execute()
+      .catch(translateDriverError);
+  }
+
+  /** Deletes the policy; its keys go with it (ON DELETE CASCADE). Returns how many keys went. */
+  async delete(id: string): Promise<{ deleted: boolean; apiKeyCount: number }> {
+    const keys = await this.db.deleteFrom("api_keys").where("policy_id", "=", id).executeTakeFirst();
+    const policy = await this.db.deleteFrom("policies").where("id", "=", id).executeTakeFirst();
+    return { deleted: policy.numDeletedRows > 0n, apiKeyCount: Number(keys.numDeletedRows) };
+  }
+}

@@ -1,0 +1,43 @@
+// Which Keyward permission each RPC needs. An RPC missing from this table is
+// refused (fail closed), so a new RPC cannot ship unguarded by accident.
+import type { DescMethod } from "@bufbuild/protobuf";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
+import { AuditService } from "../../gen/keyward/v1/audit_pb.js";
+import { CheckService } from "../../gen/keyward/v1/check_pb.js";
+import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
+import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
+import { KeywardPermission, type KeywardPermissionName } from "../domain/keyward-permissions.js";
+
+/** Health needs no key: load balancers and orchestrators call it. */
+export const PUBLIC = "public";
+
+export type Requirement = KeywardPermissionName | typeof PUBLIC;
+
+const P = KeywardPermission;
+const entries: Array<[DescMethod, Requirement]> = [
+  [ApiKeyService.method.adminCreateApiKey, P.apiKeysWrite],
+  [ApiKeyService.method.adminGetApiKey, P.apiKeysRead],
+  [ApiKeyService.method.adminListApiKeys, P.apiKeysRead],
+  [ApiKeyService.method.adminUpdateApiKey, P.apiKeysWrite],
+  [ApiKeyService.method.adminDeleteApiKey, P.apiKeysWrite],
+  [ApiKeyService.method.adminRetireApiKey, P.apiKeysWrite],
+  [ApiKeyService.method.adminRotateApiKey, P.apiKeysWrite],
+  [PolicyService.method.adminGetApiKeyPolicies, P.policiesRead],
+  [PolicyService.method.adminCreateApiKeyPolicy, P.policiesWrite],
+  [PolicyService.method.adminUpdateApiKeyPolicy, P.policiesWrite],
+  [PolicyService.method.adminDeleteApiKeyPolicy, P.policiesWrite],
+  [PermissionService.method.adminGetApiKeyPermissions, P.permissionsRead],
+  [PermissionService.method.registerPermissions, P.permissionsRegister],
+  [AuditService.method.adminListAuditEvents, P.auditRead],
+  [CheckService.method.checkKey, P.keysCheck],
+  [Health.method.check, PUBLIC],
+  [Health.method.watch, PUBLIC],
+  [Health.method.list, PUBLIC],
+];
+
+// Keyed by the procedure path, which names a method the same whichever descriptor object carries it.
+const procedureOf = (m: DescMethod): string => `/${m.parent.typeName}/${m.name}`;
+const table = new Map(entries.map(([method, requirement]) => [procedureOf(method), requirement]));
+
+export const requirementOf = (method: DescMethod): Requirement | undefined => table.get(procedureOf(method));

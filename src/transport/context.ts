@@ -1,0 +1,8 @@
+import { createContextKey } from "@connectrpc/connect";
+import type { Principal } from "../domain/principal.js";
+
+/** The socket peer's address, set per request by the HTTP layer. */
+export const clientIpKey = createContextKey<string>("", { description: "client IP" });
+
+/** The authenticated caller, set by the auth interceptor for every non-public RPC. */
+export const principalKey = createContextKey<Principal | undefined>(undefined, { description: "principal" });

@@ -1,0 +1,70 @@
+// Domain records ⇄ protobuf messages. Handlers call these and nothing else
+// touches both worlds.
+import { create } from "@bufbuild/protobuf";
+import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import {
+  ApiKeySchema,
+  ApiKeyState,
+  ConstraintSchema,
+  ConstraintType,
+  type ApiKey,
+  type Constraint,
+} from "../../gen/keyward/v1/api_keys_pb.js";
+import { PermissionSchema, type Permission } from "../../gen/keyward/v1/permissions_pb.js";
+import { PolicySchema, type Policy } from "../../gen/keyward/v1/policies_pb.js";
+import { InvalidArgumentError } from "../domain/errors.js";
+import type { ApiKeyRecord, ConstraintKind, ConstraintRecord, PermissionRecord, PolicyRecord } from "../storage/records.js";
+
+const timestamp = (d: Date | null): Timestamp | undefined => (d ? timestampFromDate(d) : undefined);
+
+/** A timestamp from a request; undefined when absent. */
+export const dateOf = (t: Timestamp | undefined): Date | undefined => (t ? timestampDate(t) : undefined);
+
+const CONSTRAINT_TYPE_OF: Record<ConstraintKind, ConstraintType> = {
+  exact: ConstraintType.EXACT,
+  prefix: ConstraintType.PREFIX,
+  regex: ConstraintType.REGEX,
+  verb: ConstraintType.VERB,
+};
+
+const CONSTRAINT_KIND_OF = new Map<ConstraintType, ConstraintKind>(
+  Object.entries(CONSTRAINT_TYPE_OF).map(([kind, type]) => [type, kind as ConstraintKind]),
+);
+
+export function constraintsFromProto(field: string, constraints: readonly Constraint[]): ConstraintRecord[] {
+  return constraints.map((c, i) => {
+    const type = CONSTRAINT_KIND_OF.get(c.type);
+    if (!type) throw new InvalidArgumentError(`${field}[${i}].type`, "must be EXACT, PREFIX, REGEX or VERB");
+    return { type, value: c.value };
+  });
+}
+
+export const apiKeyToProto = (k: ApiKeyRecord): ApiKey =>
+  create(ApiKeySchema, {
+    id: k.id,
+    name: k.name,
+    policyId: k.policyId,
+    expireTime: timestamp(k.expireTime),
+    allowedSubnets: k.allowedSubnets,
+    constraints: k.constraints.map((c) => create(ConstraintSchema, { type: CONSTRAINT_TYPE_OF[c.type], value: c.value })),
+    state: k.state === "active" ? ApiKeyState.ACTIVE : ApiKeyState.RETIRED,
+    createTime: timestamp(k.createTime),
+    updateTime: timestamp(k.updateTime),
+    lastUsedTime: timestamp(k.lastUsedTime),
+    creatorKeyId: k.creatorKeyId ?? "",
+    retireTime: timestamp(k.retireTime),
+    retirerKeyId: k.retirerKeyId ?? "",
+  });
+
+export const policyToProto = (p: PolicyRecord): Policy =>
+  create(PolicySchema, {
+    id: p.id,
+    name: p.name,
+    description: p.description,
+    permissions: p.permissions,
+    createTime: timestamp(p.createTime),
+    updateTime: timestamp(p.updateTime),
+    apiKeyCount: p.apiKeyCount,
+  });
+
+export const permissionToProto = (p: PermissionRecord): Permission => create(PermissionSchema, p);

@@ -1,0 +1,64 @@
+// ApiKeyService: AdminCreateApiKey, AdminGetApiKey, AdminListApiKeys,
+// AdminUpdateApiKey, AdminDeleteApiKey, AdminRetireApiKey, AdminRotateApiKey.
+import type { ServiceImpl } from "@connectrpc/connect";
+import { ApiKeyService } from "../../../gen/keyward/v1/api_keys_pb.js";
+import type { ApiKeyChanges, ApiKeyService as ApiKeys } from "../../domain/api-keys.js";
+import { UnimplementedError } from "../../domain/errors.js";
+import { apiKeyToProto, constraintsFromProto, dateOf } from "../convert.js";
+import { updatePaths } from "../field-mask.js";
+import { callerOf } from "./principal.js";
+
+const UPDATABLE = ["name", "policy_id", "expire_time", "allowed_subnets", "constraints"] as const;
+
+export function apiKeyHandlers(keys: ApiKeys): ServiceImpl<typeof ApiKeyService> {
+  return {
+    async adminCreateApiKey(req, ctx) {
+      const { key, credentials } = await keys.create(callerOf(ctx), {
+        name: req.name,
+        policyId: req.policyId,
+        expireTime: dateOf(req.expireTime),
+        allowedSubnets: req.allowedSubnets,
+        constraints: constraintsFromProto("constraints", req.constraints),
+      });
+      return { apiKey: apiKeyToProto(key), credentials };
+    },
+
+    async adminGetApiKey(req) {
+      return { apiKey: apiKeyToProto(await keys.get(req.id)) };
+    },
+
+    async adminListApiKeys(req) {
+      const page = await keys.list({ pageSize: req.pageSize, pageToken: req.pageToken, policyId: req.policyId });
+      return { apiKeys: page.keys.map(apiKeyToProto), nextPageToken: page.nextPageToken };
+    },
+
+    async adminUpdateApiKey(req, ctx) {
+      const k = req.apiKey;
+      const present = UPDATABLE.filter((f) =>
+        f === "name" ? !!k?.name : f === "policy_id" ? !!k?.policyId : f === "expire_time" ? !!k?.expireTime
+        : f === "allowed_subnets" ? !!k?.allowedSubnets.length : !!k?.constraints.length,
+      );
+      const paths = updatePaths(req.updateMask, UPDATABLE, present);
+      const changes: ApiKeyChanges = {};
+      if (paths.has("name")) changes.name = k?.name ?? "";
+      if (paths.has("policy_id")) changes.policyId = k?.policyId ?? "";
+      if (paths.has("expire_time")) changes.expireTime = dateOf(k?.expireTime);
+      if (paths.has("allowed_subnets")) changes.allowedSubnets = k?.allowedSubnets ?? [];
+      if (paths.has("constraints")) changes.constraints = constraintsFromProto("api_key.constraints", k?.constraints ?? []);
+      return { apiKey: apiKeyToProto(await keys.update(callerOf(ctx), k?.id ?? "", changes)) };
+    },
+
+    async adminDeleteApiKey(req, ctx) {
+      await keys.delete(callerOf(ctx), req.id);
+      return {};
+    },
+
+    adminRetireApiKey() {
+      throw new UnimplementedError("AdminRetireApiKey arrives with the key lifecycle work");
+    },
+
+    adminRotateApiKey() {
+      throw new UnimplementedError("AdminRotateApiKey arrives with the key lifecycle work");
+    },
+  };
+}

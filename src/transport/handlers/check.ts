@@ -1,0 +1,53 @@
+// CheckService: CheckKey, the hot path of every internal service.
+import { create } from "@bufbuild/protobuf";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
+import { CheckCode, CheckKeyResponseSchema, CheckService } from "../../../gen/keyward/v1/check_pb.js";
+import type { KeyChecker, Verdict } from "../../domain/check.js";
+
+const CODE: Record<Verdict["code"], CheckCode> = {
+  VALID: CheckCode.VALID,
+  MALFORMED: CheckCode.MALFORMED,
+  NOT_FOUND: CheckCode.NOT_FOUND,
+  EXPIRED: CheckCode.EXPIRED,
+  RETIRED: CheckCode.RETIRED,
+  SUBNET_DENIED: CheckCode.SUBNET_DENIED,
+  CONSTRAINT_DENIED: CheckCode.CONSTRAINT_DENIED,
+  PERMISSION_DENIED: CheckCode.PERMISSION_DENIED,
+};
+
+export function verdictToProto(verdict: Verdict) {
+  switch (verdict.code) {
+    case "VALID":
+      return create(CheckKeyResponseSchema, {
+        valid: true,
+        code: CheckCode.VALID,
+        apiKeyId: verdict.key.id,
+        apiKeyName: verdict.key.name,
+        policyId: verdict.policy.id,
+        policyName: verdict.policy.name,
+        permissions: verdict.policy.permissions,
+        expireTime: timestampFromDate(verdict.key.expireTime),
+      });
+    case "MALFORMED":
+    case "NOT_FOUND":
+      return create(CheckKeyResponseSchema, { valid: false, code: CODE[verdict.code] });
+    default:
+      return create(CheckKeyResponseSchema, { valid: false, code: CODE[verdict.code], apiKeyId: verdict.keyId });
+  }
+}
+
+export function checkHandlers(checker: KeyChecker): ServiceImpl<typeof CheckService> {
+  return {
+    async checkKey(req) {
+      const verdict = await checker.check({
+        key: req.key,
+        permissions: req.permissions,
+        method: req.method,
+        path: req.path,
+        clientIp: req.clientIp,
+      });
+      return verdictToProto(verdict);
+    },
+  };
+}

@@ -1,0 +1,42 @@
+// PolicyService: AdminGetApiKeyPolicies, AdminCreateApiKeyPolicy,
+// AdminUpdateApiKeyPolicy, AdminDeleteApiKeyPolicy.
+import type { ServiceImpl } from "@connectrpc/connect";
+import { PolicyService } from "../../../gen/keyward/v1/policies_pb.js";
+import type { PolicyChanges, PolicyService as Policies } from "../../domain/policies.js";
+import { policyToProto } from "../convert.js";
+import { updatePaths } from "../field-mask.js";
+import { callerOf } from "./principal.js";
+
+const UPDATABLE = ["name", "description", "permissions"] as const;
+
+export function policyHandlers(policies: Policies): ServiceImpl<typeof PolicyService> {
+  return {
+    async adminGetApiKeyPolicies() {
+      return { policies: (await policies.list()).map(policyToProto) };
+    },
+
+    async adminCreateApiKeyPolicy(req, ctx) {
+      const policy = await policies.create(callerOf(ctx), {
+        name: req.name,
+        description: req.description,
+        permissions: req.permissions,
+      });
+      return { policy: policyToProto(policy) };
+    },
+
+    async adminUpdateApiKeyPolicy(req, ctx) {
+      const p = req.policy;
+      const present = UPDATABLE.filter((f) => (f === "permissions" ? !!p?.permissions.length : !!p?.[f]));
+      const paths = updatePaths(req.updateMask, UPDATABLE, present);
+      const changes: PolicyChanges = {};
+      if (paths.has("name")) changes.name = p?.name ?? "";
+      if (paths.has("description")) changes.description = p?.description ?? "";
+      if (paths.has("permissions")) changes.permissions = p?.permissions ?? [];
+      return { policy: policyToProto(await policies.update(callerOf(ctx), p?.id ?? "", changes)) };
+    },
+
+    async adminDeleteApiKeyPolicy(req, ctx) {
+      return { deletedApiKeyCount: await policies.delete(callerOf(ctx), req.id) };
+    },
+  };
+}

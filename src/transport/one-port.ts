@@ -1,0 +1,93 @@
+// One TCP port for HTTP/2 cleartext (gRPC, Connect) and HTTP/1.1 (Connect,
+// gRPC-Web, curl, browsers). Node's http2 server accepts HTTP/1.1 only over
+// TLS, so each new connection's first bytes pick the server: the HTTP/2
+// preface starts with "PRI", which no HTTP/1.1 request line does.
+import http from "node:http";
+import http2, { type Http2Session } from "node:http2";
+import type { connectNodeAdapter } from "@connectrpc/connect-node";
+import net, { type AddressInfo, type Socket } from "node:net";
+
+// The request and response types connect-node's handler takes (it does not export them by name).
+type ConnectHandler = ReturnType<typeof connectNodeAdapter>;
+export type NodeRequest = Parameters<ConnectHandler>[0];
+export type NodeResponse = Parameters<ConnectHandler>[1];
+export type RequestHandler = (req: NodeRequest, res: NodeResponse) => void;
+
+// A connection that sends nothing is dropped after this long.
+const FIRST_BYTES_TIMEOUT_MS = 10_000;
+
+export class OnePortServer {
+  private readonly tcp: net.Server;
+  private readonly h1: http.Server;
+  private readonly h2: http2.Http2Server;
+  private readonly sockets = new Set<Socket>();
+  private readonly sessions = new Set<Http2Session>();
+  private inFlight = 0;
+  private idle: Array<() => void> = [];
+
+  constructor(handler: RequestHandler) {
+    const counted: RequestHandler = (req, res) => {
+      this.inFlight++;
+      res.once("close", () => {
+        this.inFlight--;
+        if (this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
+      });
+      handler(req, res);
+    };
+    this.h1 = http.createServer({ requestTimeout: 60_000, headersTimeout: 15_000 }, (req, res) => counted(req, res));
+    this.h2 = http2.createServer({}, (req, res) => counted(req, res as NodeResponse));
+    this.h2.on("session", (session) => {
+      this.sessions.add(session);
+      session.once("close", () => this.sessions.delete(session));
+    });
+    this.tcp = net.createServer((socket) => this.route(socket));
+  }
+
+  private route(socket: Socket): void {
+    this.sockets.add(socket);
+    socket.once("close", () => this.sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+    socket.setTimeout(FIRST_BYTES_TIMEOUT_MS, () => socket.destroy());
+    const sniff = () => {
+      const head: Buffer | null = socket.read(3);
+      if (head === null) {
+        socket.once("readable", sniff);
+        return;
+      }
+      socket.setTimeout(0);
+      socket.unshift(head);
+      (head.toString("latin1") === "PRI" ? this.h2 : this.h1).emit("connection", socket);
+    };
+    socket.once("readable", sniff);
+  }
+
+  listen(port: number, host: string): Promise<AddressInfo> {
+    return new Promise((resolve, reject) => {
+      this.tcp.once("error", reject);
+      this.tcp.listen(port, host, () => {
+        this.tcp.off("error", reject);
+        resolve(this.tcp.address() as AddressInfo);
+      });
+    });
+  }
+
+  /**
+   * Stops accepting connections, lets in-flight requests finish (HTTP/2
+   * clients get GOAWAY), then closes what remains once they are done or
+   * `graceMs` has passed.
+   */
+  async close(graceMs: number): Promise<void> {
+    const stopped = new Promise<void>((resolve) => this.tcp.close(() => resolve()));
+    for (const session of this.sessions) session.close();
+    this.h1.closeIdleConnections();
+    if (this.inFlight > 0) {
+      await Promise.race([
+        new Promise<void>((resolve) => this.idle.push(resolve)),
+        new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref()),
+      ]);
+    }
+    for (const session of this.sessions) session.destroy();
+    for (const socket of this.sockets) socket.destroy();
+    await stopped;
+  }
+}

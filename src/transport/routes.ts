@@ -1,0 +1,36 @@
+// Every RPC of Keyward, composed in one place. The handler of an RPC lives in
+// handlers/<group>.ts, named after its service.
+import type { ConnectRouter } from "@connectrpc/connect";
+import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
+import { AuditService } from "../../gen/keyward/v1/audit_pb.js";
+import { CheckService } from "../../gen/keyward/v1/check_pb.js";
+import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
+import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
+import type { ApiKeyService as ApiKeys } from "../domain/api-keys.js";
+import type { KeyChecker } from "../domain/check.js";
+import type { PolicyService as Policies } from "../domain/policies.js";
+import type { PermissionRegistry } from "../domain/registry.js";
+import { apiKeyHandlers } from "./handlers/api-keys.js";
+import { auditHandlers } from "./handlers/audit.js";
+import { checkHandlers } from "./handlers/check.js";
+import { healthHandlers } from "./handlers/health.js";
+import { permissionHandlers } from "./handlers/permissions.js";
+import { policyHandlers } from "./handlers/policies.js";
+import type { Readiness } from "./readiness.js";
+
+export interface DomainServices {
+  apiKeys: ApiKeys;
+  policies: Policies;
+  registry: PermissionRegistry;
+  checker: KeyChecker;
+}
+
+export const routes = (services: DomainServices, readiness: Readiness) => (router: ConnectRouter) => {
+  router.service(ApiKeyService, apiKeyHandlers(services.apiKeys));
+  router.service(PolicyService, policyHandlers(services.policies));
+  router.service(PermissionService, permissionHandlers(services.registry));
+  router.service(CheckService, checkHandlers(services.checker));
+  router.service(AuditService, auditHandlers());
+  router.service(Health, healthHandlers(readiness));
+};
