@@ -1,0 +1,54 @@
+// Small builders shared by the API suites.
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
+import { CheckService } from "../../gen/keyward/v1/check_pb.js";
+import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
+import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
+import { GrpcClient } from "./clients.js";
+import type { RunningKeyward } from "./keyward.js";
+
+export interface Clients {
+  keys: GrpcClient<typeof ApiKeyService>;
+  policies: GrpcClient<typeof PolicyService>;
+  permissions: GrpcClient<typeof PermissionService>;
+  check: GrpcClient<typeof CheckService>;
+  close(): void;
+}
+
+export function grpcClients(port: number): Clients {
+  const clients = {
+    keys: new GrpcClient(ApiKeyService, port),
+    policies: new GrpcClient(PolicyService, port),
+    permissions: new GrpcClient(PermissionService, port),
+    check: new GrpcClient(CheckService, port),
+  };
+  return { ...clients, close: () => Object.values(clients).forEach((c) => c.close()) };
+}
+
+/** An expiry `ms` from the server's clock. */
+export const expiresIn = (kw: RunningKeyward, ms: number) => timestampFromDate(new Date(kw.clock.now().getTime() + ms));
+
+export const DAY = 86_400_000;
+
+let counter = 0;
+/** A name unique within the test run. */
+export const uniqueName = (base: string): string => `${base}-${++counter}`;
+
+/** Creates a policy and a key on it with the admin key; returns the key's id and credentials. */
+export async function keyWithPermissions(
+  kw: RunningKeyward,
+  c: Clients,
+  permissions: string[],
+): Promise<{ id: string; credentials: string; policyId: string }> {
+  const { policy } = await c.policies.call(
+    PolicyService.method.adminCreateApiKeyPolicy,
+    { name: uniqueName("policy"), permissions },
+    kw.adminKey,
+  );
+  const created = await c.keys.call(
+    ApiKeyService.method.adminCreateApiKey,
+    { name: uniqueName("key"), policyId: policy!.id, expireTime: expiresIn(kw, DAY) },
+    kw.adminKey,
+  );
+  return { id: created.apiKey!.id, credentials: created.credentials, policyId: policy!.id };
+}

@@ -1,0 +1,82 @@
+// A real Keyward on an ephemeral port, for API tests.
+import { Writable } from "node:stream";
+import type { Logger } from "pino";
+import { createKeyward, type Keyward } from "../../src/app.js";
+import type { Config } from "../../src/config.js";
+import { createLogger } from "../../src/logger.js";
+import type { StoreLocation } from "../../src/storage/open.js";
+
+/** Real time, plus however far a test has moved it forward. */
+export class TestClock {
+  private offsetMs = 0;
+  readonly now = (): Date => new Date(Date.now() + this.offsetMs);
+  advance(ms: number): void {
+    this.offsetMs += ms;
+  }
+}
+
+export function testConfig(store: StoreLocation, overrides: Partial<Config> = {}): Config {
+  return {
+    port: 0,
+    host: "127.0.0.1",
+    store,
+    bootstrapKeyFile: undefined,
+    maxKeyTtlMs: 365 * 86_400_000,
+    keyPrefix: "kw",
+    // The cheapest argon2id; production uses OWASP's settings.
+    hashCost: { memoryKiB: 8, iterations: 1, parallelism: 1 },
+    logLevel: "silent",
+    shutdownGraceMs: 2_000,
+    ...overrides,
+  };
+}
+
+/** Collects every log line written, as text. */
+export class LogCapture {
+  readonly lines: string[] = [];
+  readonly stream = new Writable({
+    write: (chunk: Buffer, _enc, done) => {
+      this.lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
+      done();
+    },
+  });
+  logger(level = "trace"): Logger {
+    return createLogger(level, this.stream);
+  }
+  get text(): string {
+    return this.lines.join("\n");
+  }
+}
+
+export interface RunningKeyward {
+  keyward: Keyward;
+  url: string;
+  port: number;
+  /** The bootstrap admin key's credentials (undefined when this start issued none). */
+  adminKey: string;
+  clock: TestClock;
+  close(): Promise<void>;
+}
+
+export async function startKeyward(
+  store: StoreLocation,
+  options: { clock?: TestClock; logger?: Logger; config?: Partial<Config> } = {},
+): Promise<RunningKeyward> {
+  const clock = options.clock ?? new TestClock();
+  let adminKey = "";
+  const keyward = await createKeyward(testConfig(store, options.config), options.logger ?? createLogger("silent"), {
+    now: clock.now,
+    deliverBootstrapKey: async (credentials) => {
+      adminKey = credentials;
+    },
+  });
+  const address = await keyward.listen();
+  return {
+    keyward,
+    url: `http://127.0.0.1:${address.port}`,
+    port: address.port,
+    adminKey,
+    clock,
+    close: () => keyward.close(),
+  };
+}

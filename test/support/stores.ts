@@ -1,0 +1,34 @@
+// The stores every storage and API suite runs on: embedded PGlite always, and
+// real PostgreSQL when KEYWARD_TEST_DATABASE_URL names a server (CI starts one).
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import type { StoreLocation } from "../../src/storage/open.js";
+
+export const POSTGRES_URL = process.env.KEYWARD_TEST_DATABASE_URL;
+
+export interface TestStore {
+  name: "pglite" | "postgres";
+  /** A fresh, empty database for one suite. */
+  create(): Promise<StoreLocation>;
+}
+
+/** A new, empty database on the test server; its URL. */
+export async function freshPostgresDatabase(): Promise<string> {
+  if (!POSTGRES_URL) throw new Error("KEYWARD_TEST_DATABASE_URL is not set");
+  const name = `keyward_test_${randomBytes(6).toString("hex")}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  try {
+    await admin.query(`create database ${name}`);
+  } finally {
+    await admin.end();
+  }
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+export const TEST_STORES: TestStore[] = [
+  { name: "pglite", create: async () => ({ kind: "pglite" }) },
+  ...(POSTGRES_URL ? [{ name: "postgres" as const, create: async () => ({ kind: "postgres" as const, url: await freshPostgresDatabase() }) }] : []),
+];

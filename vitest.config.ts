@@ -1,0 +1,12 @@
+import { defineConfig } from "vitest/config";
+
+export default defineConfig({
+  test: {
+    include: ["test/**/*.test.ts"],
+    // Suites start real servers and databases (PGlite in WebAssembly, PostgreSQL).
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // PGlite's error traces can be enormous; keep failures readable.
+    printConsoleTrace: false,
+  },
+});
