@@ -15,6 +15,8 @@ export type RequestHandler = (req: NodeRequest, res: NodeResponse) => void;
 
 // A connection that sends nothing is dropped after this long.
 const FIRST_BYTES_TIMEOUT_MS = 10_000;
+// How long draining waits after the last request arrived before closing connections.
+const QUIET_MS = 100;
 
 export class OnePortServer {
   private readonly tcp: net.Server;
@@ -23,15 +25,16 @@ export class OnePortServer {
   private readonly sockets = new Set<Socket>();
   private readonly sessions = new Set<Http2Session>();
   private inFlight = 0;
-  private idle: Array<() => void> = [];
+  private lastRequestAt = 0;
+  private draining = false;
 
   constructor(handler: RequestHandler) {
     const counted: RequestHandler = (req, res) => {
       this.inFlight++;
-      res.once("close", () => {
-        this.inFlight--;
-        if (this.inFlight === 0) for (const resolve of this.idle.splice(0)) resolve();
-      });
+      this.lastRequestAt = performance.now();
+      // While draining, HTTP/1.1 connections close after their response.
+      if (this.draining && req.httpVersionMajor === 1) res.setHeader("connection", "close");
+      res.once("close", () => this.inFlight--);
       handler(req, res);
     };
     this.h1 = http.createServer({ requestTimeout: 60_000, headersTimeout: 15_000 }, (req, res) => counted(req, res));
@@ -72,19 +75,20 @@ export class OnePortServer {
   }
 
   /**
-   * Stops accepting connections, lets in-flight requests finish (HTTP/2
-   * clients get GOAWAY), then closes what remains once they are done or
-   * `graceMs` has passed.
+   * Stops accepting connections and lets in-flight requests finish (HTTP/2
+   * clients get GOAWAY, HTTP/1.1 responses say `connection: close`). Once no
+   * request is running and none has arrived for QUIET_MS (requests already
+   * sent on open connections may still be in socket buffers when the signal
+   * lands), or `graceMs` has passed, closes whatever remains.
    */
   async close(graceMs: number): Promise<void> {
+    this.draining = true;
     const stopped = new Promise<void>((resolve) => this.tcp.close(() => resolve()));
     for (const session of this.sessions) session.close();
-    this.h1.closeIdleConnections();
-    if (this.inFlight > 0) {
-      await Promise.race([
-        new Promise<void>((resolve) => this.idle.push(resolve)),
-        new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref()),
-      ]);
+    const deadline = performance.now() + graceMs;
+    while (performance.now() < deadline) {
+      if (this.inFlight === 0 && performance.now() - this.lastRequestAt >= QUIET_MS) break;
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
     for (const session of this.sessions) session.destroy();
     for (const socket of this.sockets) socket.destroy();
