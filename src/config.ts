@@ -26,14 +26,21 @@ export class ConfigError extends Error {
 const DURATION = /^(\d+)(ms|s|m|h|d)$/;
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
-/** `500ms`, `30s`, `15m`, `12h`, `365d`. */
-export function parseDurationMs(variable: string, value: string): number {
+/** `500ms`, `30s`, `15m`, `12h`, `365d`: more than zero and at most `maxMs`. */
+export function parseDurationMs(variable: string, value: string, maxMs: number): number {
   const m = DURATION.exec(value.trim());
   if (!m) throw new ConfigError(variable, `"${value}" is not a duration such as 30s, 15m, 12h or 365d`);
   const ms = Number(m[1]) * UNIT_MS[m[2]!]!;
   if (ms <= 0) throw new ConfigError(variable, "must be greater than zero");
+  if (ms > maxMs) throw new ConfigError(variable, `must be at most ${describeMs(maxMs)}`);
   return ms;
 }
+
+const describeMs = (ms: number): string => (ms % UNIT_MS.d! === 0 ? `${ms / UNIT_MS.d!}d` : `${ms / UNIT_MS.s!}s`);
+
+// Node timers cap at 2^31-1 ms (~24.8 days); dates need to stay representable.
+const MAX_KEY_TTL_MS = 100 * 365 * UNIT_MS.d!;
+const MAX_SHUTDOWN_GRACE_MS = 3_600_000;
 
 function integer(variable: string, value: string, min: number, max: number): number {
   const n = Number(value);
@@ -65,7 +72,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: get("KEYWARD_HOST") ?? "127.0.0.1",
     store,
     bootstrapKeyFile: get("KEYWARD_BOOTSTRAP_KEY_FILE"),
-    maxKeyTtlMs: parseDurationMs("KEYWARD_MAX_KEY_TTL", get("KEYWARD_MAX_KEY_TTL") ?? "365d"),
+    maxKeyTtlMs: parseDurationMs("KEYWARD_MAX_KEY_TTL", get("KEYWARD_MAX_KEY_TTL") ?? "365d", MAX_KEY_TTL_MS),
     keyPrefix,
     hashCost: Object.freeze({
       memoryKiB: integer("KEYWARD_ARGON2_MEMORY_KIB", get("KEYWARD_ARGON2_MEMORY_KIB") ?? String(OWASP_COST.memoryKiB), 8, 4_194_304),
@@ -73,6 +80,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       parallelism: integer("KEYWARD_ARGON2_PARALLELISM", get("KEYWARD_ARGON2_PARALLELISM") ?? String(OWASP_COST.parallelism), 1, 16),
     }),
     logLevel,
-    shutdownGraceMs: parseDurationMs("KEYWARD_SHUTDOWN_GRACE", get("KEYWARD_SHUTDOWN_GRACE") ?? "10s"),
+    shutdownGraceMs: parseDurationMs("KEYWARD_SHUTDOWN_GRACE", get("KEYWARD_SHUTDOWN_GRACE") ?? "10s", MAX_SHUTDOWN_GRACE_MS),
   });
 }

@@ -1,0 +1,242 @@
+// Field rules (each refusal names its field) and the configuration from the environment.
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig, parseDurationMs } from "../../src/config.js";
+import { checkExpireTime } from "../../src/domain/api-keys.js";
+import { InvalidArgumentError } from "../../src/domain/errors.js";
+import { OWASP_COST } from "../../src/domain/secret-hasher.js";
+import { checkCount, checkDescription, checkId, checkName } from "../../src/domain/validation.js";
+
+/** Runs `fn`, expecting an InvalidArgumentError for `field`; returns it. */
+function refusal(field: string, fn: () => unknown): InvalidArgumentError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(InvalidArgumentError);
+    const error = e as InvalidArgumentError;
+    expect(error.field).toBe(field);
+    expect(error.message.startsWith(`${field}: `)).toBe(true);
+    expect(error.kind).toBe("invalid_argument");
+    return error;
+  }
+  throw new Error(`expected ${field} to be refused`);
+}
+
+describe("checkName", () => {
+  it.each([
+    ["a single character", "a"],
+    ["words with inner spaces", "billing reader"],
+    ["100 characters", "n".repeat(100)],
+    ["100 astral characters (counted as characters, not UTF-16 units)", "😀".repeat(100)],
+    ["non-ASCII letters", "Überweisung Zürich"],
+  ])("accepts %s", (_what, value) => {
+    expect(checkName("name", value)).toBe(value);
+  });
+
+  it.each([
+    ["empty", "", /required/],
+    ["only spaces", "   ", /required/],
+    ["101 characters", "n".repeat(101), /at most 100/],
+    ["101 astral characters", "😀".repeat(101), /at most 100/],
+    ["a newline", "billing\nreader", /control/],
+    ["a tab", "billing\treader", /control/],
+    ["a NUL", "billing\u0000", /control/],
+    ["DEL", "billing\u007f", /control/],
+    ["a C1 control (NEL)", "billing\u0085reader", /control/],
+    ["a leading space", " billing", /spaces/],
+    ["a trailing space", "billing ", /spaces/],
+  ])("refuses %s, naming the field", (_what, value, detail) => {
+    expect(refusal("api_key.name", () => checkName("api_key.name", value)).message).toMatch(detail);
+  });
+});
+
+describe("checkDescription", () => {
+  it.each([
+    ["empty", ""],
+    ["1000 characters", "d".repeat(1_000)],
+    ["tabs and newlines", "line one\n\tline two"],
+  ])("accepts %s", (_what, value) => {
+    expect(checkDescription("description", value)).toBe(value);
+  });
+
+  it.each([
+    ["1001 characters", "d".repeat(1_001), /at most 1000/],
+    ["a NUL", "text\u0000", /control/],
+    ["an escape character", "text\u001b[31m", /control/],
+    ["a C1 control", "text\u009b", /control/],
+  ])("refuses %s, naming the field", (_what, value, detail) => {
+    expect(refusal("permissions[3].description", () => checkDescription("permissions[3].description", value)).message).toMatch(detail);
+  });
+});
+
+describe("checkId", () => {
+  it.each(["x", "i".repeat(64), "AbC123xyz0123456"])("accepts %j", (value) => {
+    expect(checkId("id", value)).toBe(value);
+  });
+
+  it.each([
+    ["empty", "", /required/],
+    ["65 characters", "i".repeat(65), /at most 64/],
+  ])("refuses %s, naming the field", (_what, value, detail) => {
+    expect(refusal("policy_id", () => checkId("policy_id", value)).message).toMatch(detail);
+  });
+});
+
+describe("checkCount", () => {
+  it("accepts up to the maximum", () => {
+    expect(() => checkCount("permissions", [], 2)).not.toThrow();
+    expect(() => checkCount("permissions", [1, 2], 2)).not.toThrow();
+  });
+
+  it("refuses more than the maximum, naming the field", () => {
+    expect(refusal("permissions", () => checkCount("permissions", [1, 2, 3], 2)).message).toMatch(/at most 2 entries/);
+  });
+});
+
+describe("checkExpireTime", () => {
+  const now = new Date("2030-06-01T12:00:00.000Z");
+  const day = 86_400_000;
+  const max = 365 * day;
+  const at = (offsetMs: number) => new Date(now.getTime() + offsetMs);
+
+  it.each([
+    ["1 ms from now", 1],
+    ["a day from now", day],
+    ["exactly the maximum lifetime from now", max],
+  ])("accepts %s", (_what, offset) => {
+    expect(checkExpireTime("expire_time", at(offset), now, max)).toEqual(at(offset));
+  });
+
+  it.each([
+    ["missing", undefined, /required/],
+    ["an invalid date", new Date(Number.NaN), /not a valid time/],
+    ["now", at(0), /future/],
+    ["in the past", at(-day), /future/],
+    ["1 ms beyond the maximum lifetime", at(max + 1), /at most 365 days/],
+    ["ten years away", at(3_650 * day), /at most 365 days/],
+  ])("refuses %s, naming the field", (_what, value, detail) => {
+    expect(refusal("api_key.expire_time", () => checkExpireTime("api_key.expire_time", value, now, max)).message).toMatch(detail);
+  });
+
+  it("uses the configured maximum, not 365 days", () => {
+    expect(() => checkExpireTime("expire_time", at(2 * day), now, day)).toThrow(InvalidArgumentError);
+    expect(checkExpireTime("expire_time", at(day), now, day)).toEqual(at(day));
+  });
+});
+
+describe("loadConfig", () => {
+  it("defaults to 127.0.0.1:8080, PGlite in ./.keyward, a 365-day maximum TTL and the kw prefix", () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      port: 8080,
+      host: "127.0.0.1",
+      store: { kind: "pglite", dataDir: "./.keyward" },
+      bootstrapKeyFile: undefined,
+      maxKeyTtlMs: 365 * 86_400_000,
+      keyPrefix: "kw",
+      logLevel: "info",
+      shutdownGraceMs: 10_000,
+    });
+    expect(config.hashCost).toEqual(OWASP_COST);
+    expect(Object.isFrozen(config)).toBe(true);
+  });
+
+  it("treats blank variables as unset", () => {
+    expect(loadConfig({ KEYWARD_PORT: "  ", DATABASE_URL: "", LOG_LEVEL: "" })).toMatchObject({
+      port: 8080,
+      store: { kind: "pglite" },
+      logLevel: "info",
+    });
+  });
+
+  it("uses PostgreSQL when DATABASE_URL is set", () => {
+    const url = "postgres://keyward@db.internal:5432/keyward";
+    expect(loadConfig({ DATABASE_URL: url, KEYWARD_DATA_DIR: "/var/lib/keyward" }).store).toEqual({ kind: "postgres", url });
+  });
+
+  it("reads every variable", () => {
+    const config = loadConfig({
+      KEYWARD_PORT: "9090",
+      KEYWARD_HOST: "0.0.0.0",
+      KEYWARD_DATA_DIR: "/var/lib/keyward",
+      KEYWARD_BOOTSTRAP_KEY_FILE: "/run/keyward/admin-key",
+      KEYWARD_MAX_KEY_TTL: "90d",
+      KEYWARD_KEY_PREFIX: "acme",
+      KEYWARD_ARGON2_MEMORY_KIB: "65536",
+      KEYWARD_ARGON2_ITERATIONS: "3",
+      KEYWARD_ARGON2_PARALLELISM: "4",
+      LOG_LEVEL: "debug",
+      KEYWARD_SHUTDOWN_GRACE: "30s",
+    });
+    expect(config).toEqual({
+      port: 9090,
+      host: "0.0.0.0",
+      store: { kind: "pglite", dataDir: "/var/lib/keyward" },
+      bootstrapKeyFile: "/run/keyward/admin-key",
+      maxKeyTtlMs: 90 * 86_400_000,
+      keyPrefix: "acme",
+      hashCost: { memoryKiB: 65_536, iterations: 3, parallelism: 4 },
+      logLevel: "debug",
+      shutdownGraceMs: 30_000,
+    });
+  });
+
+  it.each([
+    ["KEYWARD_PORT", "abc"],
+    ["KEYWARD_PORT", "65536"],
+    ["KEYWARD_PORT", "-1"],
+    ["KEYWARD_PORT", "80.5"],
+    ["KEYWARD_MAX_KEY_TTL", "10x"],
+    ["KEYWARD_MAX_KEY_TTL", "0d"],
+    ["KEYWARD_MAX_KEY_TTL", "365"],
+    ["LOG_LEVEL", "loud"],
+    ["LOG_LEVEL", "INFO"],
+    ["KEYWARD_KEY_PREFIX", "Bad_"],
+    ["KEYWARD_KEY_PREFIX", "kw_"],
+    ["KEYWARD_KEY_PREFIX", "1kw"],
+    ["KEYWARD_KEY_PREFIX", "a".repeat(17)],
+    ["KEYWARD_ARGON2_MEMORY_KIB", "4"],
+    ["KEYWARD_ARGON2_ITERATIONS", "0"],
+    ["KEYWARD_ARGON2_PARALLELISM", "17"],
+    ["KEYWARD_SHUTDOWN_GRACE", "soon"],
+  ])("refuses %s=%j with a ConfigError naming the variable", (variable, value) => {
+    let error: unknown;
+    try {
+      loadConfig({ [variable]: value });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message.startsWith(`${variable}: `)).toBe(true);
+  });
+
+  it.each(["0", "65535"])("accepts KEYWARD_PORT=%s", (port) => {
+    expect(loadConfig({ KEYWARD_PORT: port }).port).toBe(Number(port));
+  });
+});
+
+describe("parseDurationMs", () => {
+  it.each([
+    ["500ms", 500],
+    ["30s", 30_000],
+    ["15m", 900_000],
+    ["12h", 43_200_000],
+    ["365d", 31_536_000_000],
+    [" 7d ", 604_800_000],
+  ])("reads %j as %i ms", (value, ms) => {
+    expect(parseDurationMs("X", value, Infinity)).toBe(ms);
+  });
+
+  it("refuses a duration above its bound, naming the bound", () => {
+    expect(() => parseDurationMs("KEYWARD_SHUTDOWN_GRACE", "2h", 3_600_000)).toThrow(/^KEYWARD_SHUTDOWN_GRACE: must be at most 3600s/);
+    expect(() => loadConfig({ KEYWARD_SHUTDOWN_GRACE: "25d" })).toThrow(/^KEYWARD_SHUTDOWN_GRACE: /);
+    expect(() => loadConfig({ KEYWARD_MAX_KEY_TTL: "300000000d" })).toThrow(/^KEYWARD_MAX_KEY_TTL: must be at most 36500d/);
+  });
+
+  it.each(["", "0s", "0ms", "10", "10x", "1.5h", "-1s", "1d2h", "10 s", "d", "1D", "1w"])(
+    "refuses %j with a ConfigError naming the variable",
+    (value) => {
+      expect(() => parseDurationMs("KEYWARD_MAX_KEY_TTL", value, Infinity)).toThrow(ConfigError);
+      expect(() => parseDurationMs("KEYWARD_MAX_KEY_TTL", value, Infinity)).toThrow(/^KEYWARD_MAX_KEY_TTL: /);
+    },
+  );
+});
