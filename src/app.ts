@@ -5,9 +5,11 @@ import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
 import { ApiKeyService } from "./domain/api-keys.js";
+import { AuditLog } from "./domain/audit.js";
 import { issueBootstrapKey } from "./domain/bootstrap.js";
 import { KeyChecker } from "./domain/check.js";
 import { KEYWARD_PERMISSION_DEFINITIONS, KEYWARD_SERVICE } from "./domain/keyward-permissions.js";
+import { LastUseRecorder } from "./domain/last-use.js";
 import { PolicyService } from "./domain/policies.js";
 import { SYSTEM } from "./domain/principal.js";
 import { PermissionRegistry } from "./domain/registry.js";
@@ -55,19 +57,23 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
   const store = await openStore(config.store);
   try {
     const hasher = new SecretHasher(config.hashCost);
-    const settings = { keyPrefix: config.keyPrefix, maxKeyTtlMs: config.maxKeyTtlMs };
+    const settings = { keyPrefix: config.keyPrefix, maxKeyTtlMs: config.maxKeyTtlMs, maxRotationOverlapMs: config.maxRotationOverlapMs };
+    const lastUse = new LastUseRecorder(store, config.lastUseFlushMs, (error) =>
+      logger.warn({ err: error }, "could not record last use; will retry"),
+    );
     const services: DomainServices = {
       apiKeys: new ApiKeyService(store, hasher, settings, now),
       policies: new PolicyService(store, now),
       registry: new PermissionRegistry(store, now),
-      checker: new KeyChecker(store, hasher, config.keyPrefix, now),
+      checker: new KeyChecker(store, hasher, config.keyPrefix, now, (keyId, at) => lastUse.touch(keyId, at)),
+      audit: new AuditLog(store, now),
     };
     await services.registry.register(SYSTEM, KEYWARD_SERVICE, KEYWARD_PERMISSION_DEFINITIONS);
     const deliver = options.deliverBootstrapKey ?? defaultBootstrapDelivery(config.bootstrapKeyFile);
     const bootstrapKeyId = await issueBootstrapKey(store, hasher, settings, now, deliver);
     if (bootstrapKeyId) logger.info({ apiKeyId: bootstrapKeyId }, "issued the bootstrap admin key");
     const readiness = new Readiness(() => store.ping());
-    const server = buildServer(services, readiness, logger);
+    const server = buildServer(services, readiness, logger, { trustedProxyHops: config.trustedProxyHops });
     return {
       config,
       store,
@@ -78,6 +84,7 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
       async close() {
         readiness.markDraining();
         await server.close(config.shutdownGraceMs);
+        await lastUse.close();
         await store.close();
       },
     };

@@ -14,6 +14,9 @@ export interface Config {
   readonly hashCost: HashCost;
   readonly logLevel: string;
   readonly shutdownGraceMs: number;
+  readonly maxRotationOverlapMs: number;
+  readonly trustedProxyHops: number;
+  readonly lastUseFlushMs: number;
 }
 
 export class ConfigError extends Error {
@@ -81,5 +84,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     logLevel,
     shutdownGraceMs: parseDurationMs("KEYWARD_SHUTDOWN_GRACE", get("KEYWARD_SHUTDOWN_GRACE") ?? "10s", MAX_SHUTDOWN_GRACE_MS),
+    maxRotationOverlapMs: parseDurationMs("KEYWARD_MAX_ROTATION_OVERLAP", get("KEYWARD_MAX_ROTATION_OVERLAP") ?? "7d", MAX_KEY_TTL_MS),
+    trustedProxyHops: integer("KEYWARD_TRUSTED_PROXY_HOPS", get("KEYWARD_TRUSTED_PROXY_HOPS") ?? "0", 0, 10),
+    // Last use is visible within 5 s of a check: flush at least that often.
+    lastUseFlushMs: parseDurationMs("KEYWARD_LAST_USE_FLUSH", get("KEYWARD_LAST_USE_FLUSH") ?? "1s", 5_000),
   });
 }

@@ -3,7 +3,8 @@ import { createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { clientIpKey } from "./transport/context.js";
-import { authInterceptor, requestLogInterceptor } from "./transport/interceptors.js";
+import { useMinimalGrpcMessageEncoding } from "./transport/grpc-message.js";
+import { auditRefusalInterceptor, authInterceptor, requestLogInterceptor } from "./transport/interceptors.js";
 import { OnePortServer, type NodeRequest, type NodeResponse } from "./transport/one-port.js";
 import type { Readiness } from "./transport/readiness.js";
 import { routes, type DomainServices } from "./transport/routes.js";
@@ -16,13 +17,36 @@ function sendJson(res: NodeResponse, status: number, body: unknown): void {
   res.end(JSON.stringify(body));
 }
 
-export function buildServer(services: DomainServices, readiness: Readiness, logger: Logger): OnePortServer {
+export interface ServerSettings {
+  /** How many proxies in front of Keyward append to X-Forwarded-For (0: use the socket peer). */
+  trustedProxyHops: number;
+}
+
+/**
+ * The client's address: the socket peer, or, behind `hops` trusted proxies,
+ * the X-Forwarded-For entry the outermost trusted proxy appended (entries
+ * further left were written by the client and prove nothing).
+ */
+export function clientIpOf(peer: string, forwardedFor: string | string[] | undefined, hops: number): string {
+  if (hops > 0 && forwardedFor !== undefined) {
+    const entries = (Array.isArray(forwardedFor) ? forwardedFor.join(",") : forwardedFor).split(",").map((e) => e.trim());
+    const entry = entries[entries.length - hops];
+    if (entry) return normaliseIp(entry);
+  }
+  return normaliseIp(peer);
+}
+
+export function buildServer(services: DomainServices, readiness: Readiness, logger: Logger, settings: ServerSettings): OnePortServer {
   const connect = connectNodeAdapter({
     routes: routes(services, readiness),
-    // First is outermost: every RPC is logged, including those auth refuses.
-    interceptors: [requestLogInterceptor(logger), authInterceptor(services.checker)],
+    // First is outermost: every RPC is logged, including those auth refuses, and refused mutations are audited.
+    interceptors: [requestLogInterceptor(logger), auditRefusalInterceptor(services.audit, logger), authInterceptor(services.checker)],
     readMaxBytes: READ_MAX_BYTES,
-    contextValues: (req) => createContextValues().set(clientIpKey, normaliseIp(req.socket.remoteAddress ?? "")),
+    contextValues: (req) =>
+      createContextValues().set(
+        clientIpKey,
+        clientIpOf(req.socket.remoteAddress ?? "", req.headers["x-forwarded-for"], settings.trustedProxyHops),
+      ),
     fallback: (_req, res) => sendJson(res, 404, { code: "not_found", message: "no such path" }),
   });
 
@@ -32,6 +56,7 @@ export function buildServer(services: DomainServices, readiness: Readiness, logg
       void readiness.isReady().then((ready) => sendJson(res, ready ? 200 : 503, { status: ready ? "SERVING" : "NOT_SERVING" }));
       return;
     }
+    if (req.headers["content-type"]?.startsWith("application/grpc")) useMinimalGrpcMessageEncoding(res);
     connect(req, res);
   });
 }

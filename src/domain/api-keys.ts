@@ -2,12 +2,17 @@
 import { UniqueViolation } from "../storage/errors.js";
 import type { ApiKeyRecord, ConstraintRecord } from "../storage/records.js";
 import type { Repositories, Store } from "../storage/store.js";
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError, UnimplementedError } from "./errors.js";
+import { audit, target } from "./audit.js";
+import { checkConstraints, constraintsWithin } from "./constraints.js";
+import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
 import { newCredentials } from "./key-format.js";
+import { KeywardPermission } from "./keyward-permissions.js";
 import { Limits } from "./limits.js";
+import { entriesGrant, parsePermission } from "./permissions.js";
 import { assertCallerCovers } from "./policies.js";
 import type { Principal } from "./principal.js";
 import type { SecretHasher } from "./secret-hasher.js";
+import { checkSubnets, subnetsWithin } from "./subnets.js";
 import { checkId, checkName } from "./validation.js";
 
 export interface ApiKeySettings {
@@ -15,6 +20,8 @@ export interface ApiKeySettings {
   keyPrefix: string;
   /** The longest lifetime a key may be given. */
   maxKeyTtlMs: number;
+  /** The longest a rotated-out secret may keep working. */
+  maxRotationOverlapMs: number;
 }
 
 export interface ApiKeyInput {
@@ -36,6 +43,9 @@ export interface ApiKeyListQuery {
   pageSize: number;
   pageToken: string;
   policyId: string;
+  state: "active" | "retired" | undefined;
+  /** Only keys expiring within this long from now (already expired ones included). */
+  expiringWithinMs: number | undefined;
 }
 
 /** `expire_time` must be set, in the future, and within the deployment's maximum lifetime. */
@@ -49,11 +59,20 @@ export function checkExpireTime(field: string, value: Date | undefined, now: Dat
   return value;
 }
 
-// Subnets and constraints arrive with the key-scoping work; until then a key
-// that asks for them is refused rather than silently left unrestricted.
-function refuseScoping(field: string, values: readonly unknown[]): void {
-  if (values.length > 0) throw new UnimplementedError(`${field}: not supported yet`);
+/**
+ * Narrowing (after Civis): a caller whose own key is limited to subnets or
+ * constraints may only give keys limits at least as tight.
+ */
+function assertNarrowing(caller: Principal, subnets: readonly string[], constraints: readonly ConstraintRecord[], prefix: string): void {
+  if (!subnetsWithin(subnets, caller.allowedSubnets)) {
+    throw new PermissionDeniedError(`${prefix}allowed_subnets: your own key is limited to ${caller.allowedSubnets.join(", ")}; each subnet must lie within one of those`);
+  }
+  if (!constraintsWithin(constraints, caller.constraints)) {
+    throw new PermissionDeniedError(`${prefix}constraints: your own key is constrained; each constraint must be at least as narrow as one of yours`);
+  }
 }
+
+const WRITE_KEYS = parsePermission(KeywardPermission.apiKeysWrite)!;
 
 interface PageCursor {
   createTime: Date;
@@ -89,8 +108,9 @@ export class ApiKeyService {
     const name = checkName("name", input.name);
     checkId("policy_id", input.policyId);
     const expireTime = checkExpireTime("expire_time", input.expireTime, this.now(), this.settings.maxKeyTtlMs);
-    refuseScoping("allowed_subnets", input.allowedSubnets);
-    refuseScoping("constraints", input.constraints);
+    const allowedSubnets = checkSubnets("allowed_subnets", input.allowedSubnets);
+    const constraints = checkConstraints("constraints", input.constraints);
+    assertNarrowing(caller, allowedSubnets, constraints, "");
     const { id, secret, credentials } = newCredentials(this.settings.keyPrefix);
     // Hash before the transaction: argon2 takes milliseconds and must not hold row locks.
     const secretHash = await this.hasher.hash(secret);
@@ -103,11 +123,15 @@ export class ApiKeyService {
           policyId: input.policyId,
           secretHash,
           expireTime,
-          allowedSubnets: input.allowedSubnets,
-          constraints: input.constraints,
+          allowedSubnets,
+          constraints,
           creatorKeyId: caller.keyId || null,
           now: this.now(),
         });
+        const changedFields = ["name", "policy_id", "expire_time"];
+        if (allowedSubnets.length > 0) changedFields.push("allowed_subnets");
+        if (constraints.length > 0) changedFields.push("constraints");
+        await audit(repos, caller, { action: "AdminCreateApiKey", target: target.apiKey(id), changedFields }, this.now());
       })
       .catch((e: unknown) => {
         throw e instanceof UniqueViolation ? keyNameTaken(name) : e;
@@ -126,7 +150,16 @@ export class ApiKeyService {
     const limit = Math.min(query.pageSize || Limits.defaultPageSize, Limits.maxPageSize);
     const after = query.pageToken === "" ? undefined : decodeCursor(query.pageToken);
     // One extra row tells whether another page follows.
-    const rows = await this.store.apiKeys.page({ limit: limit + 1, after, policyId: query.policyId || undefined });
+    if (query.expiringWithinMs !== undefined && query.expiringWithinMs < 0) {
+      throw new InvalidArgumentError("expiring_within", "must not be negative");
+    }
+    const rows = await this.store.apiKeys.page({
+      limit: limit + 1,
+      after,
+      policyId: query.policyId || undefined,
+      state: query.state,
+      expiringBy: query.expiringWithinMs === undefined ? undefined : new Date(this.now().getTime() + query.expiringWithinMs),
+    });
     const keys = rows.slice(0, limit);
     const last = keys.at(-1);
     return { keys, nextPageToken: rows.length > limit && last ? encodeCursor(last) : "" };
@@ -139,17 +172,29 @@ export class ApiKeyService {
     if ("expireTime" in changes) {
       checkExpireTime("api_key.expire_time", changes.expireTime, this.now(), this.settings.maxKeyTtlMs);
     }
-    if (changes.allowedSubnets) refuseScoping("api_key.allowed_subnets", changes.allowedSubnets);
-    if (changes.constraints) refuseScoping("api_key.constraints", changes.constraints);
+    const checked: ApiKeyChanges = { ...changes };
+    if (changes.allowedSubnets) checked.allowedSubnets = checkSubnets("api_key.allowed_subnets", changes.allowedSubnets);
+    if (changes.constraints) checked.constraints = checkConstraints("api_key.constraints", changes.constraints);
     await this.store
       .transaction(async (repos) => {
         const current = await repos.apiKeys.getForUpdate(id);
         if (!current) throw new NotFoundError(`API key "${id}" not found`);
         await this.assertPolicyGrantable(repos, caller, current.policyId, "api_key.id", "cannot change this key");
-        if (changes.policyId !== undefined && changes.policyId !== current.policyId) {
-          await this.assertPolicyGrantable(repos, caller, changes.policyId, "api_key.policy_id");
+        if (checked.policyId !== undefined && checked.policyId !== current.policyId) {
+          await this.assertPolicyGrantable(repos, caller, checked.policyId, "api_key.policy_id");
         }
-        await repos.apiKeys.update(id, changes, this.now());
+        assertNarrowing(caller, checked.allowedSubnets ?? current.allowedSubnets, checked.constraints ?? current.constraints, "api_key.");
+        await repos.apiKeys.update(id, checked, this.now());
+        const changedFields = Object.entries({
+          name: checked.name,
+          policy_id: checked.policyId,
+          expire_time: checked.expireTime,
+          allowed_subnets: checked.allowedSubnets,
+          constraints: checked.constraints,
+        })
+          .filter(([, v]) => v !== undefined)
+          .map(([k]) => k);
+        await audit(repos, caller, { action: "AdminUpdateApiKey", target: target.apiKey(id), changedFields }, this.now());
       })
       .catch((e: unknown) => {
         throw e instanceof UniqueViolation ? keyNameTaken(changes.name) : e;
@@ -164,7 +209,58 @@ export class ApiKeyService {
       if (!current) throw new NotFoundError(`API key "${id}" not found`);
       await this.assertPolicyGrantable(repos, caller, current.policyId, "id", "cannot delete this key");
       await repos.apiKeys.delete(id);
+      await audit(repos, caller, { action: "AdminDeleteApiKey", target: target.apiKey(id) }, this.now());
     });
+  }
+
+  /** Revokes a key at once and for good; its record and audit trail remain. */
+  async retire(caller: Principal, id: string): Promise<ApiKeyRecord> {
+    checkId("id", id);
+    await this.store.transaction(async (repos) => {
+      const current = await repos.apiKeys.getForUpdate(id);
+      if (!current) throw new NotFoundError(`API key "${id}" not found`);
+      await this.assertPolicyGrantable(repos, caller, current.policyId, "id", "cannot retire this key");
+      if (current.state === "retired") throw new FailedPreconditionError(`API key "${id}" is already retired`);
+      await repos.apiKeys.retire(id, caller.keyId || null, this.now());
+      await audit(repos, caller, { action: "AdminRetireApiKey", target: target.apiKey(id), changedFields: ["state"] }, this.now());
+    });
+    return this.get(id);
+  }
+
+  /**
+   * Issues a new secret, returned once. The previous one keeps working for
+   * `overlapMs` (0 = not at all), never past the key's expiry. A key may
+   * rotate itself; rotating another needs keyward.api_keys.write and a
+   * policy that covers the key's (its new credentials grant what it grants).
+   */
+  async rotate(
+    caller: Principal,
+    id: string,
+    overlapMs: number,
+  ): Promise<{ key: ApiKeyRecord; credentials: string; previousExpireTime: Date | null }> {
+    checkId("id", id);
+    if (!Number.isFinite(overlapMs) || overlapMs < 0) throw new InvalidArgumentError("overlap", "must not be negative");
+    if (overlapMs > this.settings.maxRotationOverlapMs) {
+      throw new InvalidArgumentError("overlap", `must be at most ${Math.floor(this.settings.maxRotationOverlapMs / 1000)}s (KEYWARD_MAX_ROTATION_OVERLAP)`);
+    }
+    if (id !== caller.keyId && (!entriesGrant(caller.grants, WRITE_KEYS, true) || !caller.withinConstraints)) {
+      throw new PermissionDeniedError(`rotating another key needs ${KeywardPermission.apiKeysWrite}; a key may rotate itself`);
+    }
+    const { secret, credentials } = newCredentials(this.settings.keyPrefix, id);
+    const secretHash = await this.hasher.hash(secret);
+    let previousExpireTime: Date | null = null;
+    await this.store.transaction(async (repos) => {
+      const current = await repos.apiKeys.getForUpdate(id);
+      if (!current) throw new NotFoundError(`API key "${id}" not found`);
+      if (id !== caller.keyId) await this.assertPolicyGrantable(repos, caller, current.policyId, "id", "cannot rotate this key");
+      if (current.state === "retired") throw new FailedPreconditionError(`API key "${id}" is retired and cannot be rotated`);
+      const now = this.now();
+      if (current.expireTime <= now) throw new FailedPreconditionError(`API key "${id}" has expired and cannot be rotated`);
+      if (overlapMs > 0) previousExpireTime = new Date(Math.min(now.getTime() + overlapMs, current.expireTime.getTime()));
+      await repos.apiKeys.rotate(id, secretHash, previousExpireTime, now);
+      await audit(repos, caller, { action: "AdminRotateApiKey", target: target.apiKey(id), changedFields: ["secret"] }, now);
+    });
+    return { key: await this.get(id), credentials, previousExpireTime };
   }
 
   /** The policy exists and the caller holds everything it grants. */

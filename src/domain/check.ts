@@ -1,12 +1,14 @@
 // The verdict on a presented key (design §4 CheckKey). Used by the CheckKey RPC
 // and by the authentication of Keyward's own API, so both judge keys alike.
-import type { ApiKeyRecord, PolicyRecord } from "../storage/records.js";
+import type { ApiKeyRecord, KeyForCheck, PolicyRecord } from "../storage/records.js";
 import type { Store } from "../storage/store.js";
+import { constraintsAllow } from "./constraints.js";
 import { InvalidArgumentError } from "./errors.js";
 import { parseKey } from "./key-format.js";
 import { Limits } from "./limits.js";
 import { PERMISSION_NAME_RULE, entriesGrant, parseGrants, parsePermission, type Permission } from "./permissions.js";
 import type { SecretHasher } from "./secret-hasher.js";
+import { subnetsAllow } from "./subnets.js";
 import { checkCount } from "./validation.js";
 
 export interface CheckRequest {
@@ -16,6 +18,8 @@ export interface CheckRequest {
   method: string;
   path: string;
   clientIp: string;
+  /** Judge everything but the key's path/verb constraints (Keyward's own self-rotation). */
+  skipConstraints?: boolean;
 }
 
 /** Denials after the secret was verified: the key is known, so its id may be reported. */
@@ -42,6 +46,8 @@ export class KeyChecker {
     private readonly hasher: SecretHasher,
     private readonly keyPrefix: string,
     private readonly now: () => Date,
+    /** Told of every VALID verdict (last-use tracking). */
+    private readonly onValid: (keyId: string, at: Date) => void = () => {},
   ) {}
 
   async check(request: CheckRequest): Promise<Verdict> {
@@ -50,17 +56,28 @@ export class KeyChecker {
     const parsed = parseKey(this.keyPrefix, request.key);
     if (!parsed) return { code: "MALFORMED" };
     const found = await this.store.apiKeys.findForCheck(parsed.id);
+    const now = this.now();
     // A wrong secret reads as an unknown key: the caller learns nothing about the id.
-    if (!found || !(await this.hasher.verify(found.secretHash, parsed.secret))) return { code: "NOT_FOUND" };
+    if (!found || !(await this.secretMatches(found, parsed.secret, now))) return { code: "NOT_FOUND" };
     const { key, policy } = found;
     const keyId = key.id;
     if (key.state === "retired") return { code: "RETIRED", keyId };
-    if (key.expireTime.getTime() <= this.now().getTime()) return { code: "EXPIRED", keyId };
-    // Scoping is enforced with the key-scoping work; until then a scoped key fails closed.
-    if (key.allowedSubnets.length > 0) return { code: "SUBNET_DENIED", keyId };
-    if (key.constraints.length > 0) return { code: "CONSTRAINT_DENIED", keyId };
+    if (key.expireTime.getTime() <= now.getTime()) return { code: "EXPIRED", keyId };
+    // A scoped key checked without the request's context is denied (fail closed).
+    if (!subnetsAllow(key.allowedSubnets, request.clientIp)) return { code: "SUBNET_DENIED", keyId };
+    if (!request.skipConstraints && !constraintsAllow(key.constraints, request.method, request.path)) {
+      return { code: "CONSTRAINT_DENIED", keyId };
+    }
     if (!(await this.grantsAll(policy.permissions, requested))) return { code: "PERMISSION_DENIED", keyId };
+    this.onValid(keyId, now);
     return { code: "VALID", key, policy };
+  }
+
+  /** The current secret, or the one replaced by a rotation while its overlap lasts. */
+  private async secretMatches(found: KeyForCheck, secret: string, now: Date): Promise<boolean> {
+    if (await this.hasher.verify(found.secretHash, secret)) return true;
+    const previous = found.previousSecret;
+    return previous !== null && previous.expireTime > now && (await this.hasher.verify(previous.hash, secret));
   }
 
   private async grantsAll(entries: readonly string[], requested: readonly Permission[]): Promise<boolean> {

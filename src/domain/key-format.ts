@@ -33,9 +33,8 @@ export function formatKey(prefix: string, id: string, secret: string): string {
   return body + checksumOf(body);
 }
 
-/** A fresh key id and secret, and the credentials string that carries them. */
-export function newCredentials(prefix: string): { id: string; secret: string; credentials: string } {
-  const id = newId();
+/** A fresh secret (for a new key id unless one is given, as in rotation) and the credentials string that carries them. */
+export function newCredentials(prefix: string, id: string = newId()): { id: string; secret: string; credentials: string } {
   const secret = randomBase62(SECRET_LENGTH);
   return { id, secret, credentials: formatKey(prefix, id, secret) };
 }

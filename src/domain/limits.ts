@@ -6,6 +6,9 @@ export const Limits = {
   permissionsPerPolicy: 500,
   permissionsPerRegistration: 1_000,
   permissionsPerCheck: 100,
+  subnetsPerKey: 32,
+  constraintsPerKey: 20,
+  constraintLength: 512,
   defaultPageSize: 50,
   maxPageSize: 1_000,
 } as const;

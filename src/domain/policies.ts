@@ -2,6 +2,7 @@
 import { UniqueViolation } from "../storage/errors.js";
 import type { PolicyRecord } from "../storage/records.js";
 import type { Repositories, Store } from "../storage/store.js";
+import { audit, target } from "./audit.js";
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
 import { Limits } from "./limits.js";
 import { GRANT_RULE, parseGrant, serviceOf, uncoveredEntries } from "./permissions.js";
@@ -85,6 +86,12 @@ export class PolicyService {
         const permissions = await checkEntries(repos, input.permissions);
         assertCallerCovers(caller, permissions, "cannot create this policy");
         await repos.policies.insert({ id, name, description, permissions, creatorKeyId: caller.keyId || null, now: this.now() });
+        await audit(
+          repos,
+          caller,
+          { action: "AdminCreateApiKeyPolicy", target: target.policy(id), changedFields: ["name", "description", "permissions"] },
+          this.now(),
+        );
       })
       .catch((e: unknown) => {
         throw e instanceof UniqueViolation ? nameTaken(name) : e;
@@ -107,6 +114,10 @@ export class PolicyService {
           assertCallerCovers(caller, permissions, "cannot change this policy");
         }
         await repos.policies.update(id, { name: changes.name, description: changes.description, permissions }, this.now());
+        const changedFields = Object.entries({ name: changes.name, description: changes.description, permissions })
+          .filter(([, v]) => v !== undefined)
+          .map(([k]) => k);
+        await audit(repos, caller, { action: "AdminUpdateApiKeyPolicy", target: target.policy(id), changedFields }, this.now());
       })
       .catch((e: unknown) => {
         throw e instanceof UniqueViolation ? nameTaken(changes.name ?? "") : e;
@@ -122,6 +133,7 @@ export class PolicyService {
       if (!current) throw new NotFoundError(`policy "${id}" not found`);
       assertCallerCovers(caller, current.permissions, "cannot delete this policy");
       const { apiKeyCount } = await repos.policies.delete(id);
+      await audit(repos, caller, { action: "AdminDeleteApiKeyPolicy", target: target.policy(id) }, this.now());
       return apiKeyCount;
     });
   }

@@ -1,13 +1,30 @@
+import type { ConstraintRecord } from "../storage/records.js";
 import type { Grant } from "./permissions.js";
 
-/** The authenticated caller of an admin RPC: a Keyward key and what its policy holds. */
+/** The authenticated caller of an admin RPC: a Keyward key, what its policy holds and how it is restricted. */
 export interface Principal {
   keyId: string;
   policyId: string;
   grants: readonly Grant[];
+  /** The caller key's own restrictions: keys it creates must be at least as restricted. */
+  allowedSubnets: readonly string[];
+  constraints: readonly ConstraintRecord[];
+  /**
+   * Whether the caller key's constraints allow this request. Always true but
+   * for self-rotation, which every key may do whatever its constraints say.
+   */
+  withinConstraints: boolean;
   /** The caller's network address, for audit. */
   clientIp: string;
 }
 
 /** Keyward acting on its own behalf (start-up registration, bootstrap). */
-export const SYSTEM: Principal = { keyId: "", policyId: "", grants: [{ kind: "all" }], clientIp: "" };
+export const SYSTEM: Principal = {
+  keyId: "",
+  policyId: "",
+  grants: [{ kind: "all" }],
+  allowedSubnets: [],
+  constraints: [],
+  withinConstraints: true,
+  clientIp: "",
+};

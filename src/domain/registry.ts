@@ -1,6 +1,7 @@
 // The permission registry: services declare the permissions they define.
 import type { PermissionRecord } from "../storage/records.js";
 import type { Store } from "../storage/store.js";
+import { audit, target } from "./audit.js";
 import { InvalidArgumentError, PermissionDeniedError } from "./errors.js";
 import { KEYWARD_SERVICE } from "./keyward-permissions.js";
 import { Limits } from "./limits.js";
@@ -47,7 +48,13 @@ export class PermissionRegistry {
       checkDescription(`permissions[${i}].description`, d.description);
     });
     const now = this.now();
-    await this.store.transaction((repos) => repos.permissions.replaceForService(service, definitions, now));
+    await this.store.transaction(async (repos) => {
+      await repos.permissions.replaceForService(service, definitions, now);
+      // Keyward's own registration at every start is not an admin action.
+      if (caller !== SYSTEM) {
+        await audit(repos, caller, { action: "RegisterPermissions", target: target.service(service), changedFields: ["permissions"] }, now);
+      }
+    });
     return this.store.permissions.listForService(service);
   }
 }

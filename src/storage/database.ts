@@ -8,6 +8,7 @@ export interface Database {
   policies: PoliciesTable;
   api_keys: ApiKeysTable;
   bootstrap: BootstrapTable;
+  audit_events: AuditEventsTable;
 }
 
 export interface ServicesTable {
@@ -55,6 +56,19 @@ export interface ApiKeysTable {
   creator_key_id: string | null;
   retire_time: Date | null;
   retirer_key_id: string | null;
+  previous_secret_hash: string | null;
+  previous_secret_expire_time: Date | null;
+}
+
+export interface AuditEventsTable {
+  id: string;
+  actor_key_id: string;
+  action: string;
+  target: string;
+  outcome: string;
+  client_ip: string;
+  create_time: Date;
+  changed_fields: string[];
 }
 
 export interface BootstrapTable {
@@ -67,3 +81,4 @@ export type PermissionRow = Selectable<PermissionsTable>;
 export type PolicyRow = Selectable<PoliciesTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type NewApiKeyRow = Insertable<ApiKeysTable>;
+export type AuditEventRow = Selectable<AuditEventsTable>;

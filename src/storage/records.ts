@@ -42,9 +42,27 @@ export interface ApiKeyRecord {
   retirerKeyId: string | null;
 }
 
-/** What a check needs about a key: the key, its secret's hash and its policy. */
+/** What a check needs about a key: the key, its secrets' hashes and its policy. */
 export interface KeyForCheck {
   key: ApiKeyRecord;
   secretHash: string;
+  /** The secret replaced by the last rotation, valid until its expiry. */
+  previousSecret: { hash: string; expireTime: Date } | null;
   policy: PolicyRecord;
+}
+
+export interface AuditEventRecord {
+  id: string;
+  /** The acting key's id; empty when the caller could not be identified. */
+  actorKeyId: string;
+  /** The RPC, e.g. `AdminCreateApiKey`. */
+  action: string;
+  /** `api_keys/<id>`, `policies/<id>`, `services/<name>`, or empty. */
+  target: string;
+  /** `OK`, or the code the attempt was refused with. */
+  outcome: string;
+  clientIp: string;
+  createTime: Date;
+  /** Names of the fields changed; never a value. */
+  changedFields: string[];
 }

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from "kysely";
 import type { Database } from "./database.js";
 import { ApiKeyRepository } from "./repositories/api-keys.js";
+import { AuditEventRepository } from "./repositories/audit-events.js";
 import { BootstrapRepository } from "./repositories/bootstrap.js";
 import { PermissionRepository } from "./repositories/permissions.js";
 import { PolicyRepository } from "./repositories/policies.js";
@@ -11,6 +12,7 @@ export interface Repositories {
   readonly policies: PolicyRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly bootstrap: BootstrapRepository;
+  readonly auditEvents: AuditEventRepository;
 }
 
 const bind = (db: Kysely<Database>): Repositories => ({
@@ -18,6 +20,7 @@ const bind = (db: Kysely<Database>): Repositories => ({
   policies: new PolicyRepository(db),
   apiKeys: new ApiKeyRepository(db),
   bootstrap: new BootstrapRepository(db),
+  auditEvents: new AuditEventRepository(db),
 });
 
 /**
@@ -29,12 +32,19 @@ export class Store implements Repositories {
   readonly policies: PolicyRepository;
   readonly apiKeys: ApiKeyRepository;
   readonly bootstrap: BootstrapRepository;
+  readonly auditEvents: AuditEventRepository;
 
   constructor(
     readonly db: Kysely<Database>,
     readonly kind: "postgres" | "pglite",
   ) {
-    ({ permissions: this.permissions, policies: this.policies, apiKeys: this.apiKeys, bootstrap: this.bootstrap } = bind(db));
+    ({
+      permissions: this.permissions,
+      policies: this.policies,
+      apiKeys: this.apiKeys,
+      bootstrap: this.bootstrap,
+      auditEvents: this.auditEvents,
+    } = bind(db));
   }
 
   /** Runs `work` in one transaction: it commits if `work` resolves and rolls back if it throws. */

@@ -11,8 +11,10 @@ import { KeywardPermission, type KeywardPermissionName } from "../domain/keyward
 
 /** Health needs no key: load balancers and orchestrators call it. */
 export const PUBLIC = "public";
+/** Any valid key; the handler decides the rest (a key may rotate itself). */
+export const AUTHENTICATED = "authenticated";
 
-export type Requirement = KeywardPermissionName | typeof PUBLIC;
+export type Requirement = KeywardPermissionName | typeof PUBLIC | typeof AUTHENTICATED;
 
 const P = KeywardPermission;
 const entries: Array<[DescMethod, Requirement]> = [
@@ -22,7 +24,7 @@ const entries: Array<[DescMethod, Requirement]> = [
   [ApiKeyService.method.adminUpdateApiKey, P.apiKeysWrite],
   [ApiKeyService.method.adminDeleteApiKey, P.apiKeysWrite],
   [ApiKeyService.method.adminRetireApiKey, P.apiKeysWrite],
-  [ApiKeyService.method.adminRotateApiKey, P.apiKeysWrite],
+  [ApiKeyService.method.adminRotateApiKey, AUTHENTICATED],
   [PolicyService.method.adminGetApiKeyPolicies, P.policiesRead],
   [PolicyService.method.adminCreateApiKeyPolicy, P.policiesWrite],
   [PolicyService.method.adminUpdateApiKeyPolicy, P.policiesWrite],

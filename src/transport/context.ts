@@ -6,3 +6,6 @@ export const clientIpKey = createContextKey<string>("", { description: "client I
 
 /** The authenticated caller, set by the auth interceptor for every non-public RPC. */
 export const principalKey = createContextKey<Principal | undefined>(undefined, { description: "principal" });
+
+/** The id of the key the caller presented, once its secret is verified (also when it is then refused). */
+export const actorKeyIdKey = createContextKey<string>("", { description: "actor key id" });

@@ -1,7 +1,7 @@
 // Domain records ⇄ protobuf messages. Handlers call these and nothing else
 // touches both worlds.
 import { create } from "@bufbuild/protobuf";
-import { timestampDate, timestampFromDate, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { timestampDate, timestampFromDate, type Duration, type Timestamp } from "@bufbuild/protobuf/wkt";
 import {
   ApiKeySchema,
   ApiKeyState,
@@ -13,9 +13,20 @@ import {
 import { PermissionSchema, type Permission } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicySchema, type Policy } from "../../gen/keyward/v1/policies_pb.js";
 import { InvalidArgumentError } from "../domain/errors.js";
-import type { ApiKeyRecord, ConstraintKind, ConstraintRecord, PermissionRecord, PolicyRecord } from "../storage/records.js";
+import type {
+  ApiKeyRecord,
+  AuditEventRecord,
+  ConstraintKind,
+  ConstraintRecord,
+  PermissionRecord,
+  PolicyRecord,
+} from "../storage/records.js";
+import { AuditEventSchema, type AuditEvent } from "../../gen/keyward/v1/audit_pb.js";
 
 const timestamp = (d: Date | null): Timestamp | undefined => (d ? timestampFromDate(d) : undefined);
+
+/** A duration from a request, in milliseconds (sign kept, so the domain can refuse negatives). */
+export const durationMs = (d: Duration): number => Number(d.seconds) * 1000 + Math.trunc(d.nanos / 1_000_000);
 
 /** A timestamp from a request; undefined when absent. */
 export const dateOf = (t: Timestamp | undefined): Date | undefined => (t ? timestampDate(t) : undefined);
@@ -68,3 +79,6 @@ export const policyToProto = (p: PolicyRecord): Policy =>
   });
 
 export const permissionToProto = (p: PermissionRecord): Permission => create(PermissionSchema, p);
+
+export const auditEventToProto = (e: AuditEventRecord): AuditEvent =>
+  create(AuditEventSchema, { ...e, createTime: timestampFromDate(e.createTime) });

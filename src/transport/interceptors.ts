@@ -1,9 +1,13 @@
+import type { DescMethod } from "@bufbuild/protobuf";
+import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
+import { target, type AuditLog } from "../domain/audit.js";
 import type { KeyChecker } from "../domain/check.js";
 import { parseGrants } from "../domain/permissions.js";
-import { PUBLIC, requirementOf } from "./authorization.js";
-import { clientIpKey, principalKey } from "./context.js";
+import { AUTHENTICATED, PUBLIC, requirementOf } from "./authorization.js";
+import { constraintsAllow } from "../domain/constraints.js";
+import { actorKeyIdKey, clientIpKey, principalKey } from "./context.js";
 import { toConnectError } from "./errors.js";
 
 /**
@@ -17,7 +21,7 @@ export function requestLogInterceptor(logger: Logger): Interceptor {
     const line = () => ({
       procedure: `${req.service.typeName}/${req.method.name}`,
       protocol: req.header.get("content-type")?.split(";")[0] ?? "",
-      callerKeyId: req.contextValues.get(principalKey)?.keyId,
+      callerKeyId: req.contextValues.get(actorKeyIdKey) || undefined,
       clientIp: req.contextValues.get(clientIpKey),
       durationMs: Math.round((performance.now() - started) * 1000) / 1000,
     });
@@ -61,19 +65,27 @@ export function authInterceptor(checker: KeyChecker): Interceptor {
       throw new ConnectError("missing API key: send it as 'Authorization: Bearer <key>'", Code.Unauthenticated);
     }
     const clientIp = req.contextValues.get(clientIpKey);
+    const method = req.requestMethod;
+    const path = new URL(req.url).pathname;
+    const selfService = requirement === AUTHENTICATED;
     const verdict = await checker.check({
       key,
-      permissions: [requirement],
-      method: req.requestMethod,
-      path: new URL(req.url).pathname,
+      permissions: selfService ? [] : [requirement],
+      method,
+      path,
       clientIp,
+      skipConstraints: selfService,
     });
+    req.contextValues.set(actorKeyIdKey, verdict.code === "VALID" ? verdict.key.id : "keyId" in verdict ? verdict.keyId : "");
     switch (verdict.code) {
       case "VALID":
         req.contextValues.set(principalKey, {
           keyId: verdict.key.id,
           policyId: verdict.policy.id,
           grants: parseGrants(verdict.policy.permissions),
+          allowedSubnets: verdict.key.allowedSubnets,
+          constraints: verdict.key.constraints,
+          withinConstraints: !selfService || constraintsAllow(verdict.key.constraints, method, path),
           clientIp,
         });
         return next(req);
@@ -93,3 +105,51 @@ export function authInterceptor(checker: KeyChecker): Interceptor {
   };
 }
 
+
+const isMutation = (method: DescMethod): boolean =>
+  method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS && requirementOf(method) !== PUBLIC;
+
+/** The resource a request names, for the audit log (empty for creations). */
+function targetOf(method: DescMethod, message: unknown): string {
+  const m = (message ?? {}) as { id?: unknown; apiKey?: { id?: unknown }; policy?: { id?: unknown }; service?: unknown };
+  const id = typeof m.id === "string" ? m.id : typeof m.apiKey?.id === "string" ? m.apiKey.id : typeof m.policy?.id === "string" ? m.policy.id : "";
+  switch (method.parent.name) {
+    case "ApiKeyService":
+      return id && target.apiKey(id);
+    case "PolicyService":
+      return id && target.policy(id);
+    case "PermissionService":
+      return typeof m.service === "string" && m.service ? target.service(m.service) : "";
+    default:
+      return "";
+  }
+}
+
+const REFUSALS = new Set([Code.Unauthenticated, Code.PermissionDenied]);
+
+/**
+ * Records every refused admin mutation (no valid key, missing permission, an
+ * escalation attempt) in the audit log. Successful mutations are recorded by
+ * the domain, in their own transaction.
+ */
+export function auditRefusalInterceptor(audit: AuditLog, logger: Logger): Interceptor {
+  return (next) => async (req) => {
+    try {
+      return await next(req);
+    } catch (error) {
+      const connectError = toConnectError(error);
+      if (isMutation(req.method) && REFUSALS.has(connectError.code)) {
+        await audit
+          .recordRefusal({
+            actorKeyId: req.contextValues.get(actorKeyIdKey),
+            action: req.method.name,
+            target: req.stream ? "" : targetOf(req.method, req.message),
+            outcome: Code[connectError.code],
+            clientIp: req.contextValues.get(clientIpKey),
+          })
+          .catch((auditError: unknown) => logger.error({ err: auditError }, "could not record a refused attempt"));
+      }
+      throw connectError;
+    }
+  };
+}

@@ -8,6 +8,7 @@ import { CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import type { ApiKeyService as ApiKeys } from "../domain/api-keys.js";
+import type { AuditLog } from "../domain/audit.js";
 import type { KeyChecker } from "../domain/check.js";
 import type { PolicyService as Policies } from "../domain/policies.js";
 import type { PermissionRegistry } from "../domain/registry.js";
@@ -24,6 +25,7 @@ export interface DomainServices {
   policies: Policies;
   registry: PermissionRegistry;
   checker: KeyChecker;
+  audit: AuditLog;
 }
 
 export const routes = (services: DomainServices, readiness: Readiness) => (router: ConnectRouter) => {
@@ -31,6 +33,6 @@ export const routes = (services: DomainServices, readiness: Readiness) => (route
   router.service(PolicyService, policyHandlers(services.policies));
   router.service(PermissionService, permissionHandlers(services.registry));
   router.service(CheckService, checkHandlers(services.checker));
-  router.service(AuditService, auditHandlers());
+  router.service(AuditService, auditHandlers(services.audit));
   router.service(Health, healthHandlers(readiness));
 };

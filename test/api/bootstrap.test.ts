@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { createKeyward, type Keyward } from "../../src/app.js";
+import { SYSTEM } from "../../src/domain/principal.js";
 import { createLogger } from "../../src/logger.js";
 import { testConfig } from "../support/keyward.js";
 import { POSTGRES_URL, freshPostgresDatabase } from "../support/stores.js";
@@ -36,7 +37,7 @@ describe("bootstrap admin key", () => {
     expect((await stat(file)).mode & 0o777).toBe(0o600);
     expect(await isValid(first, key)).toBe(true);
     await first.services.policies.create(
-      { keyId: first.bootstrapKeyId!, policyId: "", grants: [{ kind: "all" }], clientIp: "" },
+      { ...SYSTEM, keyId: first.bootstrapKeyId! },
       { name: "kept", description: "", permissions: ["keyward.keys.check"] },
     );
     await first.close();

@@ -57,13 +57,16 @@ describe("Connect JSON over HTTP/1.1", () => {
       status: 200,
       body: { valid: true, code: "CHECK_CODE_VALID", apiKeyId: id, policyName: "readers" },
     });
-    for (const [method, body] of [
-      [ApiKeyService.method.adminRetireApiKey, { id }],
-      [ApiKeyService.method.adminRotateApiKey, { id }],
-      [AuditService.method.adminListAuditEvents, {}],
-    ] as const) {
-      expect((await call(method, body)).body.code, method.name).toBe("unimplemented");
-    }
+    const rotated = await call(ApiKeyService.method.adminRotateApiKey, { id, overlap: "60s" });
+    expect(rotated).toMatchObject({ status: 200, body: { credentials: expect.stringMatching(new RegExp(`^kw_${id}_`)), previousExpireTime: expect.any(String) } });
+    expect(await call(ApiKeyService.method.adminRetireApiKey, { id })).toMatchObject({ status: 200, body: { apiKey: { state: "API_KEY_STATE_RETIRED" } } });
+    const events = await call(AuditService.method.adminListAuditEvents, { target: `api_keys/${id}` });
+    expect((events.body.auditEvents as Array<{ action: string }>).map((e) => e.action)).toEqual([
+      "AdminRetireApiKey",
+      "AdminRotateApiKey",
+      "AdminUpdateApiKey",
+      "AdminCreateApiKey",
+    ]);
     expect(await call(ApiKeyService.method.adminDeleteApiKey, { id })).toMatchObject({ status: 200 });
     expect(await call(PolicyService.method.adminDeleteApiKeyPolicy, { id: policy.id })).toMatchObject({ status: 200 });
   });

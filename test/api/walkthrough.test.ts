@@ -306,17 +306,6 @@ describe.each(TEST_STORES)("admin walkthrough on $name", (store) => {
     await expect(register("keyward", ["keyward.x.y"])).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
   });
 
-  it("answers UNIMPLEMENTED for what later work adds", async () => {
-    const policyId = await adminPolicyId();
-    await expect(
-      c.keys.call(
-        ApiKeyService.method.adminCreateApiKey,
-        { name: uniqueName("scoped"), policyId, expireTime: expiresIn(kw, DAY), allowedSubnets: ["10.0.0.0/8"] },
-        admin,
-      ),
-    ).rejects.toMatchObject({ code: status.UNIMPLEMENTED });
-  });
-
   async function adminPolicyId(): Promise<string> {
     const { policies } = await c.policies.call(PolicyService.method.adminGetApiKeyPolicies, {}, admin);
     return policies.find((p) => p.name === "keyward-admin")!.id;

@@ -166,6 +166,9 @@ describe("loadConfig", () => {
       KEYWARD_ARGON2_PARALLELISM: "4",
       LOG_LEVEL: "debug",
       KEYWARD_SHUTDOWN_GRACE: "30s",
+      KEYWARD_MAX_ROTATION_OVERLAP: "2d",
+      KEYWARD_TRUSTED_PROXY_HOPS: "1",
+      KEYWARD_LAST_USE_FLUSH: "2s",
     });
     expect(config).toEqual({
       port: 9090,
@@ -177,6 +180,9 @@ describe("loadConfig", () => {
       hashCost: { memoryKiB: 65_536, iterations: 3, parallelism: 4 },
       logLevel: "debug",
       shutdownGraceMs: 30_000,
+      maxRotationOverlapMs: 2 * 86_400_000,
+      trustedProxyHops: 1,
+      lastUseFlushMs: 2_000,
     });
   });
 

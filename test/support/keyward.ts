@@ -27,6 +27,9 @@ export function testConfig(store: StoreLocation, overrides: Partial<Config> = {}
     hashCost: { memoryKiB: 8, iterations: 1, parallelism: 1 },
     logLevel: "silent",
     shutdownGraceMs: 2_000,
+    maxRotationOverlapMs: 7 * 86_400_000,
+    trustedProxyHops: 0,
+    lastUseFlushMs: 200,
     ...overrides,
   };
 }

@@ -1,4 +1,4 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { ApiKeyRow, Database } from "../database.js";
 import { translateDriverError } from "../errors.js";
 import type { ApiKeyRecord, ConstraintRecord, KeyForCheck } from "../records.js";
@@ -27,9 +27,12 @@ export interface ApiKeyPageQuery {
   limit: number;
   after?: { createTime: Date; id: string };
   policyId?: string;
+  state?: "active" | "retired";
+  /** Only keys expiring at or before this time. */
+  expiringBy?: Date;
 }
 
-const toRecord = (row: Omit<ApiKeyRow, "secret_hash">): ApiKeyRecord => ({
+const toRecord = (row: Omit<ApiKeyRow, "secret_hash" | "previous_secret_hash" | "previous_secret_expire_time">): ApiKeyRecord => ({
   id: row.id,
   name: row.name,
   policyId: row.policy_id,
@@ -85,6 +88,8 @@ export class ApiKeyRepository {
   async page(q: ApiKeyPageQuery): Promise<ApiKeyRecord[]> {
     let query = this.db.selectFrom("api_keys").select(PUBLIC_COLUMNS);
     if (q.policyId !== undefined) query = query.where("policy_id", "=", q.policyId);
+    if (q.state !== undefined) query = query.where("state", "=", q.state);
+    if (q.expiringBy !== undefined) query = query.where("expire_time", "<=", q.expiringBy);
     const after = q.after;
     if (after) {
       query = query.where((eb) =>
@@ -106,6 +111,8 @@ export class ApiKeyRepository {
       .select(PUBLIC_COLUMNS.map((c) => `api_keys.${c}` as const))
       .select([
         "api_keys.secret_hash",
+        "api_keys.previous_secret_hash",
+        "api_keys.previous_secret_expire_time",
         "policies.name as p_name",
         "policies.description as p_description",
         "policies.permissions as p_permissions",
@@ -118,6 +125,10 @@ export class ApiKeyRepository {
     return {
       key: toRecord(row),
       secretHash: row.secret_hash,
+      previousSecret:
+        row.previous_secret_hash !== null && row.previous_secret_expire_time !== null
+          ? { hash: row.previous_secret_hash, expireTime: row.previous_secret_expire_time }
+          : null,
       policy: {
         id: row.policy_id,
         name: row.p_name,
@@ -164,6 +175,42 @@ export class ApiKeyRepository {
       .where("id", "=", id)
       .execute()
       .catch(translateDriverError);
+  }
+
+  async retire(id: string, retirerKeyId: string | null, now: Date): Promise<void> {
+    await this.db
+      .updateTable("api_keys")
+      .set({ state: "retired", retire_time: now, retirer_key_id: retirerKeyId, update_time: now, previous_secret_hash: null, previous_secret_expire_time: null })
+      .where("id", "=", id)
+      .execute();
+  }
+
+  /**
+   * Replaces the secret. The current one becomes the previous secret until
+   * `previousExpireTime` (null = dropped at once); any older previous secret
+   * is dropped, so a key never has more than two live secrets.
+   */
+  async rotate(id: string, secretHash: string, previousExpireTime: Date | null, now: Date): Promise<void> {
+    await this.db
+      .updateTable("api_keys")
+      .set((eb) => ({
+        previous_secret_hash: previousExpireTime === null ? null : eb.ref("secret_hash"),
+        previous_secret_expire_time: previousExpireTime,
+        secret_hash: secretHash,
+        update_time: now,
+      }))
+      .where("id", "=", id)
+      .execute();
+  }
+
+  /** Records last-use times in one statement; a time never moves backwards. */
+  async touchLastUsed(uses: ReadonlyArray<{ id: string; time: Date }>): Promise<void> {
+    if (uses.length === 0) return;
+    const values = sql.join(uses.map((u) => sql`(${u.id}::text, ${u.time}::timestamptz)`));
+    await sql`
+      update api_keys set last_used_time = v.time
+      from (values ${values}) as v(id, time)
+      where api_keys.id = v.id and (api_keys.last_used_time is null or api_keys.last_used_time < v.time)`.execute(this.db);
   }
 
   async delete(id: string): Promise<boolean> {

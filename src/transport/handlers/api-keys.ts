@@ -1,10 +1,10 @@
 // ApiKeyService: AdminCreateApiKey, AdminGetApiKey, AdminListApiKeys,
 // AdminUpdateApiKey, AdminDeleteApiKey, AdminRetireApiKey, AdminRotateApiKey.
 import type { ServiceImpl } from "@connectrpc/connect";
-import { ApiKeyService } from "../../../gen/keyward/v1/api_keys_pb.js";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { ApiKeyService, ApiKeyState } from "../../../gen/keyward/v1/api_keys_pb.js";
 import type { ApiKeyChanges, ApiKeyService as ApiKeys } from "../../domain/api-keys.js";
-import { UnimplementedError } from "../../domain/errors.js";
-import { apiKeyToProto, constraintsFromProto, dateOf } from "../convert.js";
+import { apiKeyToProto, constraintsFromProto, dateOf, durationMs } from "../convert.js";
 import { updatePaths } from "../field-mask.js";
 import { callerOf } from "./principal.js";
 
@@ -28,7 +28,13 @@ export function apiKeyHandlers(keys: ApiKeys): ServiceImpl<typeof ApiKeyService>
     },
 
     async adminListApiKeys(req) {
-      const page = await keys.list({ pageSize: req.pageSize, pageToken: req.pageToken, policyId: req.policyId });
+      const page = await keys.list({
+        pageSize: req.pageSize,
+        pageToken: req.pageToken,
+        policyId: req.policyId,
+        state: req.state === ApiKeyState.ACTIVE ? "active" : req.state === ApiKeyState.RETIRED ? "retired" : undefined,
+        expiringWithinMs: req.expiringWithin ? durationMs(req.expiringWithin) : undefined,
+      });
       return { apiKeys: page.keys.map(apiKeyToProto), nextPageToken: page.nextPageToken };
     },
 
@@ -53,12 +59,18 @@ export function apiKeyHandlers(keys: ApiKeys): ServiceImpl<typeof ApiKeyService>
       return {};
     },
 
-    adminRetireApiKey() {
-      throw new UnimplementedError("AdminRetireApiKey arrives with the key lifecycle work");
+    async adminRetireApiKey(req, ctx) {
+      return { apiKey: apiKeyToProto(await keys.retire(callerOf(ctx), req.id)) };
     },
 
-    adminRotateApiKey() {
-      throw new UnimplementedError("AdminRotateApiKey arrives with the key lifecycle work");
+    async adminRotateApiKey(req, ctx) {
+      const overlapMs = req.overlap ? durationMs(req.overlap) : 0;
+      const rotated = await keys.rotate(callerOf(ctx), req.id, overlapMs);
+      return {
+        apiKey: apiKeyToProto(rotated.key),
+        credentials: rotated.credentials,
+        previousExpireTime: rotated.previousExpireTime ? timestampFromDate(rotated.previousExpireTime) : undefined,
+      };
     },
   };
 }

@@ -1,0 +1,87 @@
+// The audit log: every admin mutation, written in the mutation's own
+// transaction, and every refused admin attempt. Entries name fields, never values.
+import type { AuditEventRecord } from "../storage/records.js";
+import type { Repositories, Store } from "../storage/store.js";
+import { InvalidArgumentError } from "./errors.js";
+import { Limits } from "./limits.js";
+import type { Principal } from "./principal.js";
+import { newId } from "./random.js";
+
+export const target = {
+  apiKey: (id: string) => `api_keys/${id}`,
+  policy: (id: string) => `policies/${id}`,
+  service: (name: string) => `services/${name}`,
+};
+
+export interface AuditEntry {
+  action: string;
+  target: string;
+  changedFields?: readonly string[];
+}
+
+/** Records a successful mutation; call inside the mutation's transaction. */
+export async function audit(repos: Repositories, caller: Principal, entry: AuditEntry, now: Date): Promise<void> {
+  await repos.auditEvents.insert({
+    id: newId(),
+    actorKeyId: caller.keyId,
+    action: entry.action,
+    target: entry.target,
+    outcome: "OK",
+    clientIp: caller.clientIp,
+    createTime: now,
+    changedFields: [...(entry.changedFields ?? [])],
+  });
+}
+
+export interface AuditListQuery {
+  pageSize: number;
+  pageToken: string;
+  actorKeyId: string;
+  target: string;
+  startTime: Date | undefined;
+  endTime: Date | undefined;
+}
+
+const encodeCursor = (e: AuditEventRecord): string =>
+  Buffer.from(JSON.stringify({ t: e.createTime.toISOString(), id: e.id })).toString("base64url");
+
+function decodeCursor(token: string): { createTime: Date; id: string } {
+  try {
+    const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { t?: unknown; id?: unknown };
+    const createTime = new Date(typeof parsed.t === "string" ? parsed.t : NaN);
+    if (typeof parsed.id !== "string" || Number.isNaN(createTime.getTime())) throw new Error("bad cursor");
+    return { createTime, id: parsed.id };
+  } catch {
+    throw new InvalidArgumentError("page_token", "is not a token from a previous response");
+  }
+}
+
+export class AuditLog {
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Records a refused admin attempt (outside any transaction: the attempt wrote nothing). */
+  async recordRefusal(entry: { actorKeyId: string; action: string; target: string; outcome: string; clientIp: string }): Promise<void> {
+    await this.store.auditEvents.insert({ id: newId(), ...entry, createTime: this.now(), changedFields: [] });
+  }
+
+  /** Newest first, a page at a time. */
+  async list(q: AuditListQuery): Promise<{ events: AuditEventRecord[]; nextPageToken: string }> {
+    if (q.pageSize < 0) throw new InvalidArgumentError("page_size", "must not be negative");
+    if (q.startTime && q.endTime && q.startTime >= q.endTime) throw new InvalidArgumentError("end_time", "must be after start_time");
+    const limit = Math.min(q.pageSize || Limits.defaultPageSize, Limits.maxPageSize);
+    const rows = await this.store.auditEvents.page({
+      limit: limit + 1,
+      before: q.pageToken === "" ? undefined : decodeCursor(q.pageToken),
+      actorKeyId: q.actorKeyId || undefined,
+      target: q.target || undefined,
+      startTime: q.startTime,
+      endTime: q.endTime,
+    });
+    const events = rows.slice(0, limit);
+    const last = events.at(-1);
+    return { events, nextPageToken: rows.length > limit && last ? encodeCursor(last) : "" };
+  }
+}

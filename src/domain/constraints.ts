@@ -1,0 +1,118 @@
+// Key constraints (design §2, after Civis): exact path, path prefix, regex
+// over the whole path, HTTP verb. A key with several passes a request that
+// matches any of them; a key with none passes every request.
+import { RE2JS } from "re2js";
+import type { ConstraintRecord } from "../storage/records.js";
+import { InvalidArgumentError } from "./errors.js";
+import { Limits } from "./limits.js";
+
+export type Constraint = ConstraintRecord;
+
+const VERB = /^[A-Z]{1,20}$/;
+const DOT_SEGMENT = /(^|\/)\.\.?(\/|$)/;
+
+/** `jobs` and `/jobs` both name the path /jobs. */
+const absolutePath = (value: string): string => (value.startsWith("/") ? value : `/${value}`);
+
+function checkPathValue(field: string, value: string): string {
+  if (value.trim() === "") throw new InvalidArgumentError(field, "a path is required");
+  if (/[\s?#]/.test(value) || /[\u0000-\u001f\u007f]/.test(value)) {
+    throw new InvalidArgumentError(field, "a path must not contain spaces, control characters, '?' or '#'");
+  }
+  if (DOT_SEGMENT.test(value)) throw new InvalidArgumentError(field, "a path must not contain '.' or '..' segments");
+  return absolutePath(value);
+}
+
+// Compiled regexes, shared by every key that uses the same pattern; bounded
+// because patterns come from admins, not from requests.
+const compiled = new Map<string, RE2JS>();
+const MAX_COMPILED = 10_000;
+
+function regex(pattern: string): RE2JS {
+  let re = compiled.get(pattern);
+  if (!re) {
+    re = RE2JS.compile(pattern);
+    if (compiled.size >= MAX_COMPILED) compiled.delete(compiled.keys().next().value!);
+    compiled.set(pattern, re);
+  }
+  return re;
+}
+
+/** Validates and normalises a key's constraints (paths made absolute, verbs upper-cased). */
+export function checkConstraints(field: string, constraints: readonly Constraint[]): Constraint[] {
+  if (constraints.length > Limits.constraintsPerKey) {
+    throw new InvalidArgumentError(field, `must have at most ${Limits.constraintsPerKey} entries`);
+  }
+  const out = constraints.map(({ type, value }, i): Constraint => {
+    const at = `${field}[${i}].value`;
+    if (value.length > Limits.constraintLength) throw new InvalidArgumentError(at, `must be at most ${Limits.constraintLength} characters`);
+    switch (type) {
+      case "exact":
+      case "prefix":
+        return { type, value: checkPathValue(at, value) };
+      case "regex":
+        if (value === "") throw new InvalidArgumentError(at, "a regular expression is required");
+        try {
+          regex(value);
+        } catch (error) {
+          throw new InvalidArgumentError(at, `invalid regular expression (RE2 syntax): ${(error as Error).message}`);
+        }
+        return { type, value };
+      case "verb": {
+        const verbs = value.split(",").map((v) => v.trim().toUpperCase());
+        if (!verbs.every((v) => VERB.test(v))) throw new InvalidArgumentError(at, "must be HTTP methods, comma-separated (GET or GET,HEAD)");
+        return { type, value: [...new Set(verbs)].join(",") };
+      }
+    }
+  });
+  const seen = new Set<string>();
+  return out.filter((c) => !seen.has(`${c.type} ${c.value}`) && !!seen.add(`${c.type} ${c.value}`));
+}
+
+/** The path a check is judged on: without query or fragment; undefined when it cannot be judged safely. */
+function requestPath(path: string): string | undefined {
+  const bare = path.split(/[?#]/)[0]!;
+  if (!bare.startsWith("/")) return undefined;
+  // Dot segments (also percent-encoded) could walk out of an allowed prefix: fail closed.
+  if (DOT_SEGMENT.test(bare) || /%2e/i.test(bare)) return undefined;
+  return bare;
+}
+
+function matches(c: Constraint, method: string, path: string | undefined): boolean {
+  switch (c.type) {
+    case "verb":
+      return method !== "" && c.value.split(",").includes(method.toUpperCase());
+    case "exact":
+      return path === c.value;
+    case "prefix":
+      return path !== undefined && (path === c.value || path.startsWith(c.value.endsWith("/") ? c.value : `${c.value}/`));
+    case "regex":
+      return path !== undefined && regex(c.value).matches(path);
+  }
+}
+
+/** Whether a request (`method`, `path`) passes a key's constraints. */
+export function constraintsAllow(constraints: readonly Constraint[], method: string, path: string): boolean {
+  if (constraints.length === 0) return true;
+  const p = path === "" ? undefined : requestPath(path);
+  return constraints.some((c) => matches(c, method, p));
+}
+
+/** Whether every request `inner` allows is allowed by `outer` too. */
+function implies(outer: Constraint, inner: Constraint): boolean {
+  if (outer.type === inner.type && outer.value === inner.value) return true;
+  if (inner.type === "verb") {
+    return outer.type === "verb" && inner.value.split(",").every((v) => outer.value.split(",").includes(v));
+  }
+  if (outer.type === "verb") return false;
+  if (inner.type === "exact") return matches(outer, "", inner.value);
+  if (inner.type === "prefix" && outer.type === "prefix") return matches(outer, "", inner.value);
+  return false;
+}
+
+/** Whether a key constrained by `inner` is at least as restricted as one constrained by `outer` (none = unrestricted). */
+export function constraintsWithin(inner: readonly Constraint[], outer: readonly Constraint[]): boolean {
+  if (outer.length === 0) return true;
+  if (inner.length === 0) return false;
+  return inner.every((i) => outer.some((o) => implies(o, i)));
+}

@@ -1,0 +1,64 @@
+import type { Kysely } from "kysely";
+import type { AuditEventRow, Database } from "../database.js";
+import type { AuditEventRecord } from "../records.js";
+
+export interface AuditQuery {
+  limit: number;
+  /** Events strictly older than this cursor (newest first). */
+  before?: { createTime: Date; id: string };
+  actorKeyId?: string;
+  target?: string;
+  startTime?: Date;
+  endTime?: Date;
+}
+
+const toRecord = (r: AuditEventRow): AuditEventRecord => ({
+  id: r.id,
+  actorKeyId: r.actor_key_id,
+  action: r.action,
+  target: r.target,
+  outcome: r.outcome,
+  clientIp: r.client_ip,
+  createTime: r.create_time,
+  changedFields: r.changed_fields,
+});
+
+export class AuditEventRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async insert(e: AuditEventRecord): Promise<void> {
+    await this.db
+      .insertInto("audit_events")
+      .values({
+        id: e.id,
+        actor_key_id: e.actorKeyId,
+        action: e.action,
+        target: e.target,
+        outcome: e.outcome,
+        client_ip: e.clientIp,
+        create_time: e.createTime,
+        changed_fields: e.changedFields,
+      })
+      .execute();
+  }
+
+  /** Newest first. */
+  async page(q: AuditQuery): Promise<AuditEventRecord[]> {
+    let query = this.db.selectFrom("audit_events").selectAll();
+    if (q.actorKeyId) query = query.where("actor_key_id", "=", q.actorKeyId);
+    if (q.target) query = query.where("target", "=", q.target);
+    if (q.startTime) query = query.where("create_time", ">=", q.startTime);
+    if (q.endTime) query = query.where("create_time", "<", q.endTime);
+    const before = q.before;
+    if (before) {
+      query = query.where((eb) =>
+        eb.or([
+          eb("create_time", "<", before.createTime),
+          eb.and([eb("create_time", "=", before.createTime), eb("id", "<", before.id)]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy("create_time", "desc").orderBy("id", "desc").limit(q.limit).execute();
+    return rows.map(toRecord);
+  }
+}
