@@ -73,7 +73,7 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
     const bootstrapKeyId = await issueBootstrapKey(store, hasher, settings, now, deliver);
     if (bootstrapKeyId) logger.info({ apiKeyId: bootstrapKeyId }, "issued the bootstrap admin key");
     const readiness = new Readiness(() => store.ping());
-    const server = buildServer(services, readiness, logger, { trustedProxyHops: config.trustedProxyHops });
+    const server = buildServer(services, readiness, logger, { trustedProxyHops: config.trustedProxyHops, corsOrigins: config.corsOrigins });
     return {
       config,
       store,

@@ -17,6 +17,7 @@ export interface Config {
   readonly maxRotationOverlapMs: number;
   readonly trustedProxyHops: number;
   readonly lastUseFlushMs: number;
+  readonly corsOrigins: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -53,6 +54,18 @@ function integer(variable: string, value: string, min: number, max: number): num
   return n;
 }
 
+/** `https://admin.example.com,https://tools.example.com`, or `*` for any origin. */
+function corsOrigins(value: string | undefined): string[] {
+  if (value === undefined) return [];
+  const origins = value.split(",").map((o) => o.trim()).filter(Boolean);
+  for (const origin of origins) {
+    if (origin !== "*" && !/^https?:\/\/[^/\s]+$/.test(origin)) {
+      throw new ConfigError("KEYWARD_CORS_ORIGINS", `"${origin}" is not an origin such as https://admin.example.com (scheme and host, no path)`);
+    }
+  }
+  return origins;
+}
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -87,6 +100,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxRotationOverlapMs: parseDurationMs("KEYWARD_MAX_ROTATION_OVERLAP", get("KEYWARD_MAX_ROTATION_OVERLAP") ?? "7d", MAX_KEY_TTL_MS),
     trustedProxyHops: integer("KEYWARD_TRUSTED_PROXY_HOPS", get("KEYWARD_TRUSTED_PROXY_HOPS") ?? "0", 0, 10),
     // Last use is visible within 5 s of a check: flush at least that often.
+    corsOrigins: Object.freeze(corsOrigins(get("KEYWARD_CORS_ORIGINS"))),
     lastUseFlushMs: parseDurationMs("KEYWARD_LAST_USE_FLUSH", get("KEYWARD_LAST_USE_FLUSH") ?? "1s", 5_000),
   });
 }

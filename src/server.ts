@@ -1,13 +1,17 @@
 // Builds Keyward's HTTP surface on one port; never listens (main.ts and tests do).
-import { createContextValues } from "@connectrpc/connect";
+import { createConnectRouter, createContextValues } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { clientIpKey } from "./transport/context.js";
+import { corsPolicy } from "./transport/cors.js";
 import { useMinimalGrpcMessageEncoding } from "./transport/grpc-message.js";
 import { auditRefusalInterceptor, authInterceptor, requestLogInterceptor } from "./transport/interceptors.js";
 import { OnePortServer, type NodeRequest, type NodeResponse } from "./transport/one-port.js";
 import type { Readiness } from "./transport/readiness.js";
-import { routes, type DomainServices } from "./transport/routes.js";
+import { createRestHandler } from "./transport/rest/handler.js";
+import { openApiDocument } from "./transport/rest/openapi.js";
+import { restRoutes } from "./transport/rest/routes.js";
+import { KEYWARD_SERVICES, routes, type DomainServices } from "./transport/routes.js";
 
 /** The largest request message Keyward reads (Connect `readMaxBytes`). */
 export const READ_MAX_BYTES = 1024 * 1024;
@@ -20,7 +24,11 @@ function sendJson(res: NodeResponse, status: number, body: unknown): void {
 export interface ServerSettings {
   /** How many proxies in front of Keyward append to X-Forwarded-For (0: use the socket peer). */
   trustedProxyHops: number;
+  /** Origins browsers may call from (CORS); empty = none. */
+  corsOrigins: readonly string[];
 }
+
+export const OPENAPI_PATH = "/api/v1/openapi.json";
 
 /**
  * The client's address: the socket peer, or, behind `hops` trusted proxies,
@@ -37,25 +45,41 @@ export function clientIpOf(peer: string, forwardedFor: string | string[] | undef
 }
 
 export function buildServer(services: DomainServices, readiness: Readiness, logger: Logger, settings: ServerSettings): OnePortServer {
+  // First is outermost: every RPC is logged, including those auth refuses, and refused mutations are audited.
+  const interceptors = [requestLogInterceptor(logger), auditRefusalInterceptor(services.audit, logger), authInterceptor(services.checker)];
+  const register = routes(services, readiness);
+  const contextValues = (req: NodeRequest) =>
+    createContextValues().set(clientIpKey, clientIpOf(req.socket.remoteAddress ?? "", req.headers["x-forwarded-for"], settings.trustedProxyHops));
+
   const connect = connectNodeAdapter({
-    routes: routes(services, readiness),
-    // First is outermost: every RPC is logged, including those auth refuses, and refused mutations are audited.
-    interceptors: [requestLogInterceptor(logger), auditRefusalInterceptor(services.audit, logger), authInterceptor(services.checker)],
+    routes: register,
+    interceptors,
     readMaxBytes: READ_MAX_BYTES,
-    contextValues: (req) =>
-      createContextValues().set(
-        clientIpKey,
-        clientIpOf(req.socket.remoteAddress ?? "", req.headers["x-forwarded-for"], settings.trustedProxyHops),
-      ),
+    contextValues,
     fallback: (_req, res) => sendJson(res, 404, { code: "not_found", message: "no such path" }),
   });
+  // REST goes through a router with the very same routes and interceptors.
+  const router = createConnectRouter({ interceptors, readMaxBytes: READ_MAX_BYTES });
+  register(router);
+  const rest = restRoutes(KEYWARD_SERVICES);
+  const restHandler = createRestHandler({ routes: rest, handlers: router.handlers, maxBodyBytes: READ_MAX_BYTES, contextValues });
+  const openapi = JSON.stringify(openApiDocument(rest, "v1"));
+  const cors = corsPolicy(settings.corsOrigins);
 
   return new OnePortServer((req: NodeRequest, res: NodeResponse) => {
+    if (cors(req, res)) return;
     const path = (req.url ?? "/").split("?")[0];
-    if (path === "/healthz" && (req.method === "GET" || req.method === "HEAD")) {
+    const read = req.method === "GET" || req.method === "HEAD";
+    if (path === "/healthz" && read) {
       void readiness.isReady().then((ready) => sendJson(res, ready ? 200 : 503, { status: ready ? "SERVING" : "NOT_SERVING" }));
       return;
     }
+    if (path === OPENAPI_PATH && read) {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(openapi);
+      return;
+    }
+    if (restHandler(req, res)) return;
     if (req.headers["content-type"]?.startsWith("application/grpc")) useMinimalGrpcMessageEncoding(res);
     connect(req, res);
   });

@@ -9,3 +9,6 @@ export const principalKey = createContextKey<Principal | undefined>(undefined, {
 
 /** The id of the key the caller presented, once its secret is verified (also when it is then refused). */
 export const actorKeyIdKey = createContextKey<string>("", { description: "actor key id" });
+
+/** For REST calls, the HTTP method and path as the client sent them (constraints judge these). */
+export const httpRequestKey = createContextKey<{ method: string; path: string } | undefined>(undefined, { description: "REST request" });

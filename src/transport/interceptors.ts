@@ -7,7 +7,7 @@ import type { KeyChecker } from "../domain/check.js";
 import { parseGrants } from "../domain/permissions.js";
 import { AUTHENTICATED, PUBLIC, requirementOf } from "./authorization.js";
 import { constraintsAllow } from "../domain/constraints.js";
-import { actorKeyIdKey, clientIpKey, principalKey } from "./context.js";
+import { actorKeyIdKey, clientIpKey, httpRequestKey, principalKey } from "./context.js";
 import { toConnectError } from "./errors.js";
 
 /**
@@ -65,8 +65,10 @@ export function authInterceptor(checker: KeyChecker): Interceptor {
       throw new ConnectError("missing API key: send it as 'Authorization: Bearer <key>'", Code.Unauthenticated);
     }
     const clientIp = req.contextValues.get(clientIpKey);
-    const method = req.requestMethod;
-    const path = new URL(req.url).pathname;
+    // A REST call is judged on the path the client sent, not the RPC's.
+    const rest = req.contextValues.get(httpRequestKey);
+    const method = rest?.method ?? req.requestMethod;
+    const path = rest?.path ?? new URL(req.url).pathname;
     const selfService = requirement === AUTHENTICATED;
     const verdict = await checker.check({
       key,

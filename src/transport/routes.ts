@@ -20,6 +20,9 @@ import { permissionHandlers } from "./handlers/permissions.js";
 import { policyHandlers } from "./handlers/policies.js";
 import type { Readiness } from "./readiness.js";
 
+/** Keyward's own services (health aside), in the order the API documentation lists them. */
+export const KEYWARD_SERVICES = [ApiKeyService, PolicyService, PermissionService, CheckService, AuditService] as const;
+
 export interface DomainServices {
   apiKeys: ApiKeys;
   policies: Policies;

@@ -169,6 +169,7 @@ describe("loadConfig", () => {
       KEYWARD_MAX_ROTATION_OVERLAP: "2d",
       KEYWARD_TRUSTED_PROXY_HOPS: "1",
       KEYWARD_LAST_USE_FLUSH: "2s",
+      KEYWARD_CORS_ORIGINS: "https://admin.example.com, http://localhost:5173",
     });
     expect(config).toEqual({
       port: 9090,
@@ -183,6 +184,7 @@ describe("loadConfig", () => {
       maxRotationOverlapMs: 2 * 86_400_000,
       trustedProxyHops: 1,
       lastUseFlushMs: 2_000,
+      corsOrigins: ["https://admin.example.com", "http://localhost:5173"],
     });
   });
 

@@ -30,6 +30,7 @@ export function testConfig(store: StoreLocation, overrides: Partial<Config> = {}
     maxRotationOverlapMs: 7 * 86_400_000,
     trustedProxyHops: 0,
     lastUseFlushMs: 200,
+    corsOrigins: [],
     ...overrides,
   };
 }

@@ -1,0 +1,135 @@
+// The REST layer: /api/v1/... requests transcoded onto the same Connect
+// handlers, with the same interceptors (authentication, authorization,
+// logging, audit), as gRPC and Connect requests. One authorization path.
+import { fromJson, toJson, type DescMethod, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
+import { Code, type ContextValues } from "@connectrpc/connect";
+import type { UniversalHandler } from "@connectrpc/connect/protocol";
+import { httpRequestKey } from "../context.js";
+import type { NodeRequest, NodeResponse } from "../one-port.js";
+import { findRoute, type RestRoute } from "./routes.js";
+import { codeFromConnectName, errorBody, httpStatusOf } from "./status.js";
+import { TranscodeError, transcodeRequest } from "./transcode.js";
+
+export const REST_PREFIX = "/api/v1/";
+
+// Headers passed on to the RPC: credentials and what the Connect protocol reads.
+const FORWARDED_HEADERS = ["authorization", "api-key", "x-api-key", "user-agent", "connect-timeout-ms"];
+
+export interface RestOptions {
+  routes: readonly RestRoute[];
+  handlers: readonly UniversalHandler[];
+  maxBodyBytes: number;
+  contextValues: (req: NodeRequest) => ContextValues;
+}
+
+function send(res: NodeResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { "content-type": "application/json", ...headers });
+  res.end(JSON.stringify(body));
+}
+
+const sendError = (res: NodeResponse, code: Code, message: string) => send(res, httpStatusOf(code), errorBody(code, message));
+
+class BodyTooLarge extends Error {}
+
+async function readBody(req: NodeRequest, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers["content-length"] ?? 0);
+  if (declared > limit) throw new BodyTooLarge();
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new BodyTooLarge();
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+async function collect(body: AsyncIterable<Uint8Array> | undefined): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  if (body) for await (const chunk of body) chunks.push(chunk);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+/** The RPC's response as REST JSON: every field emitted (as grpc-gateway does), `response_body` honoured. */
+function responseJson(method: DescMethod, route: RestRoute, connectJson: JsonValue): JsonValue {
+  const message = fromJson(method.output, connectJson, { ignoreUnknownFields: true });
+  const json = toJson(method.output, message, { alwaysEmitImplicit: true }) as JsonObject;
+  if (route.responseBody === "") return json;
+  const field = method.output.fields.find((f) => f.name === route.responseBody);
+  return field ? (json[field.jsonName] ?? null) : json;
+}
+
+/** Returns a handler that serves REST requests, answering false for paths outside /api/v1/. */
+export function createRestHandler(options: RestOptions): (req: NodeRequest, res: NodeResponse) => boolean {
+  const byMethod = new Map(options.handlers.map((h) => [h.method, h]));
+
+  async function serve(req: NodeRequest, res: NodeResponse, url: URL): Promise<void> {
+    const lookup = findRoute(options.routes, req.method ?? "GET", url.pathname);
+    if (!lookup.found) {
+      if (lookup.allowed.length === 0) return sendError(res, Code.NotFound, `no route for ${url.pathname}`);
+      // As grpc-gateway: 405 with Allow, and UNIMPLEMENTED in the body.
+      return send(res, 405, errorBody(Code.Unimplemented, `method ${req.method} not allowed; use ${lookup.allowed.join(", ")}`), {
+        allow: lookup.allowed.join(", "),
+      });
+    }
+    const { route, variables } = lookup;
+    let raw: Buffer;
+    try {
+      raw = await readBody(req, options.maxBodyBytes);
+    } catch (error) {
+      if (error instanceof BodyTooLarge) return send(res, 413, errorBody(Code.InvalidArgument, `request body exceeds ${options.maxBodyBytes} bytes`));
+      throw error;
+    }
+    let requestJson: JsonValue;
+    try {
+      const text = raw.toString("utf8").trim();
+      let body: JsonValue | undefined;
+      try {
+        body = text === "" ? undefined : (JSON.parse(text) as JsonValue);
+      } catch {
+        throw new TranscodeError("the request body is not valid JSON");
+      }
+      const json = transcodeRequest({ route, variables, query: url.searchParams, body });
+      // Validate here so the error names the field; fromJson rejects unknown fields.
+      requestJson = toJson(route.method.input, fromJson(route.method.input, json));
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      return sendError(res, Code.InvalidArgument, message);
+    }
+
+    const handler = byMethod.get(route.method);
+    if (!handler) return sendError(res, Code.Unimplemented, `${route.method.name} is not served`);
+    const header = new Headers({ "content-type": "application/json", "connect-protocol-version": "1" });
+    for (const name of FORWARDED_HEADERS) {
+      const value = req.headers[name];
+      if (typeof value === "string") header.set(name, value);
+    }
+    const abort = new AbortController();
+    res.once("close", () => abort.abort());
+    const contextValues = options.contextValues(req).set(httpRequestKey, { method: req.method ?? "", path: url.pathname });
+    const response = await handler({
+      httpVersion: req.httpVersion,
+      url: `http://keyward${handler.requestPath}`,
+      method: "POST",
+      header,
+      body: requestJson,
+      signal: abort.signal,
+      contextValues,
+    });
+    const text = await collect(response.body);
+    const parsed = (text === "" ? {} : JSON.parse(text)) as JsonObject;
+    if (response.status === 200) return send(res, 200, responseJson(route.method, route, parsed));
+    const code = codeFromConnectName(parsed.code);
+    sendError(res, code, typeof parsed.message === "string" ? parsed.message : Code[code]);
+  }
+
+  return (req, res) => {
+    const url = new URL(req.url ?? "/", "http://keyward");
+    if (!url.pathname.startsWith(REST_PREFIX) && url.pathname !== REST_PREFIX.slice(0, -1)) return false;
+    serve(req, res, url).catch(() => {
+      if (!res.headersSent) sendError(res, Code.Internal, "internal error");
+      else res.destroy();
+    });
+    return true;
+  };
+}

@@ -1,0 +1,39 @@
+// Connect codes as grpc-gateway reports them over REST: the HTTP status and the
+// numeric gRPC code in the JSON error body. The one table for REST errors.
+import { Code } from "@connectrpc/connect";
+
+const HTTP_STATUS: Record<Code, number> = {
+  [Code.Canceled]: 499,
+  [Code.Unknown]: 500,
+  [Code.InvalidArgument]: 400,
+  [Code.DeadlineExceeded]: 504,
+  [Code.NotFound]: 404,
+  [Code.AlreadyExists]: 409,
+  [Code.PermissionDenied]: 403,
+  [Code.ResourceExhausted]: 429,
+  [Code.FailedPrecondition]: 400,
+  [Code.Aborted]: 409,
+  [Code.OutOfRange]: 400,
+  [Code.Unimplemented]: 501,
+  [Code.Internal]: 500,
+  [Code.Unavailable]: 503,
+  [Code.DataLoss]: 500,
+  [Code.Unauthenticated]: 401,
+};
+
+export const httpStatusOf = (code: Code): number => HTTP_STATUS[code] ?? 500;
+
+/** Connect's JSON error code ("not_found") → Code. */
+export function codeFromConnectName(name: unknown): Code {
+  if (typeof name !== "string") return Code.Unknown;
+  const key = name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()).replace(/^./, (c) => c.toUpperCase());
+  const code = (Code as unknown as Record<string, Code | undefined>)[key];
+  return typeof code === "number" ? code : Code.Unknown;
+}
+
+/** grpc-gateway's error body. */
+export const errorBody = (code: Code, message: string): { code: number; message: string; details: unknown[] } => ({
+  code,
+  message,
+  details: [],
+});
