@@ -102,6 +102,8 @@ describe("parseCidr", () => {
 
   it.each([
     ["IPv4 prefix 33", "10.0.0.0/33"],
+    ["IPv4 prefix 33 on 0.0.0.0", "0.0.0.0/33"],
+    ["IPv6 prefix 129 on ::", "::/129"],
     ["IPv4 prefix 100", "10.0.0.0/100"],
     ["IPv6 prefix 129", "2001:db8::/129"],
     ["IPv4-mapped prefix 129", "::ffff:10.0.0.0/129"],
@@ -393,6 +395,8 @@ describe("subnetsWithin", () => {
     ["the same network", ["10.0.0.0/8"], ["10.0.0.0/8"], true],
     ["the same network, IPv4-mapped", ["::ffff:10.0.0.0/104"], ["10.0.0.0/8"], true],
     ["a larger network", ["10.0.0.0/8"], ["10.1.0.0/16"], false],
+    ["a larger network at the same address", ["10.0.0.0/8"], ["10.0.0.0/16"], false],
+    ["a larger IPv6 network at the same address", ["2001:db8::/32"], ["2001:db8::/48"], false],
     ["a disjoint network", ["11.0.0.0/8"], ["10.0.0.0/8"], false],
     ["a host within", ["10.1.2.3"], ["10.0.0.0/8"], true],
     ["IPv6 within", ["2001:db8:1::/48"], ["2001:db8::/32"], true],
@@ -407,22 +411,22 @@ describe("subnetsWithin", () => {
 
   // Networks and clients from a small space, so that containment comes up often.
   const v4 = fc
-    .tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 7 }), fc.constantFrom(0, 8, 16, 24, 28, 29, 30, 31, 32))
+    .tuple(fc.constantFrom(0, 1, 2, 3), fc.constantFrom(0, 1, 2, 3, 4, 5, 6, 7), fc.constantFrom(0, 8, 16, 22, 23, 24, 28, 29, 30, 31, 32))
     .map(([x, y, prefix]) => {
       const value = ipv4Number(`10.0.${x}.${y}`) & netMask(32, prefix);
       return `${ipv4Text(value)}/${prefix}`;
     });
   const v6 = fc
-    .tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 7 }), fc.constantFrom(0, 32, 64, 112, 124, 125, 126, 127, 128))
+    .tuple(fc.constantFrom(0, 1, 2, 3), fc.constantFrom(0, 1, 2, 3, 4, 5, 6, 7), fc.constantFrom(0, 32, 64, 110, 111, 112, 124, 125, 126, 127, 128))
     .map(([x, y, prefix]) => {
       const value = ((0x20010db8n << 96n) | (BigInt(x) << 16n) | BigInt(y)) & netMask(128, prefix);
       return `${ipv6Full(value)}/${prefix}`;
     });
   const subnetList = fc.array(fc.oneof(v4, v6), { maxLength: 3 });
   const clientIp = fc.oneof(
-    fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 7 })).map(([x, y]) => `10.0.${x}.${y}`),
-    fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 7 })).map(([x, y]) => `::ffff:10.0.${x}.${y}`),
-    fc.tuple(fc.integer({ min: 0, max: 3 }), fc.integer({ min: 0, max: 7 })).map(([x, y]) => `2001:db8::${x}:${y}`),
+    fc.tuple(fc.constantFrom(0, 1, 2, 3), fc.constantFrom(0, 1, 2, 3, 4, 5, 6, 7)).map(([x, y]) => `10.0.${x}.${y}`),
+    fc.tuple(fc.constantFrom(0, 1, 2, 3), fc.constantFrom(0, 1, 2, 3, 4, 5, 6, 7)).map(([x, y]) => `::ffff:10.0.${x}.${y}`),
+    fc.tuple(fc.constantFrom(0, 1, 2, 3), fc.constantFrom(0, 1, 2, 3, 4, 5, 6, 7)).map(([x, y]) => `2001:db8::${x}:${y}`),
     fc.constantFrom("", "garbage", "192.168.0.1", "2001:db9::1"),
   );
 
