@@ -73,8 +73,9 @@ export function checkConstraints(field: string, constraints: readonly Constraint
 function requestPath(path: string): string | undefined {
   const bare = path.split(/[?#]/)[0]!;
   if (!bare.startsWith("/")) return undefined;
-  // Dot segments (also percent-encoded) could walk out of an allowed prefix: fail closed.
-  if (DOT_SEGMENT.test(bare) || /%2e/i.test(bare)) return undefined;
+  // Dot segments, and encoded dots, slashes or backslashes that a service may
+  // decode before routing, could walk out of an allowed prefix: fail closed.
+  if (DOT_SEGMENT.test(bare) || /%2e|%2f|%5c/i.test(bare)) return undefined;
   return bare;
 }
 

@@ -84,6 +84,7 @@ export function parseCidr(text: string): Cidr | string {
   if (!address) return `"${addressText}" is not an IPv4 or IPv6 address`;
   const written: 4 | 6 = isIPv4(addressText) ? 4 : 6;
   let prefix: number = WIDTH[written];
+  const writtenPrefix = prefixText ?? String(prefix);
   if (prefixText !== undefined) {
     if (!/^\d{1,3}$/.test(prefixText) || Number(prefixText) > WIDTH[written]) {
       return `the prefix length must be a whole number from 0 to ${WIDTH[written]}`;
@@ -98,7 +99,7 @@ export function parseCidr(text: string): Cidr | string {
   const network = address.value & mask(address.family, prefix);
   if (network !== address.value) {
     address = { family: address.family, value: network };
-    return `host bits are set after the /${prefix} prefix; the network is ${formatCidr({ ...address, prefix })}`;
+    return `host bits are set after the /${writtenPrefix} prefix; the network is ${formatCidr({ ...address, prefix })}`;
   }
   return { ...address, prefix };
 }

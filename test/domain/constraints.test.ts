@@ -350,3 +350,12 @@ describe("constraintsWithin", () => {
     );
   });
 });
+
+describe("encoded separators", () => {
+  it.each(["/jobs/x%2f..%2f..%2fadmin", "/jobs/x%2F..%2Fadmin", "/jobs/x%5c..%5cadmin"])(
+    "denies %s under a prefix, since a service may decode it before routing",
+    (path) => {
+      expect(constraintsAllow(checkConstraints("constraints", [{ type: "prefix", value: "/jobs" }]), "GET", path)).toBe(false);
+    },
+  );
+});

@@ -452,3 +452,9 @@ describe("subnetsWithin", () => {
     );
   });
 });
+
+describe("IPv4-mapped networks with host bits", () => {
+  it("quotes the prefix as written", () => {
+    expect(parseCidr("::ffff:10.0.0.1/104")).toBe("host bits are set after the /104 prefix; the network is 10.0.0.0/8");
+  });
+});
