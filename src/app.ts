@@ -11,11 +11,15 @@ import { KeyChecker } from "./domain/check.js";
 import { KEYWARD_PERMISSION_DEFINITIONS, KEYWARD_SERVICE } from "./domain/keyward-permissions.js";
 import { LastUseRecorder } from "./domain/last-use.js";
 import { PolicyService } from "./domain/policies.js";
+import { RegisteredPermissions } from "./domain/registered-permissions.js";
+import { VerificationCache } from "./domain/verification-cache.js";
+import { VerifyBudget } from "./domain/verify-budget.js";
 import { SYSTEM } from "./domain/principal.js";
 import { PermissionRegistry } from "./domain/registry.js";
 import { SecretHasher } from "./domain/secret-hasher.js";
 import { buildServer } from "./server.js";
 import { openStore } from "./storage/open.js";
+import type { Change } from "./storage/changes.js";
 import type { Store } from "./storage/store.js";
 import type { OnePortServer } from "./transport/one-port.js";
 import { Readiness } from "./transport/readiness.js";
@@ -61,11 +65,45 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
     const lastUse = new LastUseRecorder(store, config.lastUseFlushMs, (error) =>
       logger.warn({ err: error }, "could not record last use; will retry"),
     );
+    const cache = new VerificationCache(config.cache);
+    const registered = new RegisteredPermissions(store);
+    const budget = new VerifyBudget(config.argon2Budget);
+    // The cache is used only while change notifications flow: when the feed is
+    // down, every check reads the store (current by definition) until it is back.
+    const apply = (change: Change) => {
+      if (change.kind === "api_key") cache.invalidateKey(change.id);
+      else if (change.kind === "policy") cache.invalidatePolicy(change.id);
+      else registered.reset(store.changes.up);
+    };
+    // Our own writes apply at commit; other replicas' arrive as notifications.
+    store.onCommittedChange(apply);
+    await store.changes.start({
+      onChange: apply,
+      onDown(error) {
+        cache.reset(false);
+        registered.reset(false);
+        logger.warn({ err: error }, "lost the change feed; checks read the store until it is back");
+      },
+      onUp() {
+        cache.reset(true);
+        registered.reset(true);
+        logger.info("change feed up; verification cache enabled");
+      },
+    });
     const services: DomainServices = {
       apiKeys: new ApiKeyService(store, hasher, settings, now),
       policies: new PolicyService(store, now),
       registry: new PermissionRegistry(store, now),
-      checker: new KeyChecker(store, hasher, config.keyPrefix, now, (keyId, at) => lastUse.touch(keyId, at)),
+      checker: new KeyChecker({
+        store,
+        hasher,
+        keyPrefix: config.keyPrefix,
+        now,
+        cache,
+        budget,
+        registered,
+        onValid: (keyId, at) => lastUse.touch(keyId, at),
+      }),
       audit: new AuditLog(store, now),
     };
     await services.registry.register(SYSTEM, KEYWARD_SERVICE, KEYWARD_PERMISSION_DEFINITIONS);

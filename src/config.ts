@@ -18,6 +18,8 @@ export interface Config {
   readonly trustedProxyHops: number;
   readonly lastUseFlushMs: number;
   readonly corsOrigins: readonly string[];
+  readonly cache: { readonly maxEntries: number; readonly ttlMs: number; readonly negativeTtlMs: number };
+  readonly argon2Budget: { readonly maxInFlight: number; readonly maxQueued: number };
 }
 
 export class ConfigError extends Error {
@@ -101,6 +103,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustedProxyHops: integer("KEYWARD_TRUSTED_PROXY_HOPS", get("KEYWARD_TRUSTED_PROXY_HOPS") ?? "0", 0, 10),
     // Last use is visible within 5 s of a check: flush at least that often.
     corsOrigins: Object.freeze(corsOrigins(get("KEYWARD_CORS_ORIGINS"))),
+    cache: Object.freeze({
+      maxEntries: integer("KEYWARD_CACHE_MAX_ENTRIES", get("KEYWARD_CACHE_MAX_ENTRIES") ?? "100000", 0, 10_000_000),
+      ttlMs: parseDurationMs("KEYWARD_CACHE_TTL", get("KEYWARD_CACHE_TTL") ?? "60s", 86_400_000),
+      negativeTtlMs: parseDurationMs("KEYWARD_CACHE_NEGATIVE_TTL", get("KEYWARD_CACHE_NEGATIVE_TTL") ?? "10s", 3_600_000),
+    }),
+    argon2Budget: Object.freeze({
+      maxInFlight: integer("KEYWARD_ARGON2_MAX_IN_FLIGHT", get("KEYWARD_ARGON2_MAX_IN_FLIGHT") ?? "2", 1, 64),
+      maxQueued: integer("KEYWARD_ARGON2_MAX_QUEUED", get("KEYWARD_ARGON2_MAX_QUEUED") ?? "64", 0, 100_000),
+    }),
     lastUseFlushMs: parseDurationMs("KEYWARD_LAST_USE_FLUSH", get("KEYWARD_LAST_USE_FLUSH") ?? "1s", 5_000),
   });
 }

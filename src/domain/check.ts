@@ -1,15 +1,22 @@
 // The verdict on a presented key (design §4 CheckKey). Used by the CheckKey RPC
 // and by the authentication of Keyward's own API, so both judge keys alike.
-import type { ApiKeyRecord, KeyForCheck, PolicyRecord } from "../storage/records.js";
+//
+// Hot path: parse and checksum without I/O; then, once a key was verified,
+// the verification cache answers without hashing, argon2 or I/O, and only the
+// per-request rules (state, expiry, subnets, constraints, permissions) run.
+import type { KeyForCheck } from "../storage/records.js";
 import type { Store } from "../storage/store.js";
 import { constraintsAllow } from "./constraints.js";
 import { InvalidArgumentError } from "./errors.js";
-import { parseKey } from "./key-format.js";
+import { parseKey, type ParsedKey } from "./key-format.js";
 import { Limits } from "./limits.js";
 import { PERMISSION_NAME_RULE, entriesGrant, parseGrants, parsePermission, type Permission } from "./permissions.js";
+import type { RegisteredPermissions } from "./registered-permissions.js";
 import type { SecretHasher } from "./secret-hasher.js";
 import { subnetsAllow } from "./subnets.js";
 import { checkCount } from "./validation.js";
+import type { VerificationCache, VerifiedKey } from "./verification-cache.js";
+import type { VerifyBudget } from "./verify-budget.js";
 
 export interface CheckRequest {
   key: string;
@@ -26,7 +33,7 @@ export interface CheckRequest {
 export type AuthenticatedDenial = "EXPIRED" | "RETIRED" | "SUBNET_DENIED" | "CONSTRAINT_DENIED" | "PERMISSION_DENIED";
 
 export type Verdict =
-  | { code: "VALID"; key: ApiKeyRecord; policy: PolicyRecord }
+  | { code: "VALID"; key: VerifiedKey["key"]; policy: VerifiedKey["policy"] }
   | { code: "MALFORMED" | "NOT_FOUND" }
   | { code: AuthenticatedDenial; keyId: string };
 
@@ -40,26 +47,81 @@ export function parseRequestedPermissions(names: readonly string[]): Permission[
   });
 }
 
+export interface CheckerDeps {
+  store: Store;
+  hasher: SecretHasher;
+  keyPrefix: string;
+  now: () => Date;
+  cache: VerificationCache;
+  budget: VerifyBudget;
+  registered: RegisteredPermissions;
+  /** Told of every VALID verdict (last-use tracking, metrics). */
+  onValid?: (keyId: string, at: Date) => void;
+}
+
 export class KeyChecker {
-  constructor(
-    private readonly store: Store,
-    private readonly hasher: SecretHasher,
-    private readonly keyPrefix: string,
-    private readonly now: () => Date,
-    /** Told of every VALID verdict (last-use tracking). */
-    private readonly onValid: (keyId: string, at: Date) => void = () => {},
-  ) {}
+  /** Verifications under way, by digest: concurrent checks of one key share one. */
+  private readonly inFlight = new Map<string, Promise<VerifiedKey | undefined>>();
+
+  constructor(private readonly deps: CheckerDeps) {}
 
   async check(request: CheckRequest): Promise<Verdict> {
     const requested = parseRequestedPermissions(request.permissions);
     // Format and checksum first: a forged or mistyped key costs no I/O.
-    const parsed = parseKey(this.keyPrefix, request.key);
+    const parsed = parseKey(this.deps.keyPrefix, request.key);
     if (!parsed) return { code: "MALFORMED" };
-    const found = await this.store.apiKeys.findForCheck(parsed.id);
-    const now = this.now();
+    const now = this.deps.now();
+    const verified = await this.verify(request.key, parsed, now);
     // A wrong secret reads as an unknown key: the caller learns nothing about the id.
-    if (!found || !(await this.secretMatches(found, parsed.secret, now))) return { code: "NOT_FOUND" };
-    const { key, policy } = found;
+    if (!verified) return { code: "NOT_FOUND" };
+    return this.judge(verified, requested, request, now);
+  }
+
+  /** The key the presented credentials prove, from the cache or the store. */
+  private verify(presented: string, parsed: ParsedKey, now: Date): Promise<VerifiedKey | undefined> {
+    const { cache } = this.deps;
+    const digest = cache.digest(presented);
+    const cached = cache.lookup(digest);
+    if (cached === null) return Promise.resolve(undefined);
+    if (cached && (cached.secretExpireTime === null || cached.secretExpireTime > now)) return Promise.resolve(cached);
+    let pending = this.inFlight.get(digest);
+    if (!pending) {
+      const generation = cache.generation;
+      pending = this.load(parsed, now)
+        .then((verified) => {
+          cache.store(digest, verified, generation);
+          return verified;
+        })
+        .finally(() => this.inFlight.delete(digest));
+      this.inFlight.set(digest, pending);
+    }
+    return pending;
+  }
+
+  private async load(parsed: ParsedKey, now: Date): Promise<VerifiedKey | undefined> {
+    const found = await this.deps.store.apiKeys.findForCheck(parsed.id);
+    if (!found) return undefined;
+    const which = await this.deps.budget.run(() => this.matchingSecret(found, parsed.secret, now));
+    if (!which) return undefined;
+    return {
+      key: found.key,
+      policy: found.policy,
+      grants: parseGrants(found.policy.permissions),
+      secretExpireTime: which === "previous" ? found.previousSecret!.expireTime : null,
+    };
+  }
+
+  /** The current secret, or the one replaced by a rotation while its overlap lasts. */
+  private async matchingSecret(found: KeyForCheck, secret: string, now: Date): Promise<"current" | "previous" | undefined> {
+    const { hasher } = this.deps;
+    if (await hasher.verify(found.secretHash, secret)) return "current";
+    const previous = found.previousSecret;
+    if (previous !== null && previous.expireTime > now && (await hasher.verify(previous.hash, secret))) return "previous";
+    return undefined;
+  }
+
+  private async judge(verified: VerifiedKey, requested: readonly Permission[], request: CheckRequest, now: Date): Promise<Verdict> {
+    const { key, policy } = verified;
     const keyId = key.id;
     if (key.state === "retired") return { code: "RETIRED", keyId };
     if (key.expireTime.getTime() <= now.getTime()) return { code: "EXPIRED", keyId };
@@ -68,24 +130,14 @@ export class KeyChecker {
     if (!request.skipConstraints && !constraintsAllow(key.constraints, request.method, request.path)) {
       return { code: "CONSTRAINT_DENIED", keyId };
     }
-    if (!(await this.grantsAll(policy.permissions, requested))) return { code: "PERMISSION_DENIED", keyId };
-    this.onValid(keyId, now);
+    for (const permission of requested) {
+      // Exact grants first; a pattern grants only what is registered now.
+      if (entriesGrant(verified.grants, permission, false)) continue;
+      if (!entriesGrant(verified.grants, permission, true) || !(await this.deps.registered.has(permission.name))) {
+        return { code: "PERMISSION_DENIED", keyId };
+      }
+    }
+    this.deps.onValid?.(keyId, now);
     return { code: "VALID", key, policy };
-  }
-
-  /** The current secret, or the one replaced by a rotation while its overlap lasts. */
-  private async secretMatches(found: KeyForCheck, secret: string, now: Date): Promise<boolean> {
-    if (await this.hasher.verify(found.secretHash, secret)) return true;
-    const previous = found.previousSecret;
-    return previous !== null && previous.expireTime > now && (await this.hasher.verify(previous.hash, secret));
-  }
-
-  private async grantsAll(entries: readonly string[], requested: readonly Permission[]): Promise<boolean> {
-    if (requested.length === 0) return true;
-    const grants = parseGrants(entries);
-    // Only permissions not granted by name need the registry (patterns grant registered ones only).
-    const byPattern = requested.filter((p) => !entriesGrant(grants, p, false)).map((p) => p.name);
-    const registered = await this.store.permissions.registeredAmong(byPattern);
-    return requested.every((p) => entriesGrant(grants, p, registered.has(p.name)));
   }
 }

@@ -9,6 +9,7 @@ export abstract class DomainError extends Error {
     | "permission_denied"
     | "unauthenticated"
     | "failed_precondition"
+    | "resource_exhausted"
     | "unimplemented";
 }
 
@@ -42,4 +43,9 @@ export class FailedPreconditionError extends DomainError {
 
 export class UnimplementedError extends DomainError {
   readonly kind = "unimplemented";
+}
+
+/** Keyward is too busy to do this now; the caller may retry. */
+export class ResourceExhaustedError extends DomainError {
+  readonly kind = "resource_exhausted";
 }

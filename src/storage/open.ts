@@ -3,6 +3,7 @@ import { PGlite } from "@electric-sql/pglite";
 import { Kysely, PostgresDialect } from "kysely";
 import { PGliteDialect } from "kysely-pglite-dialect";
 import pg from "pg";
+import { PgliteChangeFeed, PostgresChangeFeed, type ChangeFeed } from "./changes.js";
 import type { Database } from "./database.js";
 import { migrateToLatest } from "./migrate.js";
 import { Store } from "./store.js";
@@ -14,14 +15,17 @@ export type StoreLocation =
 
 /** Opens the database, applies pending migrations and returns the store. */
 export async function openStore(location: StoreLocation): Promise<Store> {
-  const db = location.kind === "postgres" ? openPostgres(location.url, location.poolSize ?? 10) : await openPglite(location.dataDir);
+  const { db, changes } =
+    location.kind === "postgres"
+      ? { db: openPostgres(location.url, location.poolSize ?? 10), changes: new PostgresChangeFeed(location.url) }
+      : await openPglite(location.dataDir);
   try {
     await migrateToLatest(db);
   } catch (error) {
     await db.destroy();
     throw error;
   }
-  return new Store(db, location.kind);
+  return new Store(db, location.kind, changes);
 }
 
 function openPostgres(url: string, max: number): Kysely<Database> {
@@ -31,8 +35,8 @@ function openPostgres(url: string, max: number): Kysely<Database> {
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
-async function openPglite(dataDir: string | undefined): Promise<Kysely<Database>> {
+async function openPglite(dataDir: string | undefined): Promise<{ db: Kysely<Database>; changes: ChangeFeed }> {
   if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
   const pglite = await PGlite.create(dataDir);
-  return new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
+  return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite) }), changes: new PgliteChangeFeed(pglite) };
 }

@@ -1,4 +1,5 @@
 import { sql, type Kysely } from "kysely";
+import type { Change, ChangeFeed, ChangeSink } from "./changes.js";
 import type { Database } from "./database.js";
 import { ApiKeyRepository } from "./repositories/api-keys.js";
 import { AuditEventRepository } from "./repositories/audit-events.js";
@@ -15,10 +16,10 @@ export interface Repositories {
   readonly auditEvents: AuditEventRepository;
 }
 
-const bind = (db: Kysely<Database>): Repositories => ({
-  permissions: new PermissionRepository(db),
-  policies: new PolicyRepository(db),
-  apiKeys: new ApiKeyRepository(db),
+const bind = (db: Kysely<Database>, sink: ChangeSink): Repositories => ({
+  permissions: new PermissionRepository(db, sink),
+  policies: new PolicyRepository(db, sink),
+  apiKeys: new ApiKeyRepository(db, sink),
   bootstrap: new BootstrapRepository(db),
   auditEvents: new AuditEventRepository(db),
 });
@@ -37,6 +38,8 @@ export class Store implements Repositories {
   constructor(
     readonly db: Kysely<Database>,
     readonly kind: "postgres" | "pglite",
+    /** Notifications of changes made by any replica. */
+    readonly changes: ChangeFeed,
   ) {
     ({
       permissions: this.permissions,
@@ -44,12 +47,29 @@ export class Store implements Repositories {
       apiKeys: this.apiKeys,
       bootstrap: this.bootstrap,
       auditEvents: this.auditEvents,
-    } = bind(db));
+    } = bind(db, (change) => this.committed(change)));
+  }
+
+  private localListener: ChangeSink = () => {};
+
+  /**
+   * Hears this process's own changes as soon as they commit, before the
+   * notification round trip, so the very next check on this replica sees them.
+   */
+  onCommittedChange(listener: ChangeSink): void {
+    this.localListener = listener;
+  }
+
+  private committed(change: Change): void {
+    this.localListener(change);
   }
 
   /** Runs `work` in one transaction: it commits if `work` resolves and rolls back if it throws. */
-  transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute((trx) => work(bind(trx)));
+  async transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
+    const published: Change[] = [];
+    const result = await this.db.transaction().execute((trx) => work(bind(trx, (change) => published.push(change))));
+    for (const change of published) this.committed(change);
+    return result;
   }
 
   /** Resolves when the database answers a trivial query. */
@@ -58,6 +78,7 @@ export class Store implements Repositories {
   }
 
   async close(): Promise<void> {
+    await this.changes.close();
     await this.db.destroy();
   }
 }

@@ -12,6 +12,7 @@ const CODE_OF_KIND: Record<DomainError["kind"], Code> = {
   unauthenticated: Code.Unauthenticated,
   failed_precondition: Code.FailedPrecondition,
   unimplemented: Code.Unimplemented,
+  resource_exhausted: Code.ResourceExhausted,
 };
 
 /**

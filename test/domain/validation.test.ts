@@ -185,6 +185,8 @@ describe("loadConfig", () => {
       trustedProxyHops: 1,
       lastUseFlushMs: 2_000,
       corsOrigins: ["https://admin.example.com", "http://localhost:5173"],
+      cache: { maxEntries: 100_000, ttlMs: 60_000, negativeTtlMs: 10_000 },
+      argon2Budget: { maxInFlight: 2, maxQueued: 64 },
     });
   });
 

@@ -31,6 +31,8 @@ export function testConfig(store: StoreLocation, overrides: Partial<Config> = {}
     trustedProxyHops: 0,
     lastUseFlushMs: 200,
     corsOrigins: [],
+    cache: { maxEntries: 10_000, ttlMs: 60_000, negativeTtlMs: 10_000 },
+    argon2Budget: { maxInFlight: 2, maxQueued: 64 },
     ...overrides,
   };
 }

@@ -1,5 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../database.js";
+import { publishChange, type Change, type ChangeSink } from "../changes.js";
 import type { PermissionRecord } from "../records.js";
 
 export interface PermissionDefinitionInput {
@@ -8,7 +9,16 @@ export interface PermissionDefinitionInput {
 }
 
 export class PermissionRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly sink: ChangeSink,
+  ) {}
+
+  /** Notifies every replica on commit (pg_notify) and this one at once (the sink). */
+  private async publish(change: Change): Promise<void> {
+    await publishChange(this.db, change);
+    this.sink(change);
+  }
 
   /** Every permission ever registered, by service then name. */
   async list(): Promise<PermissionRecord[]> {
@@ -41,6 +51,12 @@ export class PermissionRepository {
     return new Set(rows.map((r) => r.name));
   }
 
+  /** Every currently registered permission's name. */
+  async allRegistered(): Promise<Set<string>> {
+    const rows = await this.db.selectFrom("permissions").select("name").where("registered", "=", true).execute();
+    return new Set(rows.map((r) => r.name));
+  }
+
   /** Of the given services, those that have registered. */
   async knownServices(services: readonly string[]): Promise<Set<string>> {
     if (services.length === 0) return new Set();
@@ -68,6 +84,7 @@ export class PermissionRepository {
       .where("registered", "=", true)
       .$if(permissions.length > 0, (q) => q.where("name", "not in", permissions.map((p) => p.name)))
       .execute();
+    await this.publish({ kind: "registry" });
     if (permissions.length === 0) return;
     await this.db
       .insertInto("permissions")
