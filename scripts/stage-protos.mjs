@@ -15,6 +15,8 @@ const files = [
   [join(packageDir("google-proto-files"), "google/api/annotations.proto"), "google/api/annotations.proto"],
   [join(packageDir("google-proto-files"), "google/api/http.proto"), "google/api/http.proto"],
   [join(packageDir("grpc-health-check"), "proto/health/v1/health.proto"), "grpc/health/v1/health.proto"],
+  [join(packageDir("@grpc/reflection"), "build/proto/grpc/reflection/v1/reflection.proto"), "grpc/reflection/v1/reflection.proto"],
+  [join(packageDir("@grpc/reflection"), "build/proto/grpc/reflection/v1alpha/reflection.proto"), "grpc/reflection/v1alpha/reflection.proto"],
 ];
 
 rmSync(deps, { recursive: true, force: true });

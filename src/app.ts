@@ -22,6 +22,7 @@ import { openStore } from "./storage/open.js";
 import type { Change } from "./storage/changes.js";
 import type { Store } from "./storage/store.js";
 import type { OnePortServer } from "./transport/one-port.js";
+import { Metrics } from "./transport/metrics.js";
 import { Readiness } from "./transport/readiness.js";
 import type { DomainServices } from "./transport/routes.js";
 
@@ -68,6 +69,7 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
     const cache = new VerificationCache(config.cache);
     const registered = new RegisteredPermissions(store);
     const budget = new VerifyBudget(config.argon2Budget);
+    const metrics = new Metrics({ cache, budget, feedUp: () => store.changes.up });
     // The cache is used only while change notifications flow: when the feed is
     // down, every check reads the store (current by definition) until it is back.
     const apply = (change: Change) => {
@@ -78,7 +80,10 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
     // Our own writes apply at commit; other replicas' arrive as notifications.
     store.onCommittedChange(apply);
     await store.changes.start({
-      onChange: apply,
+      onChange(change) {
+        metrics.notificationLag.observe(Math.max(0, Date.now() - change.at) / 1000);
+        apply(change);
+      },
       onDown(error) {
         cache.reset(false);
         registered.reset(false);
@@ -111,7 +116,7 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
     const bootstrapKeyId = await issueBootstrapKey(store, hasher, settings, now, deliver);
     if (bootstrapKeyId) logger.info({ apiKeyId: bootstrapKeyId }, "issued the bootstrap admin key");
     const readiness = new Readiness(() => store.ping());
-    const server = buildServer(services, readiness, logger, { trustedProxyHops: config.trustedProxyHops, corsOrigins: config.corsOrigins });
+    const server = buildServer(services, readiness, metrics, logger, { trustedProxyHops: config.trustedProxyHops, corsOrigins: config.corsOrigins });
     return {
       config,
       store,

@@ -4,6 +4,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { clientIpKey } from "./transport/context.js";
 import { corsPolicy } from "./transport/cors.js";
+import type { Metrics } from "./transport/metrics.js";
 import { useMinimalGrpcMessageEncoding } from "./transport/grpc-message.js";
 import { auditRefusalInterceptor, authInterceptor, requestLogInterceptor } from "./transport/interceptors.js";
 import { OnePortServer, type NodeRequest, type NodeResponse } from "./transport/one-port.js";
@@ -44,10 +45,16 @@ export function clientIpOf(peer: string, forwardedFor: string | string[] | undef
   return normaliseIp(peer);
 }
 
-export function buildServer(services: DomainServices, readiness: Readiness, logger: Logger, settings: ServerSettings): OnePortServer {
+export function buildServer(
+  services: DomainServices,
+  readiness: Readiness,
+  metrics: Metrics,
+  logger: Logger,
+  settings: ServerSettings,
+): OnePortServer {
   // First is outermost: every RPC is logged, including those auth refuses, and refused mutations are audited.
-  const interceptors = [requestLogInterceptor(logger), auditRefusalInterceptor(services.audit, logger), authInterceptor(services.checker)];
-  const register = routes(services, readiness);
+  const interceptors = [requestLogInterceptor(logger, metrics), auditRefusalInterceptor(services.audit, logger), authInterceptor(services.checker)];
+  const register = routes(services, readiness, metrics);
   const contextValues = (req: NodeRequest) =>
     createContextValues().set(clientIpKey, clientIpOf(req.socket.remoteAddress ?? "", req.headers["x-forwarded-for"], settings.trustedProxyHops));
 
@@ -72,6 +79,13 @@ export function buildServer(services: DomainServices, readiness: Readiness, logg
     const read = req.method === "GET" || req.method === "HEAD";
     if (path === "/healthz" && read) {
       void readiness.isReady().then((ready) => sendJson(res, ready ? 200 : 503, { status: ready ? "SERVING" : "NOT_SERVING" }));
+      return;
+    }
+    if (path === "/metrics" && read) {
+      void metrics.registry.metrics().then((text) => {
+        res.writeHead(200, { "content-type": metrics.registry.contentType });
+        res.end(text);
+      });
       return;
     }
     if (path === OPENAPI_PATH && read) {

@@ -12,6 +12,8 @@ export interface BudgetSettings {
 export class VerifyBudget {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
+  /** Verifications run so far (a monotonic count, for metrics and tests). */
+  completed = 0;
 
   constructor(private readonly settings: BudgetSettings) {}
 
@@ -35,6 +37,7 @@ export class VerifyBudget {
     try {
       return await work();
     } finally {
+      this.completed++;
       const next = this.waiting.shift();
       // Hand the slot straight to the next waiter; otherwise free it.
       if (next) next();

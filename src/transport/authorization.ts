@@ -2,6 +2,8 @@
 // refused (fail closed), so a new RPC cannot ship unguarded by accident.
 import type { DescMethod } from "@bufbuild/protobuf";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ReflectionV1alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { AuditService } from "../../gen/keyward/v1/audit_pb.js";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
@@ -9,7 +11,7 @@ import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { KeywardPermission, type KeywardPermissionName } from "../domain/keyward-permissions.js";
 
-/** Health needs no key: load balancers and orchestrators call it. */
+/** Health and reflection need no key: load balancers and API tools call them; they reveal no data. */
 export const PUBLIC = "public";
 /** Any valid key; the handler decides the rest (a key may rotate itself). */
 export const AUTHENTICATED = "authenticated";
@@ -36,6 +38,8 @@ const entries: Array<[DescMethod, Requirement]> = [
   [Health.method.check, PUBLIC],
   [Health.method.watch, PUBLIC],
   [Health.method.list, PUBLIC],
+  [ReflectionV1.method.serverReflectionInfo, PUBLIC],
+  [ReflectionV1alpha.method.serverReflectionInfo, PUBLIC],
 ];
 
 // Keyed by the procedure path, which names a method the same whichever descriptor object carries it.

@@ -9,17 +9,19 @@ import { AUTHENTICATED, PUBLIC, requirementOf } from "./authorization.js";
 import { constraintsAllow } from "../domain/constraints.js";
 import { actorKeyIdKey, clientIpKey, httpRequestKey, principalKey } from "./context.js";
 import { toConnectError } from "./errors.js";
+import type { Metrics } from "./metrics.js";
 
 /**
  * Outermost: one log line per RPC (procedure, code, duration, caller key id)
  * and the mapping of every error to a Connect code. Never logs a message body
  * or a header, so no secret can reach the log from here.
  */
-export function requestLogInterceptor(logger: Logger): Interceptor {
+export function requestLogInterceptor(logger: Logger, metrics: Metrics): Interceptor {
   return (next) => async (req) => {
     const started = performance.now();
+    const procedure = `${req.service.typeName}/${req.method.name}`;
     const line = () => ({
-      procedure: `${req.service.typeName}/${req.method.name}`,
+      procedure,
       protocol: req.header.get("content-type")?.split(";")[0] ?? "",
       callerKeyId: req.contextValues.get(actorKeyIdKey) || undefined,
       clientIp: req.contextValues.get(clientIpKey),
@@ -27,10 +29,12 @@ export function requestLogInterceptor(logger: Logger): Interceptor {
     });
     try {
       const res = await next(req);
+      metrics.rpcDuration.observe({ procedure, code: "OK" }, (performance.now() - started) / 1000);
       logger.info({ ...line(), code: "ok" }, "rpc");
       return res;
     } catch (error) {
       const connectError = toConnectError(error);
+      metrics.rpcDuration.observe({ procedure, code: Code[connectError.code] }, (performance.now() - started) / 1000);
       const fields = { ...line(), code: Code[connectError.code] };
       if (connectError.code === Code.Internal || connectError.code === Code.Unavailable) {
         logger.error({ ...fields, err: connectError.cause ?? connectError }, "rpc failed");

@@ -2,6 +2,8 @@
 // handlers/<group>.ts, named after its service.
 import type { ConnectRouter } from "@connectrpc/connect";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
+import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
+import { ServerReflection as ReflectionV1alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
 import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { AuditService } from "../../gen/keyward/v1/audit_pb.js";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
@@ -18,6 +20,8 @@ import { checkHandlers } from "./handlers/check.js";
 import { healthHandlers } from "./handlers/health.js";
 import { permissionHandlers } from "./handlers/permissions.js";
 import { policyHandlers } from "./handlers/policies.js";
+import { reflectionHandlers } from "./handlers/reflection.js";
+import type { Metrics } from "./metrics.js";
 import type { Readiness } from "./readiness.js";
 
 /** Keyward's own services (health aside), in the order the API documentation lists them. */
@@ -31,11 +35,14 @@ export interface DomainServices {
   audit: AuditLog;
 }
 
-export const routes = (services: DomainServices, readiness: Readiness) => (router: ConnectRouter) => {
+export const routes = (services: DomainServices, readiness: Readiness, metrics: Metrics) => (router: ConnectRouter) => {
   router.service(ApiKeyService, apiKeyHandlers(services.apiKeys));
   router.service(PolicyService, policyHandlers(services.policies));
   router.service(PermissionService, permissionHandlers(services.registry));
-  router.service(CheckService, checkHandlers(services.checker));
+  router.service(CheckService, checkHandlers(services.checker, metrics));
   router.service(AuditService, auditHandlers(services.audit));
   router.service(Health, healthHandlers(readiness));
+  const reflection = reflectionHandlers([...KEYWARD_SERVICES, Health]);
+  router.service(ReflectionV1, reflection.v1);
+  router.service(ReflectionV1alpha, reflection.v1alpha);
 };

@@ -4,6 +4,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
 import { CheckCode, CheckKeyResponseSchema, CheckService } from "../../../gen/keyward/v1/check_pb.js";
 import type { KeyChecker, Verdict } from "../../domain/check.js";
+import type { Metrics } from "../metrics.js";
 
 const CODE: Record<Verdict["code"], CheckCode> = {
   VALID: CheckCode.VALID,
@@ -37,7 +38,7 @@ export function verdictToProto(verdict: Verdict) {
   }
 }
 
-export function checkHandlers(checker: KeyChecker): ServiceImpl<typeof CheckService> {
+export function checkHandlers(checker: KeyChecker, metrics: Metrics): ServiceImpl<typeof CheckService> {
   return {
     async checkKey(req) {
       const verdict = await checker.check({
@@ -47,6 +48,7 @@ export function checkHandlers(checker: KeyChecker): ServiceImpl<typeof CheckServ
         path: req.path,
         clientIp: req.clientIp,
       });
+      metrics.checks.inc({ code: verdict.code });
       return verdictToProto(verdict);
     },
   };
