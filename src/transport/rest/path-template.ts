@@ -60,7 +60,10 @@ export function parseTemplate(source: string): PathTemplate {
   for (const part of parts) {
     if (part.startsWith("{")) {
       if (!part.endsWith("}")) throw new Error(`path template ${source}: unclosed variable`);
-      const [fieldPath = "", pattern] = part.slice(1, -1).split("=", 2);
+      const inside = part.slice(1, -1);
+      const eq = inside.indexOf("=");
+      const fieldPath = eq < 0 ? inside : inside.slice(0, eq);
+      const pattern = eq < 0 ? undefined : inside.slice(eq + 1);
       if (!FIELD_PATH.test(fieldPath)) throw new Error(`path template ${source}: bad field path "${fieldPath}"`);
       const inner = (pattern ?? "*").split("/").map((s) => segmentMatcher(s, source));
       variables.push({ fieldPath, start: matchers.length, length: inner.length });
@@ -85,7 +88,19 @@ function splitPath(path: string, template: PathTemplate): string[] | undefined {
   return rest.slice(1).split("/");
 }
 
-/** The variables' values when `path` matches, else undefined. Values are percent-decoded. */
+function decode(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The variables' values when `path` matches, else undefined. A one-segment
+ * variable is fully percent-decoded; a multi-segment one keeps %2F encoded, so
+ * an encoded slash stays distinguishable from a separator (google/api/http.proto).
+ */
 export function matchTemplate(template: PathTemplate, path: string): Map<string, string> | undefined {
   const segments = splitPath(path, template);
   if (!segments) return undefined;
@@ -95,12 +110,8 @@ export function matchTemplate(template: PathTemplate, path: string): Map<string,
   if (deep ? segments.length < fixed : segments.length !== fixed) return undefined;
   const decoded: string[] = [];
   for (let i = 0; i < segments.length; i++) {
-    let value: string;
-    try {
-      value = decodeURIComponent(segments[i]!);
-    } catch {
-      return undefined;
-    }
+    const value = decode(segments[i]!);
+    if (value === undefined) return undefined;
     const m = matchers[Math.min(i, matchers.length - 1)]!;
     if (i < fixed) {
       if (m.kind === "literal" ? value !== m.value : value === "") return undefined;
@@ -109,13 +120,21 @@ export function matchTemplate(template: PathTemplate, path: string): Map<string,
   }
   const values = new Map<string, string>();
   for (const v of template.variables) {
-    const end = matchers[v.start + v.length - 1]?.kind === "many" ? decoded.length : v.start + v.length;
-    values.set(v.fieldPath, decoded.slice(v.start, end).join("/"));
+    const many = matchers[v.start + v.length - 1]?.kind === "many";
+    const end = many ? decoded.length : v.start + v.length;
+    if (v.length === 1 && !many) {
+      values.set(v.fieldPath, decoded[v.start]!);
+    } else {
+      const raw = segments.slice(v.start, end).map((s) => s.split(/%2f/i).map((part) => decode(part) ?? part).join("%2F"));
+      values.set(v.fieldPath, raw.join("/"));
+    }
   }
   return values;
 }
 
-const RANK = { literal: 3, one: 2, many: 1 } as const;
+// Where one template has ended and the other continues with "**", the ended
+// one is the more specific ("/v1/x" before "/v1/x/**", which also matches it).
+const RANK = { literal: 4, one: 3, end: 2, many: 1 } as const;
 
 /**
  * Orders templates from most to least specific: segment by segment, a literal
@@ -125,8 +144,8 @@ const RANK = { literal: 3, one: 2, many: 1 } as const;
 export function compareSpecificity(a: PathTemplate, b: PathTemplate): number {
   const n = Math.max(a.matchers.length, b.matchers.length);
   for (let i = 0; i < n; i++) {
-    const ra = a.matchers[i] ? RANK[a.matchers[i]!.kind] : 0;
-    const rb = b.matchers[i] ? RANK[b.matchers[i]!.kind] : 0;
+    const ra = RANK[a.matchers[i]?.kind ?? "end"];
+    const rb = RANK[b.matchers[i]?.kind ?? "end"];
     if (ra !== rb) return rb - ra;
   }
   return Number(b.verb !== undefined) - Number(a.verb !== undefined);

@@ -28,12 +28,17 @@ function resolvePath(message: DescMessage, dotted: string): DescField[] | undefi
   return fields;
 }
 
+const isObject = (v: JsonValue | undefined): v is JsonObject => v !== null && typeof v === "object" && !Array.isArray(v);
+
+/** The object at `fields` (all but the last), copying each level on the way so the caller's body is never modified. */
 function objectAt(root: JsonObject, fields: readonly DescField[]): JsonObject {
   let node = root;
   for (const f of fields.slice(0, -1)) {
     const next = node[f.jsonName];
-    if (next === undefined || next === null || typeof next !== "object" || Array.isArray(next)) node[f.jsonName] = {};
-    node = node[f.jsonName] as JsonObject;
+    if (next !== undefined && next !== null && !isObject(next)) throw new TranscodeError(`${f.jsonName} must be a JSON object`);
+    const copy: JsonObject = { ...(next ?? {}) };
+    node[f.jsonName] = copy;
+    node = copy;
   }
   return node;
 }
@@ -46,6 +51,9 @@ function queryValue(field: DescField, raw: string, name: string): JsonValue {
     if (raw === "false" || raw === "0") return false;
     throw new TranscodeError(`query parameter ${name}: expected true or false, got "${raw}"`);
   }
+  // Enums by name or by number, as grpc-gateway accepts them.
+  const isEnum = field.fieldKind === "enum" || (field.fieldKind === "list" && field.listKind === "enum");
+  if (isEnum && /^-?\d+$/.test(raw)) return Number(raw);
   return raw;
 }
 
@@ -65,18 +73,21 @@ export function transcodeRequest({ route, variables, query, body }: TranscodeInp
 
   if (route.body === "*") {
     if (body !== undefined) {
-      if (body === null || typeof body !== "object" || Array.isArray(body)) throw new TranscodeError("the request body must be a JSON object");
+      if (!isObject(body)) throw new TranscodeError("the request body must be a JSON object");
       json = { ...body };
     }
   } else if (route.body !== "") {
     const field = fieldNamed(input, route.body);
     if (!field) throw new Error(`google.api.http body "${route.body}" names no field of ${input.typeName}`);
-    if (body !== undefined) json[field.jsonName] = body;
+    if (body !== undefined) {
+      if (isPlainMessage(field) && !isObject(body)) throw new TranscodeError(`the request body must be a JSON object (the ${field.name})`);
+      json[field.jsonName] = isObject(body) ? { ...body } : body;
+    }
     bound.add(field.name);
     // PATCH without a mask updates the fields present in the body, as grpc-gateway does.
     const mask = input.fields.find((f) => f.name === "update_mask" && f.fieldKind === "message" && f.message.typeName === "google.protobuf.FieldMask");
     const maskGiven = [...query.keys()].some((k) => k === "update_mask" || k === "updateMask");
-    if (mask && !maskGiven && isPlainMessage(field) && body !== null && typeof body === "object" && !Array.isArray(body)) {
+    if (mask && !maskGiven && isPlainMessage(field) && isObject(body)) {
       const paths = Object.keys(body).map((k) => fieldNamed(field.message, k)?.jsonName ?? k);
       json[mask.jsonName] = paths.join(",");
     }
@@ -100,6 +111,7 @@ export function transcodeRequest({ route, variables, query, body }: TranscodeInp
     }
     if (bound.has(fields[0]!.name)) throw new TranscodeError(`query parameter ${name}: the field is set by the path or body`);
     const values = query.getAll(name).map((v) => queryValue(leaf, v, name));
+    if (leaf.fieldKind !== "list" && values.length > 1) throw new TranscodeError(`query parameter ${name}: given more than once`);
     objectAt(json, fields)[leaf.jsonName] = leaf.fieldKind === "list" ? values : values.at(-1)!;
   }
   return json;
