@@ -1,5 +1,6 @@
 // Configuration from the environment, checked once at start and frozen.
 // A bad value stops Keyward with a message naming the variable.
+import { availableParallelism } from "node:os";
 import { KEY_PREFIX_PATTERN } from "./domain/key-format.js";
 import { OWASP_COST, type HashCost } from "./domain/secret-hasher.js";
 import type { StoreLocation } from "./storage/open.js";
@@ -19,7 +20,12 @@ export interface Config {
   readonly lastUseFlushMs: number;
   readonly corsOrigins: readonly string[];
   readonly cache: { readonly maxEntries: number; readonly ttlMs: number; readonly negativeTtlMs: number };
-  readonly argon2Budget: { readonly maxInFlight: number; readonly maxQueued: number };
+  readonly argon2Budget: {
+    readonly maxInFlight: number;
+    readonly maxQueued: number;
+    readonly maxQueuedPerKey: number;
+    readonly failureCooldownMs: number;
+  };
 }
 
 export class ConfigError extends Error {
@@ -109,8 +115,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       negativeTtlMs: parseDurationMs("KEYWARD_CACHE_NEGATIVE_TTL", get("KEYWARD_CACHE_NEGATIVE_TTL") ?? "10s", 3_600_000),
     }),
     argon2Budget: Object.freeze({
-      maxInFlight: integer("KEYWARD_ARGON2_MAX_IN_FLIGHT", get("KEYWARD_ARGON2_MAX_IN_FLIGHT") ?? "2", 1, 64),
-      maxQueued: integer("KEYWARD_ARGON2_MAX_QUEUED", get("KEYWARD_ARGON2_MAX_QUEUED") ?? "64", 0, 100_000),
+      // Half the cores: argon2 is CPU-bound, and the event loop needs a core of its own.
+      maxInFlight: integer("KEYWARD_ARGON2_MAX_IN_FLIGHT", get("KEYWARD_ARGON2_MAX_IN_FLIGHT") ?? String(Math.max(1, Math.floor(availableParallelism() / 2))), 1, 64),
+      maxQueued: integer("KEYWARD_ARGON2_MAX_QUEUED", get("KEYWARD_ARGON2_MAX_QUEUED") ?? "256", 0, 100_000),
+      maxQueuedPerKey: integer("KEYWARD_ARGON2_MAX_QUEUED_PER_KEY", get("KEYWARD_ARGON2_MAX_QUEUED_PER_KEY") ?? "64", 0, 10_000),
+      failureCooldownMs: parseDurationMs("KEYWARD_ARGON2_FAILURE_COOLDOWN", get("KEYWARD_ARGON2_FAILURE_COOLDOWN") ?? "100ms", 60_000),
     }),
     lastUseFlushMs: parseDurationMs("KEYWARD_LAST_USE_FLUSH", get("KEYWARD_LAST_USE_FLUSH") ?? "1s", 5_000),
   });

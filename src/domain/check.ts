@@ -65,25 +65,43 @@ export class KeyChecker {
 
   constructor(private readonly deps: CheckerDeps) {}
 
-  async check(request: CheckRequest): Promise<Verdict> {
+  check(request: CheckRequest): Promise<Verdict> {
+    try {
+      return this.checkNow(request);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  // A warm check runs without a single await: every step is synchronous until
+  // something must be read from the store.
+  private checkNow(request: CheckRequest): Promise<Verdict> {
     const requested = parseRequestedPermissions(request.permissions);
     // Format and checksum first: a forged or mistyped key costs no I/O.
     const parsed = parseKey(this.deps.keyPrefix, request.key);
-    if (!parsed) return { code: "MALFORMED" };
+    if (!parsed) return Promise.resolve({ code: "MALFORMED" });
     const now = this.deps.now();
-    const verified = await this.verify(request.key, parsed, now);
+    const { cache } = this.deps;
+    const digest = cache.digest(request.key);
+    const cached = cache.lookup(digest);
     // A wrong secret reads as an unknown key: the caller learns nothing about the id.
-    if (!verified) return { code: "NOT_FOUND" };
-    return this.judge(verified, requested, request, now);
+    if (cached === null) return Promise.resolve({ code: "NOT_FOUND" });
+    if (cached && (cached.secretExpireTime === null || cached.secretExpireTime > now)) {
+      const verdict = this.judge(cached, requested, request, now);
+      return verdict ? Promise.resolve(verdict) : this.judgeWithRegistry(cached, requested);
+    }
+    return this.checkSlowly(digest, parsed, requested, request, now);
   }
 
-  /** The key the presented credentials prove, from the cache or the store. */
-  private verify(presented: string, parsed: ParsedKey, now: Date): Promise<VerifiedKey | undefined> {
+  private async checkSlowly(digest: string, parsed: ParsedKey, requested: readonly Permission[], request: CheckRequest, now: Date): Promise<Verdict> {
+    const verified = await this.verify(digest, parsed, now);
+    if (!verified) return { code: "NOT_FOUND" };
+    return this.judge(verified, requested, request, now) ?? (await this.judgeWithRegistry(verified, requested));
+  }
+
+  /** The key the presented credentials prove, from the store (one verification per key at a time). */
+  private verify(digest: string, parsed: ParsedKey, now: Date): Promise<VerifiedKey | undefined> {
     const { cache } = this.deps;
-    const digest = cache.digest(presented);
-    const cached = cache.lookup(digest);
-    if (cached === null) return Promise.resolve(undefined);
-    if (cached && (cached.secretExpireTime === null || cached.secretExpireTime > now)) return Promise.resolve(cached);
     let pending = this.inFlight.get(digest);
     if (!pending) {
       const generation = cache.generation;
@@ -101,7 +119,11 @@ export class KeyChecker {
   private async load(parsed: ParsedKey, now: Date): Promise<VerifiedKey | undefined> {
     const found = await this.deps.store.apiKeys.findForCheck(parsed.id);
     if (!found) return undefined;
-    const which = await this.deps.budget.run(() => this.matchingSecret(found, parsed.secret, now));
+    let which: "current" | "previous" | undefined;
+    await this.deps.budget.run(found.key.id, async () => {
+      which = await this.matchingSecret(found, parsed.secret, now);
+      return which !== undefined;
+    });
     if (!which) return undefined;
     return {
       key: found.key,
@@ -120,7 +142,11 @@ export class KeyChecker {
     return undefined;
   }
 
-  private async judge(verified: VerifiedKey, requested: readonly Permission[], request: CheckRequest, now: Date): Promise<Verdict> {
+  /**
+   * The verdict for a verified key, or undefined when it hangs on whether a
+   * permission is registered and that is not known in memory.
+   */
+  private judge(verified: VerifiedKey, requested: readonly Permission[], request: CheckRequest, now: Date): Verdict | undefined {
     const { key, policy } = verified;
     const keyId = key.id;
     if (key.state === "retired") return { code: "RETIRED", keyId };
@@ -133,11 +159,22 @@ export class KeyChecker {
     for (const permission of requested) {
       // Exact grants first; a pattern grants only what is registered now.
       if (entriesGrant(verified.grants, permission, false)) continue;
-      if (!entriesGrant(verified.grants, permission, true) || !(await this.deps.registered.has(permission.name))) {
-        return { code: "PERMISSION_DENIED", keyId };
-      }
+      if (!entriesGrant(verified.grants, permission, true)) return { code: "PERMISSION_DENIED", keyId };
+      const registered = this.deps.registered.known(permission.name);
+      if (registered === undefined) return undefined;
+      if (!registered) return { code: "PERMISSION_DENIED", keyId };
     }
     this.deps.onValid?.(keyId, now);
     return { code: "VALID", key, policy };
+  }
+
+  /** judge(), for permissions granted by a pattern whose registration must be read from the store. */
+  private async judgeWithRegistry(verified: VerifiedKey, requested: readonly Permission[]): Promise<Verdict> {
+    for (const permission of requested) {
+      if (entriesGrant(verified.grants, permission, false)) continue;
+      if (!(await this.deps.registered.has(permission.name))) return { code: "PERMISSION_DENIED", keyId: verified.key.id };
+    }
+    this.deps.onValid?.(verified.key.id, this.deps.now());
+    return { code: "VALID", key: verified.key, policy: verified.policy };
   }
 }

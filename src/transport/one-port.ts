@@ -43,7 +43,10 @@ export class OnePortServer {
       this.sessions.add(session);
       session.once("close", () => this.sessions.delete(session));
     });
-    this.tcp = net.createServer((socket) => this.route(socket));
+    // Small RPC frames must leave at once: Nagle's algorithm plus delayed ACKs
+    // would add tens of milliseconds (node:http sets this itself; we accept the
+    // sockets, so we must).
+    this.tcp = net.createServer({ noDelay: true }, (socket) => this.route(socket));
   }
 
   private route(socket: Socket): void {

@@ -237,7 +237,7 @@ describe("single-flight verification and the argon2 budget", () => {
   });
 
   it("answers RESOURCE_EXHAUSTED at once when forged secrets exceed the budget, and warm checks still pass", async () => {
-    const kw = await startKeyward({ kind: "pglite" }, { config: { argon2Budget: { maxInFlight: 1, maxQueued: 0 }, hashCost: { memoryKiB: 4096, iterations: 3, parallelism: 1 } } });
+    const kw = await startKeyward({ kind: "pglite" }, { config: { argon2Budget: { maxInFlight: 1, maxQueued: 0, maxQueuedPerKey: 2, failureCooldownMs: 50 }, hashCost: { memoryKiB: 4096, iterations: 3, parallelism: 1 } } });
     const c = grpcClients(kw.port);
     try {
       const admin = kw.adminKey;

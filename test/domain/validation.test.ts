@@ -170,6 +170,13 @@ describe("loadConfig", () => {
       KEYWARD_TRUSTED_PROXY_HOPS: "1",
       KEYWARD_LAST_USE_FLUSH: "2s",
       KEYWARD_CORS_ORIGINS: "https://admin.example.com, http://localhost:5173",
+      KEYWARD_CACHE_MAX_ENTRIES: "5000",
+      KEYWARD_CACHE_TTL: "30s",
+      KEYWARD_CACHE_NEGATIVE_TTL: "5s",
+      KEYWARD_ARGON2_MAX_IN_FLIGHT: "3",
+      KEYWARD_ARGON2_MAX_QUEUED: "100",
+      KEYWARD_ARGON2_MAX_QUEUED_PER_KEY: "8",
+      KEYWARD_ARGON2_FAILURE_COOLDOWN: "250ms",
     });
     expect(config).toEqual({
       port: 9090,
@@ -185,8 +192,8 @@ describe("loadConfig", () => {
       trustedProxyHops: 1,
       lastUseFlushMs: 2_000,
       corsOrigins: ["https://admin.example.com", "http://localhost:5173"],
-      cache: { maxEntries: 100_000, ttlMs: 60_000, negativeTtlMs: 10_000 },
-      argon2Budget: { maxInFlight: 2, maxQueued: 64 },
+      cache: { maxEntries: 5_000, ttlMs: 30_000, negativeTtlMs: 5_000 },
+      argon2Budget: { maxInFlight: 3, maxQueued: 100, maxQueuedPerKey: 8, failureCooldownMs: 250 },
     });
   });
 

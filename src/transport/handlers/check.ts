@@ -2,7 +2,7 @@
 import { create } from "@bufbuild/protobuf";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import type { ServiceImpl } from "@connectrpc/connect";
-import { CheckCode, CheckKeyResponseSchema, CheckService } from "../../../gen/keyward/v1/check_pb.js";
+import { CheckCode, CheckKeyResponseSchema, CheckService, type CheckKeyResponse } from "../../../gen/keyward/v1/check_pb.js";
 import type { KeyChecker, Verdict } from "../../domain/check.js";
 import type { Metrics } from "../metrics.js";
 
@@ -17,10 +17,16 @@ const CODE: Record<Verdict["code"], CheckCode> = {
   PERMISSION_DENIED: CheckCode.PERMISSION_DENIED,
 };
 
-export function verdictToProto(verdict: Verdict) {
+// A VALID answer depends only on the cached key and policy records: build it
+// once per cache entry (their objects), not once per check.
+const validAnswers = new WeakMap<object, { policy: object; response: CheckKeyResponse }>();
+
+export function verdictToProto(verdict: Verdict): CheckKeyResponse {
   switch (verdict.code) {
-    case "VALID":
-      return create(CheckKeyResponseSchema, {
+    case "VALID": {
+      const known = validAnswers.get(verdict.key);
+      if (known && known.policy === verdict.policy) return known.response;
+      const response = create(CheckKeyResponseSchema, {
         valid: true,
         code: CheckCode.VALID,
         apiKeyId: verdict.key.id,
@@ -30,6 +36,9 @@ export function verdictToProto(verdict: Verdict) {
         permissions: verdict.policy.permissions,
         expireTime: timestampFromDate(verdict.key.expireTime),
       });
+      validAnswers.set(verdict.key, { policy: verdict.policy, response });
+      return response;
+    }
     case "MALFORMED":
     case "NOT_FOUND":
       return create(CheckKeyResponseSchema, { valid: false, code: CODE[verdict.code] });

@@ -1,0 +1,293 @@
+// npm run bench: Keyward's hot path against a baseline measured in the same
+// run on the same server (grpc.health.v1 Check), driven by stock grpc-js
+// clients in separate processes. Prints medians and ratios, writes JSON.
+//
+// Store: PGlite, or PostgreSQL when DATABASE_URL is set. Revocation lag needs
+// two replicas on one PostgreSQL: DATABASE_URL, or a throwaway cluster when
+// Debian's postgresql is installed (scripts/throwaway-postgres.sh).
+import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { ApiKeyService } from "../gen/keyward/v1/api_keys_pb.js";
+import { CheckCode, CheckService } from "../gen/keyward/v1/check_pb.js";
+import { PermissionService } from "../gen/keyward/v1/permissions_pb.js";
+import { PolicyService } from "../gen/keyward/v1/policies_pb.js";
+import { GrpcClient } from "../test/support/clients.js";
+
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+const CACHE_MAX_ENTRIES = 2_000;
+
+interface LoadResult {
+  mode: string;
+  calls: number;
+  errors: number;
+  seconds: number;
+  rps: number;
+  p50Ms: number;
+  p99Ms: number;
+}
+
+interface Server {
+  child: ChildProcess;
+  target: string;
+  url: string;
+  stop(): Promise<void>;
+}
+
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+};
+const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
+const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
+
+async function startServer(env: Record<string, string>): Promise<Server> {
+  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+    env: { ...process.env, KEYWARD_PORT: "0", LOG_LEVEL: "info", KEYWARD_CACHE_MAX_ENTRIES: String(CACHE_MAX_ENTRIES), ...env },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      const m = /listening on (http:\/\/\S+)/.exec(line);
+      if (m) resolve(m[1]!);
+    });
+    child.once("exit", (code) => reject(new Error(`keyward exited with ${code}`)));
+  });
+  const target = url.replace("http://", "");
+  return {
+    child,
+    target,
+    url,
+    stop: () =>
+      new Promise((resolve) => {
+        child.once("exit", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+function load(server: Server, mode: string, concurrency: number, seconds: number, callerKey: string, key = ""): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", "bench/load.ts", JSON.stringify({ target: server.target, mode, concurrency, seconds, callerKey, key })], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    let out = "";
+    child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
+    child.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load ${mode} exited ${code}`))));
+  });
+}
+
+async function metric(server: Server, name: string): Promise<number> {
+  const text = await (await fetch(`${server.url}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name} `));
+  return line ? Number(line.split(" ")[1]) : NaN;
+}
+
+interface Setup {
+  admin: string;
+  key: string;
+  policyId: string;
+}
+
+async function setUp(server: Server, admin: string): Promise<Setup> {
+  const port = Number(server.target.split(":")[1]);
+  const permissions = new GrpcClient(PermissionService, port);
+  const policies = new GrpcClient(PolicyService, port);
+  const keys = new GrpcClient(ApiKeyService, port);
+  await permissions.call(PermissionService.method.registerPermissions, { service: "bench", permissions: [{ name: "bench.items.read" }] }, admin);
+  const { policy } = await policies.call(PolicyService.method.adminCreateApiKeyPolicy, { name: `bench-${Date.now()}`, permissions: ["bench.items.read"] }, admin);
+  const created = await keys.call(
+    ApiKeyService.method.adminCreateApiKey,
+    { name: `bench-key-${Date.now()}`, policyId: policy!.id, expireTime: timestampFromDate(new Date(Date.now() + 86_400_000)) },
+    admin,
+  );
+  [permissions, policies, keys].forEach((c) => c.close());
+  return { admin, key: created.credentials, policyId: policy!.id };
+}
+
+async function createKeys(server: Server, admin: string, policyId: string, n: number): Promise<string[]> {
+  const keys = new GrpcClient(ApiKeyService, Number(server.target.split(":")[1]));
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const created = await keys.call(
+      ApiKeyService.method.adminCreateApiKey,
+      { name: `cold-${Date.now()}-${i}`, policyId, expireTime: timestampFromDate(new Date(Date.now() + 86_400_000)) },
+      admin,
+    );
+    out.push(created.credentials);
+  }
+  keys.close();
+  return out;
+}
+
+function postgresUrl(): { url: string; stop?: () => void } | undefined {
+  if (process.env.DATABASE_URL) return { url: process.env.DATABASE_URL };
+  try {
+    const env = { ...process.env, KEYWARD_PG_PORT: "54339", KEYWARD_PG_DIR: join(tmpdir(), "keyward-bench-pg") };
+    const url = execFileSync("bash", ["scripts/throwaway-postgres.sh", "start"], { env, encoding: "utf8" }).trim();
+    return { url, stop: () => execFileSync("bash", ["scripts/throwaway-postgres.sh", "stop"], { env }) };
+  } catch {
+    return undefined;
+  }
+}
+
+async function revocationLag(url: string): Promise<{ p50Ms: number; p99Ms: number; samples: number } | { skipped: string }> {
+  const dir = mkdtempSync(join(tmpdir(), "keyward-bench-"));
+  // A fresh database, so the bootstrap key is ours.
+  const db = `keyward_bench_${Date.now()}`;
+  execFileSync("psql", [url, "-qc", `create database ${db}`]);
+  const dbUrl = Object.assign(new URL(url), { pathname: `/${db}` }).toString();
+  const a = await startServer({ DATABASE_URL: dbUrl, KEYWARD_BOOTSTRAP_KEY_FILE: join(dir, "admin.key") });
+  const b = await startServer({ DATABASE_URL: dbUrl, KEYWARD_BOOTSTRAP_KEY_FILE: join(dir, "other.key") });
+  try {
+    const admin = readFileSync(join(dir, "admin.key"), "utf8").trim();
+    const { policyId } = await setUp(a, admin);
+    const keysA = new GrpcClient(ApiKeyService, Number(a.target.split(":")[1]));
+    const checkB = new GrpcClient(CheckService, Number(b.target.split(":")[1]));
+    const lags: number[] = [];
+    for (let i = 0; i < 30; i++) {
+      const [key] = await createKeys(a, admin, policyId, 1);
+      const id = key!.split("_")[1]!;
+      for (let w = 0; w < 2; w++) await checkB.call(CheckService.method.checkKey, { key }, admin);
+      const t0 = performance.now();
+      await keysA.call(ApiKeyService.method.adminRetireApiKey, { id }, admin);
+      while ((await checkB.call(CheckService.method.checkKey, { key }, admin)).code === CheckCode.VALID) {
+        if (performance.now() - t0 > 5_000) throw new Error("revocation not seen within 5 s");
+      }
+      lags.push(performance.now() - t0);
+    }
+    keysA.close();
+    checkB.close();
+    return { p50Ms: round(median(lags)), p99Ms: round(quantile(lags, 0.99)), samples: lags.length };
+  } finally {
+    await Promise.all([a.stop(), b.stop()]);
+  }
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "keyward-bench-"));
+  const storeEnv: Record<string, string> = process.env.DATABASE_URL ? {} : { KEYWARD_DATA_DIR: join(dir, "data") };
+  const server = await startServer({ ...storeEnv, KEYWARD_BOOTSTRAP_KEY_FILE: join(dir, "admin.key") });
+  const store = process.env.DATABASE_URL ? "postgres" : "pglite";
+  const log = (s: string) => process.stdout.write(`${s}\n`);
+  log(`Keyward bench — store ${store}, ${ROUNDS} rounds of ${SECONDS}s, server ${server.url}`);
+  let admin: string;
+  try {
+    admin = readFileSync(join(dir, "admin.key"), "utf8").trim();
+  } catch {
+    throw new Error("DATABASE_URL must name an empty database for the bench (it needs the bootstrap key)");
+  }
+  const setup = await setUp(server, admin);
+  await load(server, "check", 4, 1, admin, setup.key); // warm up both paths and the JIT
+  await load(server, "health", 4, 1, admin);
+
+  // Throughput at equal concurrency, alternating which goes first.
+  const tput = { check: [] as number[], health: [] as number[] };
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const mode of r % 2 ? (["health", "check"] as const) : (["check", "health"] as const)) {
+      const res = await load(server, mode, 32, SECONDS, admin, setup.key);
+      if (res.errors) throw new Error(`${mode}: ${res.errors} errors`);
+      tput[mode].push(res.rps);
+    }
+  }
+  // Latency at concurrency 8.
+  const lat = { check: { p50: [] as number[], p99: [] as number[] }, health: { p50: [] as number[], p99: [] as number[] } };
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const mode of r % 2 ? (["health", "check"] as const) : (["check", "health"] as const)) {
+      const res = await load(server, mode, 8, SECONDS, admin, setup.key);
+      lat[mode].p50.push(res.p50Ms);
+      lat[mode].p99.push(res.p99Ms);
+    }
+  }
+  // Cold first checks: each key verified once (argon2id at OWASP cost).
+  const coldKeys = await createKeys(server, admin, setup.policyId, 40);
+  const cold = await load(server, "cold", 8, 60, admin, coldKeys.join(","));
+  // Warm checks during a flood of forged secrets for a real key id, against warm checks without.
+  const flood = { alone: [] as number[], flooded: [] as number[], floodRps: [] as number[] };
+  for (let r = 0; r < Math.max(3, Math.ceil(ROUNDS / 2)); r++) {
+    flood.alone.push((await load(server, "check", 16, SECONDS, admin, setup.key)).rps);
+    const [warm, forged] = await Promise.all([
+      load(server, "check", 16, SECONDS, admin, setup.key),
+      load(server, "forged", 64, SECONDS, admin, setup.key),
+    ]);
+    flood.flooded.push(warm.rps);
+    flood.floodRps.push(forged.rps + forged.errors / forged.seconds);
+  }
+  // Memory stays bounded by the cache size: thousands of distinct unknown keys.
+  const rssBefore = await metric(server, "keyward_process_resident_memory_bytes");
+  const unknown = await load(server, "unknown", 32, SECONDS * 2, admin);
+  const cacheEntries = await metric(server, "keyward_cache_entries");
+  const rssAfter = await metric(server, "keyward_process_resident_memory_bytes");
+  await server.stop();
+
+  const pg = postgresUrl();
+  const lag = pg ? await revocationLag(pg.url).finally(() => pg.stop?.()) : { skipped: "no PostgreSQL (set DATABASE_URL or install postgresql)" };
+
+  const results = {
+    date: new Date().toISOString(),
+    commit: (() => {
+      try {
+        return execFileSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).trim();
+      } catch {
+        return "unknown";
+      }
+    })(),
+    store,
+    rounds: ROUNDS,
+    secondsPerRound: SECONDS,
+    throughput: {
+      concurrency: 32,
+      checkRps: round(median(tput.check), 0),
+      healthRps: round(median(tput.health), 0),
+      ratio: round(median(tput.check) / median(tput.health)),
+      target: ">= 0.9",
+    },
+    latencyAtConcurrency8: {
+      checkP50Ms: round(median(lat.check.p50)),
+      healthP50Ms: round(median(lat.health.p50)),
+      checkP99Ms: round(median(lat.check.p99)),
+      healthP99Ms: round(median(lat.health.p99)),
+      p99Ratio: round(median(lat.check.p99) / median(lat.health.p99)),
+      target: "p99 ratio <= 1.3",
+    },
+    coldFirstChecks: { keys: cold.calls, perSecond: round(cold.rps, 1), p50Ms: round(cold.p50Ms) },
+    flood: {
+      warmRpsAlone: round(median(flood.alone), 0),
+      warmRpsDuringFlood: round(median(flood.flooded), 0),
+      ratio: round(median(flood.flooded) / median(flood.alone)),
+      forgedAnsweredPerSecond: round(median(flood.floodRps), 0),
+      target: ">= 0.8",
+    },
+    memory: {
+      distinctUnknownKeys: unknown.calls + unknown.errors,
+      cacheEntries,
+      cacheMaxEntries: CACHE_MAX_ENTRIES,
+      rssMiBBefore: round(rssBefore / 2 ** 20, 1),
+      rssMiBAfter: round(rssAfter / 2 ** 20, 1),
+    },
+    revocationLagAcrossReplicas: lag,
+  };
+  log("");
+  log(`warm CheckKey / health throughput (c=32): ${results.throughput.checkRps} / ${results.throughput.healthRps} rps = ${results.throughput.ratio}× (target ≥ 0.9)`);
+  log(
+    `latency c=8, p50: CheckKey ${results.latencyAtConcurrency8.checkP50Ms} ms, health ${results.latencyAtConcurrency8.healthP50Ms} ms; ` +
+      `p99: ${results.latencyAtConcurrency8.checkP99Ms} / ${results.latencyAtConcurrency8.healthP99Ms} ms = ${results.latencyAtConcurrency8.p99Ratio}× (target ≤ 1.3)`,
+  );
+  log(`cold first checks: ${results.coldFirstChecks.perSecond}/s (p50 ${results.coldFirstChecks.p50Ms} ms)`);
+  log(`warm checks during a forged-secret flood: ${results.flood.warmRpsDuringFlood} vs ${results.flood.warmRpsAlone} rps = ${results.flood.ratio}× (target ≥ 0.8); forged answered ${results.flood.forgedAnsweredPerSecond}/s`);
+  log(`memory: ${results.memory.distinctUnknownKeys} distinct unknown keys → ${results.memory.cacheEntries} cache entries (max ${CACHE_MAX_ENTRIES}); RSS ${results.memory.rssMiBBefore} → ${results.memory.rssMiBAfter} MiB`);
+  log(`revocation lag across two replicas: ${"skipped" in lag ? lag.skipped : `p50 ${lag.p50Ms} ms, p99 ${lag.p99Ms} ms over ${lag.samples} (target p99 ≤ 100 ms)`}`);
+  mkdirSync("bench/results", { recursive: true });
+  const file = join("bench/results", `${results.date.replace(/[:.]/g, "-")}-${results.commit}.json`);
+  writeFileSync(file, JSON.stringify(results, null, 2) + "\n");
+  log(`\nresults: ${file}`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+  process.exit(1);
+});
