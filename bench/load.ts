@@ -1,10 +1,9 @@
-// One load generator process: a stock @grpc/grpc-js client (one channel)
-// keeping `concurrency` unary calls in flight for `seconds`, then printing a
-// JSON summary on stdout. Run by bench/run.ts, never by hand.
-import { create, fromBinary, toBinary, type DescMessage, type MessageShape } from "@bufbuild/protobuf";
+// One load generator process: a stock @grpc/grpc-js client (one channel,
+// services loaded from the .proto files by @grpc/proto-loader, as a Node
+// service would) keeping `concurrency` unary calls in flight for `seconds`,
+// then printing a JSON summary on stdout. Run by bench/run.ts, never by hand.
 import * as grpc from "@grpc/grpc-js";
-import { HealthCheckRequestSchema, HealthCheckResponseSchema } from "../gen/grpc/health/v1/health_pb.js";
-import { CheckKeyRequestSchema, CheckKeyResponseSchema } from "../gen/keyward/v1/check_pb.js";
+import * as protoLoader from "@grpc/proto-loader";
 import { formatKey } from "../src/domain/key-format.js";
 import { randomBase62 } from "../src/domain/random.js";
 
@@ -19,20 +18,29 @@ interface Args {
 }
 
 const args = JSON.parse(process.argv[2]!) as Args;
-const client = new grpc.Client(args.target, grpc.credentials.createInsecure());
+const definition = protoLoader.loadSync(["keyward/v1/check.proto", "grpc/health/v1/health.proto"], {
+  includeDirs: ["proto", ".buf-deps", "node_modules/google-proto-files"],
+  keepCase: true,
+  enums: String,
+  longs: String,
+});
+type Unary = (request: object, metadata: grpc.Metadata, callback: (error: grpc.ServiceError | null, response: unknown) => void) => void;
+// proto-loader's output is untyped by design: a client constructor per service.
+const loaded = grpc.loadPackageDefinition(definition) as unknown as {
+  keyward: { v1: { CheckService: typeof grpc.Client } };
+  grpc: { health: { v1: { Health: typeof grpc.Client } } };
+};
+const checkClient = new loaded.keyward.v1.CheckService(args.target, grpc.credentials.createInsecure()) as unknown as Record<string, Unary> & grpc.Client;
+// Both clients on one channel, so every mode runs over one HTTP/2 connection.
+const healthClient = new loaded.grpc.health.v1.Health(args.target, grpc.credentials.createInsecure(), {
+  channelOverride: checkClient.getChannel(),
+}) as unknown as Record<string, Unary> & grpc.Client;
 const metadata = new grpc.Metadata();
 metadata.set("authorization", `Bearer ${args.callerKey}`);
 
-function unary<I extends DescMessage, O extends DescMessage>(path: string, input: I, output: O, message: MessageShape<I>): Promise<MessageShape<O>> {
+function unary(client: Record<string, Unary>, method: string, request: object): Promise<unknown> {
   return new Promise((resolve, reject) =>
-    client.makeUnaryRequest(
-      path,
-      (m: MessageShape<I>) => Buffer.from(toBinary(input, m)),
-      (b: Buffer) => fromBinary(output, b),
-      message,
-      metadata,
-      (error: grpc.ServiceError | null, response?: MessageShape<O>) => (error || !response ? reject(error) : resolve(response)),
-    ),
+    client[method]!.call(client, request, metadata, (error, response) => (error ? reject(error) : resolve(response))),
   );
 }
 
@@ -43,16 +51,16 @@ let coldNext = 0;
 function call(): Promise<unknown> | undefined {
   switch (args.mode) {
     case "health":
-      return unary("/grpc.health.v1.Health/Check", HealthCheckRequestSchema, HealthCheckResponseSchema, create(HealthCheckRequestSchema));
+      return unary(healthClient, "Check", {});
     case "check":
-      return unary("/keyward.v1.CheckService/CheckKey", CheckKeyRequestSchema, CheckKeyResponseSchema, create(CheckKeyRequestSchema, { key: args.key }));
+      return unary(checkClient, "CheckKey", { key: args.key });
     case "forged":
-      return unary("/keyward.v1.CheckService/CheckKey", CheckKeyRequestSchema, CheckKeyResponseSchema, create(CheckKeyRequestSchema, { key: formatKey("kw", forgedId, randomBase62(33)) }));
+      return unary(checkClient, "CheckKey", { key: formatKey("kw", forgedId, randomBase62(33)) });
     case "unknown":
-      return unary("/keyward.v1.CheckService/CheckKey", CheckKeyRequestSchema, CheckKeyResponseSchema, create(CheckKeyRequestSchema, { key: formatKey("kw", randomBase62(16), randomBase62(33)) }));
+      return unary(checkClient, "CheckKey", { key: formatKey("kw", randomBase62(16), randomBase62(33)) });
     case "cold": {
       const key = coldKeys[coldNext++];
-      return key === undefined ? undefined : unary("/keyward.v1.CheckService/CheckKey", CheckKeyRequestSchema, CheckKeyResponseSchema, create(CheckKeyRequestSchema, { key }));
+      return key === undefined ? undefined : unary(checkClient, "CheckKey", { key });
     }
   }
 }
@@ -87,7 +95,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     JSON.stringify({ mode: args.mode, calls: latencies.length, errors, seconds: elapsed, rps: latencies.length / elapsed, p50Ms: at(0.5), p99Ms: at(0.99), clientCpuUsPerCall }) + "\n",
   );
-  client.close();
+  checkClient.close();
 }
 
 void main();
