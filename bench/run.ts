@@ -19,7 +19,7 @@ import { GrpcClient } from "../test/support/clients.js";
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
-const CACHE_MAX_ENTRIES = 2_000;
+const CACHE_MAX_ENTRIES = 1_000;
 
 interface LoadResult {
   mode: string;

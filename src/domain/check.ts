@@ -33,16 +33,26 @@ export interface CheckRequest {
 export type AuthenticatedDenial = "EXPIRED" | "RETIRED" | "SUBNET_DENIED" | "CONSTRAINT_DENIED" | "PERMISSION_DENIED";
 
 export type Verdict =
-  | { code: "VALID"; key: VerifiedKey["key"]; policy: VerifiedKey["policy"] }
+  | { code: "VALID"; key: VerifiedKey["key"]; policy: VerifiedKey["policy"]; grants: VerifiedKey["grants"] }
   | { code: "MALFORMED" | "NOT_FOUND" }
   | { code: AuthenticatedDenial; keyId: string };
+
+// Services ask for the same few permissions on every request: remember how
+// they parse (bounded; names are at most ~190 characters).
+const parsedNames = new Map<string, Permission>();
+const MAX_PARSED_NAMES = 10_000;
 
 /** Validates the requested permissions: a malformed one is a bad request, not a denial. */
 export function parseRequestedPermissions(names: readonly string[]): Permission[] {
   checkCount("permissions", names, Limits.permissionsPerCheck);
   return names.map((name, i) => {
-    const parsed = parsePermission(name);
-    if (!parsed) throw new InvalidArgumentError(`permissions[${i}]`, `"${name}" ${PERMISSION_NAME_RULE}`);
+    let parsed = parsedNames.get(name);
+    if (!parsed) {
+      parsed = parsePermission(name);
+      if (!parsed) throw new InvalidArgumentError(`permissions[${i}]`, `"${name}" ${PERMISSION_NAME_RULE}`);
+      if (parsedNames.size >= MAX_PARSED_NAMES) parsedNames.clear();
+      parsedNames.set(name, parsed);
+    }
     return parsed;
   });
 }
@@ -165,7 +175,7 @@ export class KeyChecker {
       if (!registered) return { code: "PERMISSION_DENIED", keyId };
     }
     this.deps.onValid?.(keyId, now);
-    return { code: "VALID", key, policy };
+    return { code: "VALID", key, policy, grants: verified.grants };
   }
 
   /** judge(), for permissions granted by a pattern whose registration must be read from the store. */
@@ -175,6 +185,6 @@ export class KeyChecker {
       if (!(await this.deps.registered.has(permission.name))) return { code: "PERMISSION_DENIED", keyId: verified.key.id };
     }
     this.deps.onValid?.(verified.key.id, this.deps.now());
-    return { code: "VALID", key: verified.key, policy: verified.policy };
+    return { code: "VALID", key: verified.key, policy: verified.policy, grants: verified.grants };
   }
 }

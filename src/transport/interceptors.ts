@@ -4,7 +4,6 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { target, type AuditLog } from "../domain/audit.js";
 import type { KeyChecker } from "../domain/check.js";
-import { parseGrants } from "../domain/permissions.js";
 import { AUTHENTICATED, PUBLIC, requirementOf } from "./authorization.js";
 import { constraintsAllow } from "../domain/constraints.js";
 import { actorKeyIdKey, clientIpKey, httpRequestKey, principalKey } from "./context.js";
@@ -96,7 +95,7 @@ export function authInterceptor(checker: KeyChecker): Interceptor {
         req.contextValues.set(principalKey, {
           keyId: verdict.key.id,
           policyId: verdict.policy.id,
-          grants: parseGrants(verdict.policy.permissions),
+          grants: verdict.grants,
           allowedSubnets: verdict.key.allowedSubnets,
           constraints: verdict.key.constraints,
           withinConstraints: !selfService || constraintsAllow(verdict.key.constraints, method, path),
