@@ -6,6 +6,7 @@ import { audit, target } from "./audit.js";
 import { checkConstraints, constraintsWithin } from "./constraints.js";
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
 import { newCredentials } from "./key-format.js";
+import { decodePageToken, encodePageToken } from "./page-token.js";
 import { KeywardPermission } from "./keyward-permissions.js";
 import { Limits } from "./limits.js";
 import { entriesGrant, parsePermission } from "./permissions.js";
@@ -74,25 +75,6 @@ function assertNarrowing(caller: Principal, subnets: readonly string[], constrai
 
 const WRITE_KEYS = parsePermission(KeywardPermission.apiKeysWrite)!;
 
-interface PageCursor {
-  createTime: Date;
-  id: string;
-}
-
-const encodeCursor = (key: ApiKeyRecord): string =>
-  Buffer.from(JSON.stringify({ t: key.createTime.toISOString(), id: key.id })).toString("base64url");
-
-function decodeCursor(token: string): PageCursor {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { t?: unknown; id?: unknown };
-    const createTime = new Date(typeof parsed.t === "string" ? parsed.t : NaN);
-    if (typeof parsed.id !== "string" || Number.isNaN(createTime.getTime())) throw new Error("bad cursor");
-    return { createTime, id: parsed.id };
-  } catch {
-    throw new InvalidArgumentError("page_token", "is not a token from a previous response");
-  }
-}
-
 const keyNameTaken = (name: string | undefined) => new AlreadyExistsError(`an API key named "${name ?? ""}" already exists`);
 
 export class ApiKeyService {
@@ -148,7 +130,7 @@ export class ApiKeyService {
   async list(query: ApiKeyListQuery): Promise<ApiKeyPage> {
     if (query.pageSize < 0) throw new InvalidArgumentError("page_size", "must not be negative");
     const limit = Math.min(query.pageSize || Limits.defaultPageSize, Limits.maxPageSize);
-    const after = query.pageToken === "" ? undefined : decodeCursor(query.pageToken);
+    const after = query.pageToken === "" ? undefined : decodePageToken(query.pageToken);
     // One extra row tells whether another page follows.
     if (query.expiringWithinMs !== undefined && query.expiringWithinMs < 0) {
       throw new InvalidArgumentError("expiring_within", "must not be negative");
@@ -162,7 +144,7 @@ export class ApiKeyService {
     });
     const keys = rows.slice(0, limit);
     const last = keys.at(-1);
-    return { keys, nextPageToken: rows.length > limit && last ? encodeCursor(last) : "" };
+    return { keys, nextPageToken: rows.length > limit && last ? encodePageToken(last) : "" };
   }
 
   async update(caller: Principal, id: string, changes: ApiKeyChanges): Promise<ApiKeyRecord> {

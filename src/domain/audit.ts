@@ -4,6 +4,7 @@ import type { AuditEventRecord } from "../storage/records.js";
 import type { Repositories, Store } from "../storage/store.js";
 import { InvalidArgumentError } from "./errors.js";
 import { Limits } from "./limits.js";
+import { decodePageToken, encodePageToken } from "./page-token.js";
 import type { Principal } from "./principal.js";
 import { newId } from "./random.js";
 
@@ -42,20 +43,6 @@ export interface AuditListQuery {
   endTime: Date | undefined;
 }
 
-const encodeCursor = (e: AuditEventRecord): string =>
-  Buffer.from(JSON.stringify({ t: e.createTime.toISOString(), id: e.id })).toString("base64url");
-
-function decodeCursor(token: string): { createTime: Date; id: string } {
-  try {
-    const parsed = JSON.parse(Buffer.from(token, "base64url").toString("utf8")) as { t?: unknown; id?: unknown };
-    const createTime = new Date(typeof parsed.t === "string" ? parsed.t : NaN);
-    if (typeof parsed.id !== "string" || Number.isNaN(createTime.getTime())) throw new Error("bad cursor");
-    return { createTime, id: parsed.id };
-  } catch {
-    throw new InvalidArgumentError("page_token", "is not a token from a previous response");
-  }
-}
-
 export class AuditLog {
   constructor(
     private readonly store: Store,
@@ -74,7 +61,7 @@ export class AuditLog {
     const limit = Math.min(q.pageSize || Limits.defaultPageSize, Limits.maxPageSize);
     const rows = await this.store.auditEvents.page({
       limit: limit + 1,
-      before: q.pageToken === "" ? undefined : decodeCursor(q.pageToken),
+      before: q.pageToken === "" ? undefined : decodePageToken(q.pageToken),
       actorKeyId: q.actorKeyId || undefined,
       target: q.target || undefined,
       startTime: q.startTime,
@@ -82,6 +69,6 @@ export class AuditLog {
     });
     const events = rows.slice(0, limit);
     const last = events.at(-1);
-    return { events, nextPageToken: rows.length > limit && last ? encodeCursor(last) : "" };
+    return { events, nextPageToken: rows.length > limit && last ? encodePageToken(last) : "" };
   }
 }

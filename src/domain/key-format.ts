@@ -57,8 +57,3 @@ export function parseKey(prefix: string, presented: string): ParsedKey | undefin
   if (!timingSafeEqual(Buffer.from(expected), Buffer.from(checksum))) return undefined;
   return { id, secret };
 }
-
-/** The key id of a presented key, for logs; never the secret. */
-export function keyIdOf(prefix: string, presented: string): string | undefined {
-  return parseKey(prefix, presented)?.id;
-}

@@ -15,7 +15,6 @@ export interface Cidr extends Address {
 }
 
 const WIDTH = { 4: 32, 6: 128 } as const;
-const MAPPED_PREFIX = 0xffffn << 32n; // ::ffff:0:0/96
 
 function ipv4Value(text: string): bigint {
   return text.split(".").reduce((acc, octet) => (acc << 8n) | BigInt(Number(octet)), 0n);

@@ -16,8 +16,10 @@ export type ChangeSink = (change: Change) => void;
 /** A change as received, with when it was published (ms since epoch, the publisher's clock). */
 export type ReceivedChange = Change & { at: number };
 
-export async function publishChange(db: Kysely<Database>, change: Change): Promise<void> {
+/** Notifies every replica on commit (pg_notify in `db`'s transaction) and this one through `sink`. */
+export async function publishChange(db: Kysely<Database>, sink: ChangeSink, change: Change): Promise<void> {
   await sql`select pg_notify(${CHANGES_CHANNEL}, ${JSON.stringify({ ...change, at: Date.now() })})`.execute(db);
+  sink(change);
 }
 
 function parseChange(payload: string | undefined): ReceivedChange | undefined {

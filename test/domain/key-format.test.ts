@@ -7,7 +7,6 @@ import {
   KEY_PREFIX_PATTERN,
   SECRET_LENGTH,
   formatKey,
-  keyIdOf,
   newCredentials,
   parseKey,
 } from "../../src/domain/key-format.js";
@@ -138,11 +137,6 @@ describe("formatKey / parseKey", () => {
   ];
   it.each(malformed)("refuses %s", (_what, presented) => {
     expect(parseKey("kw", presented)).toBeUndefined();
-  });
-
-  it("keyIdOf gives the key id of a valid key and nothing for an invalid one", () => {
-    expect(keyIdOf("kw", KEY)).toBe(valid.id);
-    expect(keyIdOf("kw", `${KEY}x`)).toBeUndefined();
   });
 });
 

@@ -1,6 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import type { ApiKeyRow, Database } from "../database.js";
-import { publishChange, type Change, type ChangeSink } from "../changes.js";
+import { publishChange, type ChangeSink } from "../changes.js";
 import { translateDriverError } from "../errors.js";
 import type { ApiKeyRecord, ConstraintRecord, KeyForCheck } from "../records.js";
 
@@ -71,12 +71,6 @@ export class ApiKeyRepository {
     private readonly db: Kysely<Database>,
     private readonly sink: ChangeSink,
   ) {}
-
-  /** Notifies every replica on commit (pg_notify) and this one at once (the sink). */
-  private async publish(change: Change): Promise<void> {
-    await publishChange(this.db, change);
-    this.sink(change);
-  }
 
   async get(id: string): Promise<ApiKeyRecord | undefined> {
     const row = await this.db.selectFrom("api_keys").select(PUBLIC_COLUMNS).where("id", "=", id).executeTakeFirst();
@@ -185,7 +179,7 @@ export class ApiKeyRepository {
       .where("id", "=", id)
       .execute()
       .catch(translateDriverError);
-    await this.publish({ kind: "api_key", id });
+    await publishChange(this.db, this.sink, { kind: "api_key", id });
   }
 
   async retire(id: string, retirerKeyId: string | null, now: Date): Promise<void> {
@@ -194,7 +188,7 @@ export class ApiKeyRepository {
       .set({ state: "retired", retire_time: now, retirer_key_id: retirerKeyId, update_time: now, previous_secret_hash: null, previous_secret_expire_time: null })
       .where("id", "=", id)
       .execute();
-    await this.publish({ kind: "api_key", id });
+    await publishChange(this.db, this.sink, { kind: "api_key", id });
   }
 
   /**
@@ -213,7 +207,7 @@ export class ApiKeyRepository {
       }))
       .where("id", "=", id)
       .execute();
-    await this.publish({ kind: "api_key", id });
+    await publishChange(this.db, this.sink, { kind: "api_key", id });
   }
 
   /** Records last-use times in one statement; a time never moves backwards. */
@@ -228,7 +222,7 @@ export class ApiKeyRepository {
 
   async delete(id: string): Promise<boolean> {
     const result = await this.db.deleteFrom("api_keys").where("id", "=", id).executeTakeFirst();
-    await this.publish({ kind: "api_key", id });
+    await publishChange(this.db, this.sink, { kind: "api_key", id });
     return result.numDeletedRows > 0n;
   }
 }

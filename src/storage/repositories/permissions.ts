@@ -1,6 +1,6 @@
 import type { Kysely } from "kysely";
 import type { Database } from "../database.js";
-import { publishChange, type Change, type ChangeSink } from "../changes.js";
+import { publishChange, type ChangeSink } from "../changes.js";
 import type { PermissionRecord } from "../records.js";
 
 export interface PermissionDefinitionInput {
@@ -13,12 +13,6 @@ export class PermissionRepository {
     private readonly db: Kysely<Database>,
     private readonly sink: ChangeSink,
   ) {}
-
-  /** Notifies every replica on commit (pg_notify) and this one at once (the sink). */
-  private async publish(change: Change): Promise<void> {
-    await publishChange(this.db, change);
-    this.sink(change);
-  }
 
   /** Every permission ever registered, by service then name. */
   async list(): Promise<PermissionRecord[]> {
@@ -84,7 +78,7 @@ export class PermissionRepository {
       .where("registered", "=", true)
       .$if(permissions.length > 0, (q) => q.where("name", "not in", permissions.map((p) => p.name)))
       .execute();
-    await this.publish({ kind: "registry" });
+    await publishChange(this.db, this.sink, { kind: "registry" });
     if (permissions.length === 0) return;
     await this.db
       .insertInto("permissions")

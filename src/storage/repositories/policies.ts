@@ -1,6 +1,6 @@
 import { sql, type Kysely } from "kysely";
 import type { Database, PolicyRow } from "../database.js";
-import { publishChange, type Change, type ChangeSink } from "../changes.js";
+import { publishChange, type ChangeSink } from "../changes.js";
 import { translateDriverError } from "../errors.js";
 import type { PolicyRecord } from "../records.js";
 
@@ -35,12 +35,6 @@ export class PolicyRepository {
     private readonly db: Kysely<Database>,
     private readonly sink: ChangeSink,
   ) {}
-
-  /** Notifies every replica on commit (pg_notify) and this one at once (the sink). */
-  private async publish(change: Change): Promise<void> {
-    await publishChange(this.db, change);
-    this.sink(change);
-  }
 
   private selectWithCount() {
     return this.db
@@ -94,7 +88,7 @@ export class PolicyRepository {
       .where("id", "=", id)
       .execute()
       .catch(translateDriverError);
-    await this.publish({ kind: "policy", id });
+    await publishChange(this.db, this.sink, { kind: "policy", id });
   }
 
   /** Deletes the policy; its keys go with it (ON DELETE CASCADE). Returns how many keys went. */
@@ -102,7 +96,7 @@ export class PolicyRepository {
     const keys = await this.db.deleteFrom("api_keys").where("policy_id", "=", id).executeTakeFirst();
     const policy = await this.db.deleteFrom("policies").where("id", "=", id).executeTakeFirst();
     // One notification covers the policy and every key on it.
-    await this.publish({ kind: "policy", id });
+    await publishChange(this.db, this.sink, { kind: "policy", id });
     return { deleted: policy.numDeletedRows > 0n, apiKeyCount: Number(keys.numDeletedRows) };
   }
 }
