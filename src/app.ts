@@ -116,7 +116,11 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
     const bootstrapKeyId = await issueBootstrapKey(store, hasher, settings, now, deliver);
     if (bootstrapKeyId) logger.info({ apiKeyId: bootstrapKeyId }, "issued the bootstrap admin key");
     const readiness = new Readiness(() => store.ping());
-    const server = buildServer(services, readiness, metrics, logger, { trustedProxyHops: config.trustedProxyHops, corsOrigins: config.corsOrigins });
+    const server = buildServer(services, readiness, metrics, logger, {
+      trustedProxyHops: config.trustedProxyHops,
+      corsOrigins: config.corsOrigins,
+      connections: config.connections,
+    });
     return {
       config,
       store,

@@ -20,6 +20,7 @@ export interface Config {
   readonly lastUseFlushMs: number;
   readonly corsOrigins: readonly string[];
   readonly cache: { readonly maxEntries: number; readonly ttlMs: number; readonly negativeTtlMs: number };
+  readonly connections: { readonly headersTimeoutMs: number; readonly maxConnections: number; readonly maxConcurrentStreams: number };
   readonly argon2Budget: {
     readonly maxInFlight: number;
     readonly maxQueued: number;
@@ -113,6 +114,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxEntries: integer("KEYWARD_CACHE_MAX_ENTRIES", get("KEYWARD_CACHE_MAX_ENTRIES") ?? "100000", 0, 10_000_000),
       ttlMs: parseDurationMs("KEYWARD_CACHE_TTL", get("KEYWARD_CACHE_TTL") ?? "60s", 86_400_000),
       negativeTtlMs: parseDurationMs("KEYWARD_CACHE_NEGATIVE_TTL", get("KEYWARD_CACHE_NEGATIVE_TTL") ?? "10s", 3_600_000),
+    }),
+    connections: Object.freeze({
+      headersTimeoutMs: parseDurationMs("KEYWARD_HEADERS_TIMEOUT", get("KEYWARD_HEADERS_TIMEOUT") ?? "10s", 600_000),
+      maxConnections: integer("KEYWARD_MAX_CONNECTIONS", get("KEYWARD_MAX_CONNECTIONS") ?? "10000", 1, 1_000_000),
+      maxConcurrentStreams: integer("KEYWARD_MAX_STREAMS_PER_CONNECTION", get("KEYWARD_MAX_STREAMS_PER_CONNECTION") ?? "256", 1, 100_000),
     }),
     argon2Budget: Object.freeze({
       // Half the cores: argon2 is CPU-bound, and the event loop needs a core of its own.

@@ -7,7 +7,7 @@ import { corsPolicy } from "./transport/cors.js";
 import type { Metrics } from "./transport/metrics.js";
 import { useMinimalGrpcMessageEncoding } from "./transport/grpc-message.js";
 import { auditRefusalInterceptor, authInterceptor, requestLogInterceptor } from "./transport/interceptors.js";
-import { OnePortServer, type NodeRequest, type NodeResponse } from "./transport/one-port.js";
+import { DEFAULT_CONNECTION_LIMITS, OnePortServer, type NodeRequest, type NodeResponse } from "./transport/one-port.js";
 import type { Readiness } from "./transport/readiness.js";
 import { createRestHandler } from "./transport/rest/handler.js";
 import { openApiDocument } from "./transport/rest/openapi.js";
@@ -27,6 +27,7 @@ export interface ServerSettings {
   trustedProxyHops: number;
   /** Origins browsers may call from (CORS); empty = none. */
   corsOrigins: readonly string[];
+  connections: { headersTimeoutMs: number; maxConnections: number; maxConcurrentStreams: number };
 }
 
 export const OPENAPI_PATH = "/api/v1/openapi.json";
@@ -73,6 +74,7 @@ export function buildServer(
   const openapi = JSON.stringify(openApiDocument(rest, "v1"));
   const cors = corsPolicy(settings.corsOrigins);
 
+  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...settings.connections };
   return new OnePortServer((req: NodeRequest, res: NodeResponse) => {
     if (cors(req, res)) return;
     const path = (req.url ?? "/").split("?")[0];
@@ -96,7 +98,7 @@ export function buildServer(
     if (restHandler(req, res)) return;
     if (req.headers["content-type"]?.startsWith("application/grpc")) useMinimalGrpcMessageEncoding(res);
     connect(req, res);
-  });
+  }, limits);
 }
 
 /** `::ffff:10.0.0.1` → `10.0.0.1`: IPv4 peers on a dual-stack socket read as IPv4. */

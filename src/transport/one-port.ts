@@ -13,8 +13,27 @@ export type NodeRequest = Parameters<ConnectHandler>[0];
 export type NodeResponse = Parameters<ConnectHandler>[1];
 export type RequestHandler = (req: NodeRequest, res: NodeResponse) => void;
 
-// A connection that sends nothing is dropped after this long.
-const FIRST_BYTES_TIMEOUT_MS = 10_000;
+/** Limits that keep slow or greedy clients from holding the port. */
+export interface ConnectionLimits {
+  /** A connection that sends nothing, or an HTTP/1.1 request whose headers are not complete, is dropped after this long. */
+  headersTimeoutMs: number;
+  /** An HTTP/1.1 request must be fully received within this long. */
+  requestTimeoutMs: number;
+  /** An HTTP/2 connection with no activity is closed after this long. */
+  idleTimeoutMs: number;
+  /** Concurrent streams per HTTP/2 connection. */
+  maxConcurrentStreams: number;
+  /** Open connections; more are refused. */
+  maxConnections: number;
+}
+
+export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 60_000,
+  idleTimeoutMs: 120_000,
+  maxConcurrentStreams: 256,
+  maxConnections: 10_000,
+};
 // How long draining waits after the last request arrived before closing connections.
 const QUIET_MS = 100;
 
@@ -28,32 +47,57 @@ export class OnePortServer {
   private lastRequestAt = 0;
   private draining = false;
 
-  constructor(handler: RequestHandler) {
+  constructor(
+    handler: RequestHandler,
+    private readonly limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
+  ) {
     const counted: RequestHandler = (req, res) => {
       this.inFlight++;
       this.lastRequestAt = performance.now();
       // While draining, HTTP/1.1 connections close after their response.
       if (this.draining && req.httpVersionMajor === 1) res.setHeader("connection", "close");
       res.once("close", () => this.inFlight--);
-      handler(req, res);
+      try {
+        handler(req, res);
+      } catch {
+        // Whatever a malformed request trips over must not take the process down.
+        if (!res.headersSent) {
+          res.writeHead(400, { "content-type": "application/json" });
+          res.end(JSON.stringify({ code: "invalid_argument", message: "malformed request" }));
+        } else res.destroy();
+      }
     };
-    this.h1 = http.createServer({ requestTimeout: 60_000, headersTimeout: 15_000 }, (req, res) => counted(req, res));
-    this.h2 = http2.createServer({}, (req, res) => counted(req, res as NodeResponse));
+    this.h1 = http.createServer(
+      {
+        headersTimeout: limits.headersTimeoutMs,
+        requestTimeout: limits.requestTimeoutMs,
+        connectionsCheckingInterval: Math.min(1_000, limits.headersTimeoutMs),
+      },
+      (req, res) => counted(req, res),
+    );
+    // node:http enforces headersTimeout/requestTimeout from a timer it starts
+    // on 'listening'; this server never listens itself (we hand it sockets).
+    this.h1.emit("listening");
+    this.h2 = http2.createServer({ settings: { maxConcurrentStreams: limits.maxConcurrentStreams } }, (req, res) =>
+      counted(req, res as NodeResponse),
+    );
     this.h2.on("session", (session) => {
       this.sessions.add(session);
+      session.setTimeout(limits.idleTimeoutMs, () => session.close());
       session.once("close", () => this.sessions.delete(session));
     });
     // Small RPC frames must leave at once: Nagle's algorithm plus delayed ACKs
     // would add tens of milliseconds (node:http sets this itself; we accept the
     // sockets, so we must).
     this.tcp = net.createServer({ noDelay: true }, (socket) => this.route(socket));
+    this.tcp.maxConnections = limits.maxConnections;
   }
 
   private route(socket: Socket): void {
     this.sockets.add(socket);
     socket.once("close", () => this.sockets.delete(socket));
     socket.on("error", () => socket.destroy());
-    socket.setTimeout(FIRST_BYTES_TIMEOUT_MS, () => socket.destroy());
+    socket.setTimeout(this.limits.headersTimeoutMs, () => socket.destroy());
     const sniff = () => {
       const head: Buffer | null = socket.read(3);
       if (head === null) {

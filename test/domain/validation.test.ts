@@ -171,6 +171,9 @@ describe("loadConfig", () => {
       KEYWARD_LAST_USE_FLUSH: "2s",
       KEYWARD_CORS_ORIGINS: "https://admin.example.com, http://localhost:5173",
       KEYWARD_CACHE_MAX_ENTRIES: "5000",
+      KEYWARD_HEADERS_TIMEOUT: "5s",
+      KEYWARD_MAX_CONNECTIONS: "500",
+      KEYWARD_MAX_STREAMS_PER_CONNECTION: "64",
       KEYWARD_CACHE_TTL: "30s",
       KEYWARD_CACHE_NEGATIVE_TTL: "5s",
       KEYWARD_ARGON2_MAX_IN_FLIGHT: "3",
@@ -193,6 +196,7 @@ describe("loadConfig", () => {
       lastUseFlushMs: 2_000,
       corsOrigins: ["https://admin.example.com", "http://localhost:5173"],
       cache: { maxEntries: 5_000, ttlMs: 30_000, negativeTtlMs: 5_000 },
+      connections: { headersTimeoutMs: 5_000, maxConnections: 500, maxConcurrentStreams: 64 },
       argon2Budget: { maxInFlight: 3, maxQueued: 100, maxQueuedPerKey: 8, failureCooldownMs: 250 },
     });
   });

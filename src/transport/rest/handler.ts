@@ -124,7 +124,13 @@ export function createRestHandler(options: RestOptions): (req: NodeRequest, res:
   }
 
   return (req, res) => {
-    const url = new URL(req.url ?? "/", "http://keyward");
+    let url: URL;
+    try {
+      // A path such as "//x:%%" is no URL at all; it is not ours to serve.
+      url = new URL(`http://keyward${req.url?.startsWith("/") ? req.url : "/"}`);
+    } catch {
+      return false;
+    }
     if (!url.pathname.startsWith(REST_PREFIX) && url.pathname !== REST_PREFIX.slice(0, -1)) return false;
     serve(req, res, url).catch(() => {
       if (!res.headersSent) sendError(res, Code.Internal, "internal error");
