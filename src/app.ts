@@ -1,6 +1,7 @@
 // Assembles Keyward: store, domain services, start-up registration, bootstrap
 // key and the server. main.ts adds the process around it; tests call it directly.
 import { writeFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
@@ -25,6 +26,9 @@ import type { OnePortServer } from "./transport/one-port.js";
 import { Metrics } from "./transport/metrics.js";
 import { Readiness } from "./transport/readiness.js";
 import type { DomainServices } from "./transport/routes.js";
+
+/** The dashboard's build output (npm start builds it first when its sources changed). */
+export const WEB_ROOT = fileURLToPath(new URL("../web/dist", import.meta.url));
 
 export interface Keyward {
   readonly config: Config;
@@ -120,6 +124,7 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
       trustedProxyHops: config.trustedProxyHops,
       corsOrigins: config.corsOrigins,
       connections: config.connections,
+      webRoot: WEB_ROOT,
     });
     return {
       config,

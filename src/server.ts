@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import { clientIpKey } from "./transport/context.js";
 import { corsPolicy } from "./transport/cors.js";
 import type { Metrics } from "./transport/metrics.js";
+import { staticFiles } from "./transport/static-files.js";
 import { useMinimalGrpcMessageEncoding } from "./transport/grpc-message.js";
 import { auditRefusalInterceptor, authInterceptor, requestLogInterceptor } from "./transport/interceptors.js";
 import { DEFAULT_CONNECTION_LIMITS, OnePortServer, type NodeRequest, type NodeResponse } from "./transport/one-port.js";
@@ -25,6 +26,8 @@ function sendJson(res: NodeResponse, status: number, body: unknown): void {
 export interface ServerSettings {
   /** How many proxies in front of Keyward append to X-Forwarded-For (0: use the socket peer). */
   trustedProxyHops: number;
+  /** The dashboard's built files, served at "/" (absent: no dashboard). */
+  webRoot: string;
   /** Origins browsers may call from (CORS); empty = none. */
   corsOrigins: readonly string[];
   connections: { headersTimeoutMs: number; maxConnections: number; maxConcurrentStreams: number };
@@ -73,6 +76,7 @@ export function buildServer(
   const restHandler = createRestHandler({ routes: rest, handlers: router.handlers, maxBodyBytes: READ_MAX_BYTES, contextValues });
   const openapi = JSON.stringify(openApiDocument(rest, "v1"));
   const cors = corsPolicy(settings.corsOrigins);
+  const dashboard = staticFiles(settings.webRoot);
 
   const limits = { ...DEFAULT_CONNECTION_LIMITS, ...settings.connections };
   return new OnePortServer((req: NodeRequest, res: NodeResponse) => {
@@ -96,6 +100,7 @@ export function buildServer(
       return;
     }
     if (restHandler(req, res)) return;
+    if (dashboard(req, res)) return;
     if (req.headers["content-type"]?.startsWith("application/grpc")) useMinimalGrpcMessageEncoding(res);
     connect(req, res);
   }, limits);

@@ -1,0 +1,168 @@
+/// <reference lib="dom" />
+// The dashboard end to end in headless Chromium (Debian's package, driven by
+// playwright-core): an admin signs in with the bootstrap key and does every
+// task without a terminal. Screenshots for the README are taken on the way.
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { chromium, type Browser, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CheckService } from "../../gen/keyward/v1/check_pb.js";
+import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
+import { connectJson } from "../support/clients.js";
+import { startKeyward, type RunningKeyward } from "../support/keyward.js";
+
+const CHROMIUM = "/usr/bin/chromium";
+const SHOTS = "docs/screenshots";
+
+// CI installs Chromium, so there a missing browser fails rather than skips.
+describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the dashboard in Chromium", () => {
+  let kw: RunningKeyward;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    execFileSync(process.execPath, ["scripts/build-web.mjs"], { stdio: "inherit" });
+    kw = await startKeyward({ kind: "pglite" });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic"],
+    });
+    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: kw.url });
+    page = await context.newPage();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await kw?.close();
+  });
+
+  const auth = () => ({ authorization: `Bearer ${kw.adminKey}` });
+  const check = async (key: string, permissions: string[] = []) =>
+    (await connectJson(kw.url, CheckService.method.checkKey, { key, permissions }, auth())).body;
+
+  it("refuses a wrong key with a clear message, then signs in with the bootstrap key", async () => {
+    await page.goto(kw.url);
+    await page.screenshot({ path: `${SHOTS}/sign-in.png` });
+    await page.getByLabel("Admin key").fill("kw_not_a_real_key");
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await expect.poll(() => page.getByRole("alert").textContent()).toContain("not accepted");
+    await page.getByLabel("Admin key").fill(kw.adminKey);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "API keys" }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(1);
+    expect(await page.evaluate(() => localStorage.length)).toBe(0);
+  });
+
+  it("creates a policy from a service's registered permissions", async () => {
+    await connectJson(
+      kw.url,
+      PermissionService.method.registerPermissions,
+      { service: "billing", permissions: [{ name: "billing.invoices.read", description: "Read invoices" }, { name: "billing.invoices.write" }] },
+      auth(),
+    );
+    await page.getByRole("link", { name: "Policies" }).click();
+    await page.getByRole("button", { name: "New policy" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Name", { exact: true }).fill("invoice-readers");
+    await dialog.getByLabel("Search permissions").fill("invoices.read");
+    await dialog.getByLabel(/billing\.invoices\.read/).check();
+    await page.screenshot({ path: `${SHOTS}/policy-form.png` });
+    await dialog.getByRole("button", { name: "Create" }).click();
+    await page.getByRole("cell", { name: /invoice-readers/ }).first().waitFor();
+    await page.screenshot({ path: `${SHOTS}/policies.png` });
+  });
+
+  let credentials = "";
+
+  it("shows a server error next to the field, then creates a key and shows its credentials once", async () => {
+    await page.getByRole("link", { name: "API keys" }).click();
+    await page.getByRole("button", { name: "New API key" }).click();
+    const dialog = page.getByRole("dialog");
+    await dialog.getByLabel("Name").fill("reporting-job");
+    await dialog.getByLabel("Policy").selectOption({ label: "invoice-readers" });
+    await dialog.getByLabel(/Allowed subnets/).fill("10.0.0.1/8");
+    await dialog.getByRole("button", { name: "Create" }).click();
+    await expect.poll(() => dialog.locator("#key-subnets-error").textContent()).toContain("the network is 10.0.0.0/8");
+    await dialog.getByLabel(/Allowed subnets/).fill("");
+    await dialog.getByRole("button", { name: "Create" }).click();
+    const shown = page.getByRole("dialog", { name: "API key created" });
+    await shown.waitFor();
+    await expect.poll(() => shown.getByRole("alert").textContent()).toContain("cannot be shown again");
+    await shown.getByRole("button", { name: "Copy" }).click();
+    credentials = await page.evaluate(() => navigator.clipboard.readText());
+    // The README's picture must not carry a string secret scanners would flag as a key.
+    await shown.getByLabel("Credentials").evaluate((el) => ((el as HTMLInputElement).value = "kw_xxxxxxxxxxxxxxxx_… (shown once)"));
+    await page.screenshot({ path: `${SHOTS}/credentials.png` });
+    expect(credentials).toMatch(/^kw_/);
+    expect(await check(credentials, ["billing.invoices.read"])).toMatchObject({ valid: true, code: "CHECK_CODE_VALID" });
+    await shown.getByRole("button", { name: "Done" }).click();
+    await page.getByRole("cell", { name: /reporting-job/ }).first().waitFor();
+  });
+
+  it("keeps no credentials after a reload", async () => {
+    await page.reload();
+    await page.getByRole("heading", { name: "API keys" }).waitFor();
+    const html = await page.content();
+    expect(html).not.toContain(credentials);
+    expect(await page.evaluate(() => JSON.stringify({ ...sessionStorage }))).not.toContain(credentials.split("_")[2]!);
+    await page.screenshot({ path: `${SHOTS}/keys.png` });
+  });
+
+  it("rotates, then retires a key, each confirmed, and shows its state", async () => {
+    await page.getByRole("button", { name: "Rotate reporting-job" }).click();
+    const rotate = page.getByRole("dialog");
+    await rotate.getByLabel(/Hours the current secret keeps working/).fill("0");
+    await rotate.getByRole("button", { name: "Rotate" }).click();
+    const shown = page.getByRole("dialog", { name: "API key rotated" });
+    await shown.waitFor();
+    const rotated = await shown.getByLabel("Credentials").inputValue();
+    await shown.getByRole("button", { name: "Done" }).click();
+    expect(await check(credentials)).toMatchObject({ code: "CHECK_CODE_NOT_FOUND" });
+    expect(await check(rotated)).toMatchObject({ code: "CHECK_CODE_VALID" });
+
+    await page.getByRole("button", { name: "Retire reporting-job" }).click();
+    await page.getByRole("dialog").getByRole("button", { name: "Retire" }).click();
+    await expect.poll(() => page.locator("tr", { hasText: "reporting-job" }).locator(".state").textContent()).toBe("Retired");
+    expect(await check(rotated)).toMatchObject({ code: "CHECK_CODE_RETIRED" });
+  });
+
+  it("lists permissions by service and the audit log", async () => {
+    await page.getByRole("link", { name: "Permissions" }).click();
+    await page.getByRole("region", { name: "billing" }).getByText("billing.invoices.read").waitFor();
+    await page.getByRole("link", { name: "Audit log" }).click();
+    await page.getByRole("cell", { name: /AdminRetireApiKey/ }).first().waitFor();
+    await page.screenshot({ path: `${SHOTS}/audit.png` });
+  });
+
+  it("deletes a policy after saying how many keys go with it", async () => {
+    await page.getByRole("link", { name: "Policies" }).click();
+    await page.getByRole("button", { name: "Delete invoice-readers" }).click();
+    const confirm = page.getByRole("dialog");
+    await expect.poll(() => confirm.textContent()).toContain("its 1 API key");
+    await confirm.getByRole("button", { name: "Delete" }).click();
+    await page.getByRole("link", { name: "API keys" }).click();
+    await page.getByRole("heading", { name: "API keys" }).waitFor();
+    await expect.poll(async () => page.getByRole("cell", { name: /reporting-job/ }).count()).toBe(0);
+  });
+
+  it("is usable at 375 px and with the keyboard", async () => {
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.getByRole("link", { name: "API keys" }).click();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await page.screenshot({ path: `${SHOTS}/keys-375.png` });
+    // Keyboard: Tab reaches "New API key", Enter opens the dialog, Escape closes it.
+    await page.getByRole("button", { name: "New API key" }).focus();
+    await page.keyboard.press("Enter");
+    await page.getByRole("dialog", { name: "New API key" }).waitFor();
+    await page.keyboard.press("Escape");
+    await expect.poll(() => page.getByRole("dialog").count()).toBe(0);
+    await page.setViewportSize({ width: 1200, height: 800 });
+  });
+
+  it("signs out and forgets the key", async () => {
+    await page.getByRole("button", { name: "Sign out" }).click();
+    await page.getByLabel("Admin key").waitFor();
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+  });
+});

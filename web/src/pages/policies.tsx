@@ -1,0 +1,202 @@
+// Policies: list, create and edit from the registered permissions, delete
+// (saying how many keys go with the policy).
+import { useEffect, useMemo, useState } from "preact/hooks";
+import type { Permission } from "../../../gen/keyward/v1/permissions_pb.js";
+import type { Policy } from "../../../gen/keyward/v1/policies_pb.js";
+import { api, explain, fieldError } from "../api.js";
+import type { PageProps } from "../app.js";
+import { Confirm, ErrorText, FieldError, Modal } from "../ui.js";
+
+export function PoliciesPage(_: PageProps) {
+  const [policies, setPolicies] = useState<Policy[]>([]);
+  const [permissions, setPermissions] = useState<Permission[]>([]);
+  const [error, setError] = useState<string>();
+  const [editing, setEditing] = useState<Policy | "new">();
+  const [deleting, setDeleting] = useState<Policy>();
+
+  async function load() {
+    try {
+      const [p, perms] = await Promise.all([api.policies.adminGetApiKeyPolicies({}), api.permissions.adminGetApiKeyPermissions({})]);
+      setPolicies(p.policies);
+      setPermissions(perms.permissions);
+      setError(undefined);
+    } catch (err) {
+      setError(explain(err));
+    }
+  }
+  useEffect(() => void load(), []);
+
+  async function remove(policy: Policy) {
+    setDeleting(undefined);
+    try {
+      await api.policies.adminDeleteApiKeyPolicy({ id: policy.id });
+      await load();
+    } catch (err) {
+      setError(explain(err));
+    }
+  }
+
+  return (
+    <section aria-labelledby="policies-title">
+      <div class="toolbar">
+        <h1 id="policies-title">Policies</h1>
+        <button type="button" onClick={() => setEditing("new")}>
+          New policy
+        </button>
+      </div>
+      <ErrorText error={error} />
+      <table>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Permissions</th>
+            <th scope="col">Keys</th>
+            <th scope="col">
+              <span class="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {policies.map((p) => (
+            <tr key={p.id}>
+              <td>
+                <strong>{p.name}</strong>
+                <div class="muted">{p.description}</div>
+              </td>
+              <td>
+                {p.permissions.map((entry) => (
+                  <span class="chip">
+                    {entry}
+                    {isUnregistered(entry, permissions) ? " (unregistered)" : ""}
+                  </span>
+                ))}
+              </td>
+              <td>{p.apiKeyCount}</td>
+              <td class="row-actions">
+                <button type="button" onClick={() => setEditing(p)} aria-label={`Edit ${p.name}`}>
+                  Edit
+                </button>
+                <button type="button" class="danger" onClick={() => setDeleting(p)} aria-label={`Delete ${p.name}`}>
+                  Delete
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {editing && (
+        <PolicyForm
+          policy={editing === "new" ? undefined : editing}
+          permissions={permissions}
+          onDone={async () => {
+            setEditing(undefined);
+            await load();
+          }}
+          onCancel={() => setEditing(undefined)}
+        />
+      )}
+      {deleting && (
+        <Confirm
+          title={`Delete policy ${deleting.name}?`}
+          message={`This deletes the policy and its ${deleting.apiKeyCount} API key${deleting.apiKeyCount === 1 ? "" : "s"}, at once. It cannot be undone.`}
+          action="Delete"
+          onConfirm={() => void remove(deleting)}
+          onCancel={() => setDeleting(undefined)}
+        />
+      )}
+    </section>
+  );
+}
+
+const isUnregistered = (entry: string, permissions: Permission[]) => permissions.some((p) => p.name === entry && !p.registered);
+
+function PolicyForm(props: { policy: Policy | undefined; permissions: Permission[]; onDone: () => void; onCancel: () => void }) {
+  const [name, setName] = useState(props.policy?.name ?? "");
+  const [description, setDescription] = useState(props.policy?.description ?? "");
+  const [chosen, setChosen] = useState<Set<string>>(new Set(props.policy?.permissions ?? []));
+  const [search, setSearch] = useState("");
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [error, setError] = useState<string>();
+
+  const byService = useMemo(() => {
+    const groups = new Map<string, Permission[]>();
+    for (const p of props.permissions) {
+      if (search && !p.name.includes(search) && !p.description.toLowerCase().includes(search.toLowerCase())) continue;
+      groups.set(p.service, [...(groups.get(p.service) ?? []), p]);
+    }
+    return [...groups];
+  }, [props.permissions, search]);
+
+  const toggle = (entry: string) => {
+    const next = new Set(chosen);
+    if (next.has(entry)) next.delete(entry);
+    else next.add(entry);
+    setChosen(next);
+  };
+
+  async function submit(e: Event) {
+    e.preventDefault();
+    setErrors({});
+    setError(undefined);
+    const permissions = [...chosen];
+    try {
+      if (props.policy) {
+        await api.policies.adminUpdateApiKeyPolicy({
+          policy: { id: props.policy.id, name, description, permissions },
+          updateMask: { paths: ["name", "description", "permissions"] },
+        });
+      } else {
+        await api.policies.adminCreateApiKeyPolicy({ name, description, permissions });
+      }
+      props.onDone();
+    } catch (err) {
+      const f = fieldError(err);
+      if (f) setErrors({ [f.field.replace(/^policy\./, "").replace(/\[\d+\]$/, "")]: f.message });
+      else setError(explain(err));
+    }
+  }
+
+  return (
+    <Modal title={props.policy ? `Edit policy ${props.policy.name}` : "New policy"} onClose={props.onCancel}>
+      <form onSubmit={submit}>
+        <label for="policy-name">Name</label>
+        <input id="policy-name" required value={name} onInput={(e) => setName(e.currentTarget.value)} aria-describedby="policy-name-error" />
+        <FieldError id="policy-name-error" message={errors.name} />
+        <label for="policy-description">Description</label>
+        <textarea id="policy-description" value={description} onInput={(e) => setDescription(e.currentTarget.value)} />
+        <FieldError id="policy-description-error" message={errors.description} />
+        <fieldset aria-describedby="policy-permissions-error">
+          <legend>Permissions</legend>
+          <label for="permission-search">Search permissions</label>
+          <input id="permission-search" type="search" value={search} onInput={(e) => setSearch(e.currentTarget.value)} />
+          <label class="check">
+            <input type="checkbox" checked={chosen.has("*")} onChange={() => toggle("*")} /> * — every permission of every service
+          </label>
+          {byService.map(([service, perms]) => (
+            <div class="service-group">
+              <h3>{service}</h3>
+              <label class="check">
+                <input type="checkbox" checked={chosen.has(`${service}.*`)} onChange={() => toggle(`${service}.*`)} /> {service}.* — all of {service}, now and later
+              </label>
+              {perms.map((p) => (
+                <label class="check">
+                  <input type="checkbox" checked={chosen.has(p.name)} onChange={() => toggle(p.name)} /> {p.name}
+                  {p.registered ? "" : " (unregistered)"}
+                  {p.description && <span class="muted"> — {p.description}</span>}
+                </label>
+              ))}
+            </div>
+          ))}
+        </fieldset>
+        <FieldError id="policy-permissions-error" message={errors.permissions} />
+        <ErrorText error={error} />
+        <div class="actions">
+          <button type="submit">{props.policy ? "Save" : "Create"}</button>
+          <button type="button" onClick={props.onCancel}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}

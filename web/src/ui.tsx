@@ -1,0 +1,54 @@
+// Small shared pieces: a modal dialog, a confirmation, error and field messages.
+import type { ComponentChildren } from "preact";
+import { useEffect, useRef } from "preact/hooks";
+
+/** A native modal <dialog>: focus is trapped and Escape closes it. */
+export function Modal(props: { title: string; onClose: () => void; children: ComponentChildren }) {
+  const ref = useRef<HTMLDialogElement>(null);
+  useEffect(() => {
+    const dialog = ref.current;
+    if (dialog && !dialog.open) dialog.showModal();
+    return () => dialog?.close();
+  }, []);
+  return (
+    <dialog ref={ref} aria-labelledby="dialog-title" onCancel={(e) => (e.preventDefault(), props.onClose())}>
+      <h2 id="dialog-title">{props.title}</h2>
+      {props.children}
+    </dialog>
+  );
+}
+
+export function Confirm(props: { title: string; message: string; action: string; onConfirm: () => void; onCancel: () => void }) {
+  return (
+    <Modal title={props.title} onClose={props.onCancel}>
+      <p>{props.message}</p>
+      <div class="actions">
+        <button type="button" class="danger" onClick={props.onConfirm}>
+          {props.action}
+        </button>
+        <button type="button" onClick={props.onCancel}>
+          Cancel
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
+export function ErrorText(props: { error: string | undefined }) {
+  return props.error ? (
+    <p class="error" role="alert">
+      {props.error}
+    </p>
+  ) : null;
+}
+
+/** The server's message for one field, shown next to it. */
+export function FieldError(props: { id: string; message: string | undefined }) {
+  return props.message ? (
+    <span id={props.id} class="field-error" role="alert">
+      {props.message}
+    </span>
+  ) : null;
+}
+
+export const formatTime = (d: Date | undefined): string => (d ? d.toLocaleString() : "never");
