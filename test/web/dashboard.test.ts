@@ -3,7 +3,9 @@
 // playwright-core): an admin signs in with the bootstrap key and does every
 // task without a terminal. Screenshots for the README are taken on the way.
 import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { chromium, type Browser, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
@@ -12,7 +14,9 @@ import { connectJson } from "../support/clients.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 
 const CHROMIUM = "/usr/bin/chromium";
-const SHOTS = "docs/screenshots";
+// The README's pictures are refreshed on request (UPDATE_SCREENSHOTS=1), so a
+// test run leaves the work tree as it found it.
+const SHOTS = process.env.UPDATE_SCREENSHOTS ? "docs/screenshots" : mkdtempSync(join(tmpdir(), "keyward-shots-"));
 
 // CI installs Chromium, so there a missing browser fails rather than skips.
 describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the dashboard in Chromium", () => {
