@@ -2,7 +2,7 @@
 import { UniqueViolation } from "../storage/errors.js";
 import type { ApiKeyRecord, ConstraintRecord } from "../storage/records.js";
 import type { Repositories, Store } from "../storage/store.js";
-import { audit, target } from "./audit.js";
+import { audit, fieldsSet, target } from "./audit.js";
 import { checkConstraints, constraintsWithin } from "./constraints.js";
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
 import { newCredentials } from "./key-format.js";
@@ -167,15 +167,13 @@ export class ApiKeyService {
         }
         assertNarrowing(caller, checked.allowedSubnets ?? current.allowedSubnets, checked.constraints ?? current.constraints, "api_key.");
         await repos.apiKeys.update(id, checked, this.now());
-        const changedFields = Object.entries({
+        const changedFields = fieldsSet({
           name: checked.name,
           policy_id: checked.policyId,
           expire_time: checked.expireTime,
           allowed_subnets: checked.allowedSubnets,
           constraints: checked.constraints,
-        })
-          .filter(([, v]) => v !== undefined)
-          .map(([k]) => k);
+        });
         await audit(repos, caller, { action: "AdminUpdateApiKey", target: target.apiKey(id), changedFields }, this.now());
       })
       .catch((e: unknown) => {

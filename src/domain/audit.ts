@@ -20,6 +20,12 @@ export interface AuditEntry {
   changedFields?: readonly string[];
 }
 
+/** The names of the fields a change sets (those not undefined), for `changedFields`. */
+export const fieldsSet = (changes: Record<string, unknown>): string[] =>
+  Object.entries(changes)
+    .filter(([, value]) => value !== undefined)
+    .map(([name]) => name);
+
 /** Records a successful mutation; call inside the mutation's transaction. */
 export async function audit(repos: Repositories, caller: Principal, entry: AuditEntry, now: Date): Promise<void> {
   await repos.auditEvents.insert({

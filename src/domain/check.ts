@@ -98,7 +98,7 @@ export class KeyChecker {
     if (cached === null) return Promise.resolve({ code: "NOT_FOUND" });
     if (cached && (cached.secretExpireTime === null || cached.secretExpireTime > now)) {
       const verdict = this.judge(cached, requested, request, now);
-      return verdict ? Promise.resolve(verdict) : this.judgeWithRegistry(cached, requested);
+      return verdict ? Promise.resolve(verdict) : this.judgeWithRegistry(cached, requested, request, now);
     }
     return this.checkSlowly(digest, parsed, requested, request, now);
   }
@@ -106,7 +106,7 @@ export class KeyChecker {
   private async checkSlowly(digest: string, parsed: ParsedKey, requested: readonly Permission[], request: CheckRequest, now: Date): Promise<Verdict> {
     const verified = await this.verify(digest, parsed, now);
     if (!verified) return { code: "NOT_FOUND" };
-    return this.judge(verified, requested, request, now) ?? (await this.judgeWithRegistry(verified, requested));
+    return this.judge(verified, requested, request, now) ?? (await this.judgeWithRegistry(verified, requested, request, now));
   }
 
   /** The key the presented credentials prove, from the store (one verification per key at a time). */
@@ -154,9 +154,15 @@ export class KeyChecker {
 
   /**
    * The verdict for a verified key, or undefined when it hangs on whether a
-   * permission is registered and that is not known in memory.
+   * permission is registered and `registered` cannot say without I/O.
    */
-  private judge(verified: VerifiedKey, requested: readonly Permission[], request: CheckRequest, now: Date): Verdict | undefined {
+  private judge(
+    verified: VerifiedKey,
+    requested: readonly Permission[],
+    request: CheckRequest,
+    now: Date,
+    registered: (name: string) => boolean | undefined = (name) => this.deps.registered.known(name),
+  ): Verdict | undefined {
     const { key, policy } = verified;
     const keyId = key.id;
     if (key.state === "retired") return { code: "RETIRED", keyId };
@@ -170,21 +176,19 @@ export class KeyChecker {
       // Exact grants first; a pattern grants only what is registered now.
       if (entriesGrant(verified.grants, permission, false)) continue;
       if (!entriesGrant(verified.grants, permission, true)) return { code: "PERMISSION_DENIED", keyId };
-      const registered = this.deps.registered.known(permission.name);
-      if (registered === undefined) return undefined;
-      if (!registered) return { code: "PERMISSION_DENIED", keyId };
+      const isRegistered = registered(permission.name);
+      if (isRegistered === undefined) return undefined;
+      if (!isRegistered) return { code: "PERMISSION_DENIED", keyId };
     }
     this.deps.onValid?.(keyId, now);
     return { code: "VALID", key, policy, grants: verified.grants };
   }
 
-  /** judge(), for permissions granted by a pattern whose registration must be read from the store. */
-  private async judgeWithRegistry(verified: VerifiedKey, requested: readonly Permission[]): Promise<Verdict> {
-    for (const permission of requested) {
-      if (entriesGrant(verified.grants, permission, false)) continue;
-      if (!(await this.deps.registered.has(permission.name))) return { code: "PERMISSION_DENIED", keyId: verified.key.id };
-    }
-    this.deps.onValid?.(verified.key.id, this.deps.now());
-    return { code: "VALID", key: verified.key, policy: verified.policy, grants: verified.grants };
+  /** judge(), once the registrations it needs are read from the store. */
+  private async judgeWithRegistry(verified: VerifiedKey, requested: readonly Permission[], request: CheckRequest, now: Date): Promise<Verdict> {
+    const names = requested.filter((p) => !entriesGrant(verified.grants, p, false)).map((p) => p.name);
+    const registered = new Set<string>();
+    for (const name of names) if (await this.deps.registered.has(name)) registered.add(name);
+    return this.judge(verified, requested, request, now, (name) => registered.has(name))!;
   }
 }

@@ -2,7 +2,7 @@
 import { UniqueViolation } from "../storage/errors.js";
 import type { PolicyRecord } from "../storage/records.js";
 import type { Repositories, Store } from "../storage/store.js";
-import { audit, target } from "./audit.js";
+import { audit, fieldsSet, target } from "./audit.js";
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
 import { Limits } from "./limits.js";
 import { GRANT_RULE, parseGrant, serviceOf, uncoveredEntries } from "./permissions.js";
@@ -114,9 +114,7 @@ export class PolicyService {
           assertCallerCovers(caller, permissions, "cannot change this policy");
         }
         await repos.policies.update(id, { name: changes.name, description: changes.description, permissions }, this.now());
-        const changedFields = Object.entries({ name: changes.name, description: changes.description, permissions })
-          .filter(([, v]) => v !== undefined)
-          .map(([k]) => k);
+        const changedFields = fieldsSet({ name: changes.name, description: changes.description, permissions });
         await audit(repos, caller, { action: "AdminUpdateApiKeyPolicy", target: target.policy(id), changedFields }, this.now());
       })
       .catch((e: unknown) => {
