@@ -12,8 +12,8 @@ const adminKey = process.env.KEYWARD_ADMIN_KEY ?? "";
 
 const definition = protoLoader.loadSync(
   ["keyward/v1/permissions.proto", "keyward/v1/policies.proto", "keyward/v1/api_keys.proto", "keyward/v1/check.proto"],
-  // google/api/annotations.proto ships in the google-proto-files package.
-  { includeDirs: ["proto", "node_modules/google-proto-files"], keepCase: true, enums: String, longs: String, defaults: true },
+  // The imported google/api and buf/validate protos are staged into .buf-deps by npm start, npm test and npm run generate.
+  { includeDirs: ["proto", ".buf-deps"], keepCase: true, enums: String, longs: String, defaults: true },
 );
 // proto-loader's output is untyped by design; this example only needs "a client constructor per service".
 const v1 = (grpc.loadPackageDefinition(definition) as unknown as { keyward: { v1: Record<string, typeof grpc.Client> } }).keyward.v1;

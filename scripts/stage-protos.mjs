@@ -1,9 +1,13 @@
 // Copies the third-party .proto files Keyward imports or serves from their npm
 // packages into .buf-deps/, a buf module that is git-ignored: buf's remote
 // registry is unreachable here and hand-copied vendor files would drift.
-import { cpSync, mkdirSync, rmSync } from "node:fs";
+// protovalidate's validate.proto ships only as a compiled descriptor inside
+// @bufbuild/protovalidate, so its source is written back from that descriptor.
+import { cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { createRequire } from "node:module";
+import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import { protoSource } from "./proto-source.mjs";
 
 const require = createRequire(import.meta.url);
 const root = join(dirname(new URL(import.meta.url).pathname), "..");
@@ -24,3 +28,7 @@ for (const [from, to] of files) {
   mkdirSync(dirname(join(deps, to)), { recursive: true });
   cpSync(from, join(deps, to));
 }
+
+const validate = join(deps, file_buf_validate_validate.proto.name);
+mkdirSync(dirname(validate), { recursive: true });
+writeFileSync(validate, protoSource(file_buf_validate_validate, "@bufbuild/protovalidate"));

@@ -7,7 +7,7 @@ import { corsPolicy } from "./transport/cors.js";
 import type { Metrics } from "./transport/metrics.js";
 import { staticFiles } from "./transport/static-files.js";
 import { useMinimalGrpcMessageEncoding } from "./transport/grpc-message.js";
-import { auditRefusalInterceptor, authInterceptor, requestLogInterceptor } from "./transport/interceptors.js";
+import { auditRefusalInterceptor, authInterceptor, requestLogInterceptor, requestValidationInterceptor } from "./transport/interceptors.js";
 import { DEFAULT_CONNECTION_LIMITS, OnePortServer, type NodeRequest, type NodeResponse } from "./transport/one-port.js";
 import type { Readiness } from "./transport/readiness.js";
 import { createRestHandler } from "./transport/rest/handler.js";
@@ -56,8 +56,14 @@ export function buildServer(
   logger: Logger,
   settings: ServerSettings,
 ): OnePortServer {
-  // First is outermost: every RPC is logged, including those auth refuses, and refused mutations are audited.
-  const interceptors = [requestLogInterceptor(logger, metrics), auditRefusalInterceptor(services.audit, logger), authInterceptor(services.checker)];
+  // First is outermost: every RPC is logged, including those auth refuses, and refused mutations are audited;
+  // only an authorized caller learns what is wrong with its request.
+  const interceptors = [
+    requestLogInterceptor(logger, metrics),
+    auditRefusalInterceptor(services.audit, logger),
+    authInterceptor(services.checker),
+    requestValidationInterceptor(),
+  ];
   const register = routes(services, readiness, metrics);
   const contextValues = (req: NodeRequest) =>
     createContextValues().set(clientIpKey, clientIpOf(req.socket.remoteAddress ?? "", req.headers["x-forwarded-for"], settings.trustedProxyHops));

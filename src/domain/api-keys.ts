@@ -14,7 +14,6 @@ import { assertCallerCovers } from "./policies.js";
 import type { Principal } from "./principal.js";
 import type { SecretHasher } from "./secret-hasher.js";
 import { checkSubnets, subnetsWithin } from "./subnets.js";
-import { checkId, checkName } from "./validation.js";
 
 export interface ApiKeySettings {
   /** The credentials' prefix, `kw` unless the deployment changes it. */
@@ -87,8 +86,7 @@ export class ApiKeyService {
 
   /** Creates a key; the returned credentials are never available again. */
   async create(caller: Principal, input: ApiKeyInput): Promise<{ key: ApiKeyRecord; credentials: string }> {
-    const name = checkName("name", input.name);
-    checkId("policy_id", input.policyId);
+    const name = input.name;
     const expireTime = checkExpireTime("expire_time", input.expireTime, this.now(), this.settings.maxKeyTtlMs);
     const allowedSubnets = checkSubnets("allowed_subnets", input.allowedSubnets);
     const constraints = checkConstraints("constraints", input.constraints);
@@ -122,19 +120,15 @@ export class ApiKeyService {
   }
 
   async get(id: string): Promise<ApiKeyRecord> {
-    const key = await this.store.apiKeys.get(checkId("id", id));
+    const key = await this.store.apiKeys.get(id);
     if (!key) throw new NotFoundError(`API key "${id}" not found`);
     return key;
   }
 
   async list(query: ApiKeyListQuery): Promise<ApiKeyPage> {
-    if (query.pageSize < 0) throw new InvalidArgumentError("page_size", "must not be negative");
     const limit = Math.min(query.pageSize || Limits.defaultPageSize, Limits.maxPageSize);
     const after = query.pageToken === "" ? undefined : decodePageToken(query.pageToken);
     // One extra row tells whether another page follows.
-    if (query.expiringWithinMs !== undefined && query.expiringWithinMs < 0) {
-      throw new InvalidArgumentError("expiring_within", "must not be negative");
-    }
     const rows = await this.store.apiKeys.page({
       limit: limit + 1,
       after,
@@ -148,9 +142,6 @@ export class ApiKeyService {
   }
 
   async update(caller: Principal, id: string, changes: ApiKeyChanges): Promise<ApiKeyRecord> {
-    checkId("api_key.id", id);
-    if (changes.name !== undefined) checkName("api_key.name", changes.name);
-    if (changes.policyId !== undefined) checkId("api_key.policy_id", changes.policyId);
     if ("expireTime" in changes) {
       checkExpireTime("api_key.expire_time", changes.expireTime, this.now(), this.settings.maxKeyTtlMs);
     }
@@ -183,7 +174,6 @@ export class ApiKeyService {
   }
 
   async delete(caller: Principal, id: string): Promise<void> {
-    checkId("id", id);
     await this.store.transaction(async (repos) => {
       const current = await repos.apiKeys.getForUpdate(id);
       if (!current) throw new NotFoundError(`API key "${id}" not found`);
@@ -195,7 +185,6 @@ export class ApiKeyService {
 
   /** Revokes a key at once and for good; its record and audit trail remain. */
   async retire(caller: Principal, id: string): Promise<ApiKeyRecord> {
-    checkId("id", id);
     await this.store.transaction(async (repos) => {
       const current = await repos.apiKeys.getForUpdate(id);
       if (!current) throw new NotFoundError(`API key "${id}" not found`);
@@ -218,8 +207,6 @@ export class ApiKeyService {
     id: string,
     overlapMs: number,
   ): Promise<{ key: ApiKeyRecord; credentials: string; previousExpireTime: Date | null }> {
-    checkId("id", id);
-    if (!Number.isFinite(overlapMs) || overlapMs < 0) throw new InvalidArgumentError("overlap", "must not be negative");
     if (overlapMs > this.settings.maxRotationOverlapMs) {
       throw new InvalidArgumentError("overlap", `must be at most ${Math.floor(this.settings.maxRotationOverlapMs / 1000)}s (KEYWARD_MAX_ROTATION_OVERLAP)`);
     }

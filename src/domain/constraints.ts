@@ -4,7 +4,6 @@
 import { RE2JS } from "re2js";
 import type { ConstraintRecord } from "../storage/records.js";
 import { InvalidArgumentError } from "./errors.js";
-import { Limits } from "./limits.js";
 
 export type Constraint = ConstraintRecord;
 
@@ -40,12 +39,8 @@ function regex(pattern: string): RE2JS {
 
 /** Validates and normalises a key's constraints (paths made absolute, verbs upper-cased). */
 export function checkConstraints(field: string, constraints: readonly Constraint[]): Constraint[] {
-  if (constraints.length > Limits.constraintsPerKey) {
-    throw new InvalidArgumentError(field, `must have at most ${Limits.constraintsPerKey} entries`);
-  }
   const out = constraints.map(({ type, value }, i): Constraint => {
     const at = `${field}[${i}].value`;
-    if (value.length > Limits.constraintLength) throw new InvalidArgumentError(at, `must be at most ${Limits.constraintLength} characters`);
     switch (type) {
       case "exact":
       case "prefix":

@@ -1,14 +1,8 @@
-// Every bound Keyward puts on its inputs, in one place (documented in the README).
+// Page sizes, the one input bound that is policy rather than shape: a request
+// may ask for any page size (proto/ refuses negative ones) and gets at most
+// maxPageSize (AIP-158). Every other bound on a field is declared next to it in
+// proto/ as a protovalidate rule; the README lists them all.
 export const Limits = {
-  nameLength: 100,
-  descriptionLength: 1_000,
-  idLength: 64,
-  permissionsPerPolicy: 500,
-  permissionsPerRegistration: 1_000,
-  permissionsPerCheck: 100,
-  subnetsPerKey: 32,
-  constraintsPerKey: 20,
-  constraintLength: 512,
   defaultPageSize: 50,
   maxPageSize: 1_000,
 } as const;

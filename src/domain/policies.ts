@@ -4,11 +4,9 @@ import type { PolicyRecord } from "../storage/records.js";
 import type { Repositories, Store } from "../storage/store.js";
 import { audit, fieldsSet, target } from "./audit.js";
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
-import { Limits } from "./limits.js";
 import { GRANT_RULE, parseGrant, serviceOf, uncoveredEntries } from "./permissions.js";
 import type { Principal } from "./principal.js";
 import { newId } from "./random.js";
-import { checkCount, checkDescription, checkId, checkName } from "./validation.js";
 
 export interface PolicyInput {
   name: string;
@@ -35,7 +33,6 @@ export function assertCallerCovers(caller: Principal, entries: readonly string[]
  * the policy) may stay even if their service has since unregistered them.
  */
 async function checkEntries(repos: Repositories, entries: readonly string[], kept: ReadonlySet<string> = new Set()): Promise<string[]> {
-  checkCount("permissions", entries, Limits.permissionsPerPolicy);
   const unique = [...new Set(entries)];
   const grants = unique.map((entry) => {
     const grant = parseGrant(entry);
@@ -72,14 +69,13 @@ export class PolicyService {
   }
 
   async get(id: string): Promise<PolicyRecord> {
-    const policy = await this.store.policies.get(checkId("id", id));
+    const policy = await this.store.policies.get(id);
     if (!policy) throw new NotFoundError(`policy "${id}" not found`);
     return policy;
   }
 
   async create(caller: Principal, input: PolicyInput): Promise<PolicyRecord> {
-    const name = checkName("name", input.name);
-    const description = checkDescription("description", input.description);
+    const { name, description } = input;
     const id = newId();
     await this.store
       .transaction(async (repos) => {
@@ -100,9 +96,6 @@ export class PolicyService {
   }
 
   async update(caller: Principal, id: string, changes: PolicyChanges): Promise<PolicyRecord> {
-    checkId("policy.id", id);
-    if (changes.name !== undefined) checkName("policy.name", changes.name);
-    if (changes.description !== undefined) checkDescription("policy.description", changes.description);
     await this.store
       .transaction(async (repos) => {
         const current = await repos.policies.getForUpdate(id);
@@ -125,7 +118,6 @@ export class PolicyService {
 
   /** Deletes the policy and every key on it, in one transaction. Returns how many keys went. */
   async delete(caller: Principal, id: string): Promise<number> {
-    checkId("id", id);
     return this.store.transaction(async (repos) => {
       const current = await repos.policies.getForUpdate(id);
       if (!current) throw new NotFoundError(`policy "${id}" not found`);

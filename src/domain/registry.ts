@@ -4,10 +4,8 @@ import type { Store } from "../storage/store.js";
 import { audit, target } from "./audit.js";
 import { InvalidArgumentError, PermissionDeniedError } from "./errors.js";
 import { KEYWARD_SERVICE } from "./keyward-permissions.js";
-import { Limits } from "./limits.js";
 import { PERMISSION_NAME_RULE, SERVICE_NAME_RULE, isServiceName, parsePermission } from "./permissions.js";
 import { SYSTEM, type Principal } from "./principal.js";
-import { checkCount, checkDescription } from "./validation.js";
 
 export interface PermissionDefinition {
   name: string;
@@ -34,7 +32,6 @@ export class PermissionRegistry {
     if (service === KEYWARD_SERVICE && caller !== SYSTEM) {
       throw new PermissionDeniedError(`the service name "${KEYWARD_SERVICE}" is reserved for Keyward's own permissions`);
     }
-    checkCount("permissions", definitions, Limits.permissionsPerRegistration);
     const seen = new Set<string>();
     definitions.forEach((d, i) => {
       const field = `permissions[${i}].name`;
@@ -45,7 +42,6 @@ export class PermissionRegistry {
       }
       if (seen.has(d.name)) throw new InvalidArgumentError(field, `"${d.name}" is listed twice`);
       seen.add(d.name);
-      checkDescription(`permissions[${i}].description`, d.description);
     });
     const now = this.now();
     await this.store.transaction(async (repos) => {

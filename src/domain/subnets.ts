@@ -3,7 +3,6 @@
 // key's subnets and in the client IP of a check.
 import { isIPv4, isIPv6 } from "node:net";
 import { InvalidArgumentError } from "./errors.js";
-import { Limits } from "./limits.js";
 
 export interface Address {
   family: 4 | 6;
@@ -108,7 +107,6 @@ export const cidrContains = (c: Cidr, a: Address): boolean =>
 
 /** Validates a key's subnets; returns them in canonical form, without duplicates. */
 export function checkSubnets(field: string, subnets: readonly string[]): string[] {
-  if (subnets.length > Limits.subnetsPerKey) throw new InvalidArgumentError(field, `must have at most ${Limits.subnetsPerKey} entries`);
   const out = subnets.map((text, i) => {
     const parsed = parseCidr(text);
     if (typeof parsed === "string") throw new InvalidArgumentError(`${field}[${i}]`, `"${text}": ${parsed}`);

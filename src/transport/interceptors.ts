@@ -1,4 +1,6 @@
-import type { DescMethod } from "@bufbuild/protobuf";
+import { createRegistry, type DescMethod } from "@bufbuild/protobuf";
+import { createValidator } from "@bufbuild/protovalidate";
+import { createValidateInterceptor } from "@connectrpc/validate";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
@@ -9,6 +11,7 @@ import { constraintsAllow } from "../domain/constraints.js";
 import { actorKeyIdKey, clientIpKey, httpRequestKey, principalKey } from "./context.js";
 import { toConnectError } from "./errors.js";
 import type { Metrics } from "./metrics.js";
+import { file_keyward_v1_field_rules } from "../../gen/keyward/v1/field_rules_pb.js";
 
 /**
  * Outermost: one log line per RPC (procedure, code, duration, caller key id)
@@ -166,3 +169,16 @@ export function auditRefusalInterceptor(audit: AuditLog, logger: Logger): Interc
     }
   };
 }
+
+/**
+ * Innermost: checks the request against the protovalidate rules declared on its
+ * message in proto/ (lengths, counts, characters, ranges) before any handler
+ * runs. A violation is INVALID_ARGUMENT naming the field, with the violations
+ * as a `buf.validate.Violations` detail; nothing has been read or written yet.
+ */
+export function requestValidationInterceptor(): Interceptor {
+  return createValidateInterceptor({ validator: requestValidator() });
+}
+
+/** The validator for request messages; Keyward's predefined rules (display_name, free_text) must be known to it. */
+export const requestValidator = () => createValidator({ registry: createRegistry(file_keyward_v1_field_rules) });

@@ -1,10 +1,10 @@
-// Field rules (each refusal names its field) and the configuration from the environment.
+// Expiry rules (each refusal names its field) and the configuration from the environment.
+// The shape of every request field is tested in test/proto/field-rules.test.ts.
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, parseDurationMs } from "../../src/config.js";
 import { checkExpireTime } from "../../src/domain/api-keys.js";
 import { InvalidArgumentError } from "../../src/domain/errors.js";
 import { OWASP_COST } from "../../src/domain/secret-hasher.js";
-import { checkCount, checkDescription, checkId, checkName } from "../../src/domain/validation.js";
 
 /** Runs `fn`, expecting an InvalidArgumentError for `field`; returns it. */
 function refusal(field: string, fn: () => unknown): InvalidArgumentError {
@@ -20,77 +20,6 @@ function refusal(field: string, fn: () => unknown): InvalidArgumentError {
   }
   throw new Error(`expected ${field} to be refused`);
 }
-
-describe("checkName", () => {
-  it.each([
-    ["a single character", "a"],
-    ["words with inner spaces", "billing reader"],
-    ["100 characters", "n".repeat(100)],
-    ["100 astral characters (counted as characters, not UTF-16 units)", "😀".repeat(100)],
-    ["non-ASCII letters", "Überweisung Zürich"],
-  ])("accepts %s", (_what, value) => {
-    expect(checkName("name", value)).toBe(value);
-  });
-
-  it.each([
-    ["empty", "", /required/],
-    ["only spaces", "   ", /required/],
-    ["101 characters", "n".repeat(101), /at most 100/],
-    ["101 astral characters", "😀".repeat(101), /at most 100/],
-    ["a newline", "billing\nreader", /control/],
-    ["a tab", "billing\treader", /control/],
-    ["a NUL", "billing\u0000", /control/],
-    ["DEL", "billing\u007f", /control/],
-    ["a C1 control (NEL)", "billing\u0085reader", /control/],
-    ["a leading space", " billing", /spaces/],
-    ["a trailing space", "billing ", /spaces/],
-  ])("refuses %s, naming the field", (_what, value, detail) => {
-    expect(refusal("api_key.name", () => checkName("api_key.name", value)).message).toMatch(detail);
-  });
-});
-
-describe("checkDescription", () => {
-  it.each([
-    ["empty", ""],
-    ["1000 characters", "d".repeat(1_000)],
-    ["tabs and newlines", "line one\n\tline two"],
-  ])("accepts %s", (_what, value) => {
-    expect(checkDescription("description", value)).toBe(value);
-  });
-
-  it.each([
-    ["1001 characters", "d".repeat(1_001), /at most 1000/],
-    ["a NUL", "text\u0000", /control/],
-    ["an escape character", "text\u001b[31m", /control/],
-    ["a C1 control", "text\u009b", /control/],
-  ])("refuses %s, naming the field", (_what, value, detail) => {
-    expect(refusal("permissions[3].description", () => checkDescription("permissions[3].description", value)).message).toMatch(detail);
-  });
-});
-
-describe("checkId", () => {
-  it.each(["x", "i".repeat(64), "AbC123xyz0123456"])("accepts %j", (value) => {
-    expect(checkId("id", value)).toBe(value);
-  });
-
-  it.each([
-    ["empty", "", /required/],
-    ["65 characters", "i".repeat(65), /at most 64/],
-  ])("refuses %s, naming the field", (_what, value, detail) => {
-    expect(refusal("policy_id", () => checkId("policy_id", value)).message).toMatch(detail);
-  });
-});
-
-describe("checkCount", () => {
-  it("accepts up to the maximum", () => {
-    expect(() => checkCount("permissions", [], 2)).not.toThrow();
-    expect(() => checkCount("permissions", [1, 2], 2)).not.toThrow();
-  });
-
-  it("refuses more than the maximum, naming the field", () => {
-    expect(refusal("permissions", () => checkCount("permissions", [1, 2, 3], 2)).message).toMatch(/at most 2 entries/);
-  });
-});
 
 describe("checkExpireTime", () => {
   const now = new Date("2030-06-01T12:00:00.000Z");

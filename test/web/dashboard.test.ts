@@ -82,8 +82,13 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the dashboard in Chro
     await page.getByRole("link", { name: "API keys" }).click();
     await page.getByRole("button", { name: "New API key" }).click();
     const dialog = page.getByRole("dialog");
-    await dialog.getByLabel("Name").fill("reporting-job");
+    // A rule declared in the protos (protovalidate), shown from the violation detail.
+    await dialog.getByLabel("Name").fill("reporting-job ");
     await dialog.getByLabel("Policy").selectOption({ label: "invoice-readers" });
+    await dialog.getByRole("button", { name: "Create" }).click();
+    await expect.poll(() => dialog.locator("#key-name-error").textContent()).toBe("must not start or end with spaces");
+    // A rule the domain checks, shown from the message.
+    await dialog.getByLabel("Name").fill("reporting-job");
     await dialog.getByLabel(/Allowed subnets/).fill("10.0.0.1/8");
     await dialog.getByRole("button", { name: "Create" }).click();
     await expect.poll(() => dialog.locator("#key-subnets-error").textContent()).toContain("the network is 10.0.0.0/8");

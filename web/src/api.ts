@@ -1,5 +1,6 @@
 // Keyward's API from the browser: Connect over HTTP with the generated
 // service descriptors (no hand-written fetch), the key from sessionStorage.
+import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { Code, ConnectError, createClient, type Interceptor } from "@connectrpc/connect";
 import { createConnectTransport } from "@connectrpc/connect-web";
 import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
@@ -48,10 +49,20 @@ export function explain(error: unknown): string {
   }
 }
 
-/** The field an INVALID_ARGUMENT names ("constraints[0].value: …"), and its message. */
+/**
+ * The field an INVALID_ARGUMENT names ("constraints[0].value"), and its message:
+ * from the first protovalidate violation when the server sent them, otherwise
+ * from the message ("constraints[0].value: …"), as the domain's checks say it.
+ */
 export function fieldError(error: unknown): { field: string; message: string } | undefined {
   const e = ConnectError.from(error);
   if (e.code !== Code.InvalidArgument) return undefined;
-  const m = /^([a-z_][\w.[\]]*): (.*)$/s.exec(e.rawMessage);
+  const violation = e.findDetails(ViolationsSchema)[0]?.violations[0];
+  const elements = violation?.field?.elements ?? [];
+  if (violation && elements.length > 0) {
+    const field = elements.map((el, i) => (i > 0 ? "." : "") + el.fieldName + (el.subscript.case === "index" ? `[${el.subscript.value}]` : "")).join("");
+    return { field, message: violation.message };
+  }
+  const m = /^([a-z_][\w.[\]]*): (.*?)(?: \[[\w.]+\])?$/s.exec(violation?.message ?? e.rawMessage);
   return m ? { field: m[1]!, message: m[2]! } : undefined;
 }

@@ -7,7 +7,7 @@ import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { httpRequestKey } from "../context.js";
 import type { NodeRequest, NodeResponse } from "../one-port.js";
 import { findRoute, type RestRoute } from "./routes.js";
-import { codeFromConnectName, errorBody, httpStatusOf } from "./status.js";
+import { codeFromConnectName, detailsFromConnect, errorBody, httpStatusOf } from "./status.js";
 import { TranscodeError, transcodeRequest } from "./transcode.js";
 
 export const REST_PREFIX = "/api/v1/";
@@ -120,7 +120,7 @@ export function createRestHandler(options: RestOptions): (req: NodeRequest, res:
     const parsed = (text === "" ? {} : JSON.parse(text)) as JsonObject;
     if (response.status === 200) return send(res, 200, responseJson(route.method, route, parsed));
     const code = codeFromConnectName(parsed.code);
-    sendError(res, code, typeof parsed.message === "string" ? parsed.message : Code[code]);
+    send(res, httpStatusOf(code), errorBody(code, typeof parsed.message === "string" ? parsed.message : Code[code], detailsFromConnect(parsed.details)));
   }
 
   return (req, res) => {

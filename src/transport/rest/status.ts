@@ -1,5 +1,8 @@
 // Connect codes as grpc-gateway reports them over REST: the HTTP status and the
 // numeric gRPC code in the JSON error body. The one table for REST errors.
+import { create, createRegistry, toJson, type JsonValue } from "@bufbuild/protobuf";
+import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import { AnySchema } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
 
 const HTTP_STATUS: Record<Code, number> = {
@@ -32,8 +35,27 @@ export function codeFromConnectName(name: unknown): Code {
 }
 
 /** grpc-gateway's error body. */
-export const errorBody = (code: Code, message: string): { code: number; message: string; details: unknown[] } => ({
+export const errorBody = (code: Code, message: string, details: JsonValue[] = []): { code: number; message: string; details: JsonValue[] } => ({
   code,
   message,
-  details: [],
+  details,
 });
+
+// The error details Keyward sends, rendered as JSON; any other is passed on as its bytes.
+const DETAIL_TYPES = createRegistry(ViolationsSchema);
+
+/**
+ * Connect's JSON error details (`{type, value: base64}`) as grpc-gateway renders
+ * them: each a google.protobuf.Any in JSON, `{"@type": "type.googleapis.com/…", …fields}`.
+ */
+export function detailsFromConnect(details: unknown): JsonValue[] {
+  if (!Array.isArray(details)) return [];
+  return details.flatMap((d: unknown) => {
+    if (typeof d !== "object" || d === null) return [];
+    const { type, value } = d as { type?: unknown; value?: unknown };
+    if (typeof type !== "string" || typeof value !== "string") return [];
+    const typeUrl = `type.googleapis.com/${type}`;
+    if (!DETAIL_TYPES.getMessage(type)) return [{ "@type": typeUrl, value }];
+    return [toJson(AnySchema, create(AnySchema, { typeUrl, value: Buffer.from(value, "base64") }), { registry: DETAIL_TYPES })];
+  });
+}

@@ -1,0 +1,207 @@
+// The protovalidate rules declared in proto/keyward/v1, run by the same
+// validator the server uses: each bound is accepted at the limit and refused one
+// past it, naming the field and the rule.
+import { create, type DescMessage, type MessageInitShape } from "@bufbuild/protobuf";
+import { describe, expect, it } from "vitest";
+import {
+  AdminCreateApiKeyRequestSchema,
+  AdminListApiKeysRequestSchema,
+  AdminRotateApiKeyRequestSchema,
+  AdminUpdateApiKeyRequestSchema,
+  ConstraintType,
+} from "../../gen/keyward/v1/api_keys_pb.js";
+import { AdminListAuditEventsRequestSchema } from "../../gen/keyward/v1/audit_pb.js";
+import { CheckKeyRequestSchema } from "../../gen/keyward/v1/check_pb.js";
+import { RegisterPermissionsRequestSchema } from "../../gen/keyward/v1/permissions_pb.js";
+import {
+  AdminCreateApiKeyPolicyRequestSchema,
+  AdminDeleteApiKeyPolicyRequestSchema,
+  AdminUpdateApiKeyPolicyRequestSchema,
+} from "../../gen/keyward/v1/policies_pb.js";
+import { requestValidator } from "../../src/transport/interceptors.js";
+
+const validator = requestValidator();
+
+/** "field: message [rule]" for each violation, or [] when the message is valid. */
+function violations<Desc extends DescMessage>(schema: Desc, init: MessageInitShape<Desc>): string[] {
+  const result = validator.validate(schema, create(schema, init));
+  if (result.kind === "error") throw result.error;
+  return result.kind === "valid" ? [] : result.violations.map(String);
+}
+
+const future = { seconds: 4_000_000_000n };
+type KeyInit = MessageInitShape<typeof AdminCreateApiKeyRequestSchema>;
+const key = (over: Omit<KeyInit, "$typeName">): KeyInit => ({ name: "k", policyId: "p", expireTime: future, ...over });
+
+describe("names (policy and key names)", () => {
+  const policy = (name: string) => violations(AdminCreateApiKeyPolicyRequestSchema, { name });
+  it.each([
+    ["a single character", "a"],
+    ["words with inner spaces", "billing reader"],
+    ["100 characters", "n".repeat(100)],
+    ["100 astral characters (counted as characters, not UTF-16 units)", "😀".repeat(100)],
+    ["non-ASCII letters", "Überweisung Zürich"],
+  ])("accepts %s", (_what, name) => {
+    expect(policy(name)).toEqual([]);
+    expect(violations(AdminCreateApiKeyRequestSchema, key({ name }))).toEqual([]);
+  });
+
+  it.each([
+    ["empty", "", "name: value is required [required]"],
+    ["only spaces", "   ", "name: is required [keyward.display_name]"],
+    ["only a no-break space", "\u00a0", "name: is required [keyward.display_name]"],
+    ["101 characters", "n".repeat(101), "name: must be at most 100 characters [string.max_len]"],
+    ["101 astral characters", "😀".repeat(101), "name: must be at most 100 characters [string.max_len]"],
+    ["a newline", "billing\nreader", "name: must not contain control characters [keyward.display_name]"],
+    ["a tab", "billing\treader", "name: must not contain control characters [keyward.display_name]"],
+    ["a NUL", "billing\u0000", "name: must not contain control characters [keyward.display_name]"],
+    ["DEL", "billing\u007f", "name: must not contain control characters [keyward.display_name]"],
+    ["a C1 control (NEL)", "billing\u0085reader", "name: must not contain control characters [keyward.display_name]"],
+    ["a leading space", " billing", "name: must not start or end with spaces [keyward.display_name]"],
+    ["a trailing no-break space", "billing\u00a0", "name: must not start or end with spaces [keyward.display_name]"],
+  ])("refuses %s, naming the field and the rule", (_what, name, expected) => {
+    expect(policy(name)).toEqual([expected]);
+    expect(violations(AdminCreateApiKeyRequestSchema, key({ name }))).toEqual([expected]);
+  });
+
+  it("in an update, applies only when the mask names the field, and then a name is required", () => {
+    const update = (name: string, paths: string[]) => violations(AdminUpdateApiKeyPolicyRequestSchema, { policy: { id: "p", name }, updateMask: { paths } });
+    expect(update("", ["description"])).toEqual([]);
+    expect(update("", [])).toEqual([]);
+    expect(update("", ["name"])).toEqual(["policy.name: is required when update_mask names it [keyward.update.name_required]"]);
+    expect(update("x\u0007", [])).toEqual(["policy.name: must not contain control characters [keyward.display_name]"]);
+    const keyUpdate = (apiKey: { name?: string; policyId?: string }, paths: string[]) =>
+      violations(AdminUpdateApiKeyRequestSchema, { apiKey: { id: "k", ...apiKey }, updateMask: { paths } });
+    expect(keyUpdate({}, ["expire_time"])).toEqual([]);
+    expect(keyUpdate({}, ["name", "policy_id"])).toEqual([
+      "api_key.name: is required when update_mask names it [keyward.update.name_required]",
+      "api_key.policy_id: is required when update_mask names it [keyward.update.policy_id_required]",
+    ]);
+    expect(keyUpdate({ name: " x" }, ["name"])).toEqual(["api_key.name: must not start or end with spaces [keyward.display_name]"]);
+  });
+});
+
+describe("descriptions", () => {
+  const description = (text: string) => violations(AdminCreateApiKeyPolicyRequestSchema, { name: "p", description: text });
+  it.each([
+    ["empty", ""],
+    ["1000 characters", "d".repeat(1_000)],
+    ["tabs and newlines", "line one\n\tline two"],
+  ])("accepts %s", (_what, text) => {
+    expect(description(text)).toEqual([]);
+  });
+
+  it.each([
+    ["1001 characters", "d".repeat(1_001), "description: must be at most 1000 characters [string.max_len]"],
+    ["a NUL", "text\u0000", "description: must not contain control characters [keyward.free_text]"],
+    ["an escape sequence", "text\u001b[31m", "description: must not contain control characters [keyward.free_text]"],
+    ["a C1 control", "text\u009b", "description: must not contain control characters [keyward.free_text]"],
+  ])("refuses %s", (_what, text, expected) => {
+    expect(description(text)).toEqual([expected]);
+  });
+
+  it("applies to registered permission descriptions too", () => {
+    expect(violations(RegisterPermissionsRequestSchema, { service: "s", permissions: [{ name: "s.a.b", description: "\u001b" }] })).toEqual([
+      "permissions[0].description: must not contain control characters [keyward.free_text]",
+    ]);
+  });
+});
+
+describe("ids", () => {
+  it("are required and at most 64 characters", () => {
+    expect(violations(AdminDeleteApiKeyPolicyRequestSchema, { id: "i".repeat(64) })).toEqual([]);
+    expect(violations(AdminDeleteApiKeyPolicyRequestSchema, { id: "" })).toEqual(["id: value is required [required]"]);
+    expect(violations(AdminDeleteApiKeyPolicyRequestSchema, { id: "i".repeat(65) })).toEqual(["id: must be at most 64 characters [string.max_len]"]);
+    expect(violations(AdminCreateApiKeyRequestSchema, key({ policyId: "" }))).toEqual(["policy_id: value is required [required]"]);
+  });
+});
+
+describe("counts and lengths", () => {
+  const many = (n: number, value: string) => Array.from({ length: n }, () => value);
+  it.each<[string, () => string[], () => string[], string]>([
+    [
+      "grants per policy: 500",
+      () => violations(AdminCreateApiKeyPolicyRequestSchema, { name: "p", permissions: many(500, "a.b.c") }),
+      () => violations(AdminCreateApiKeyPolicyRequestSchema, { name: "p", permissions: many(501, "a.b.c") }),
+      "permissions: must contain no more than 500 item(s) [repeated.max_items]",
+    ],
+    [
+      "subnets per key: 32",
+      () => violations(AdminCreateApiKeyRequestSchema, key({ allowedSubnets: many(32, "10.0.0.0/8") })),
+      () => violations(AdminCreateApiKeyRequestSchema, key({ allowedSubnets: many(33, "10.0.0.0/8") })),
+      "allowed_subnets: must contain no more than 32 item(s) [repeated.max_items]",
+    ],
+    [
+      "constraints per key: 20",
+      () => violations(AdminCreateApiKeyRequestSchema, key({ constraints: many(20, "/x").map((value) => ({ type: ConstraintType.PREFIX, value })) })),
+      () => violations(AdminCreateApiKeyRequestSchema, key({ constraints: many(21, "/x").map((value) => ({ type: ConstraintType.PREFIX, value })) })),
+      "constraints: must contain no more than 20 item(s) [repeated.max_items]",
+    ],
+    [
+      "constraint value: 512 characters",
+      () => violations(AdminCreateApiKeyRequestSchema, key({ constraints: [{ type: ConstraintType.PREFIX, value: `/${"x".repeat(511)}` }] })),
+      () => violations(AdminCreateApiKeyRequestSchema, key({ constraints: [{ type: ConstraintType.PREFIX, value: `/${"x".repeat(512)}` }] })),
+      "constraints[0].value: must be at most 512 characters [string.max_len]",
+    ],
+    [
+      "permissions per registration: 1000",
+      () => violations(RegisterPermissionsRequestSchema, { service: "s", permissions: many(1_000, "s.a.b").map((name) => ({ name })) }),
+      () => violations(RegisterPermissionsRequestSchema, { service: "s", permissions: many(1_001, "s.a.b").map((name) => ({ name })) }),
+      "permissions: must contain no more than 1000 item(s) [repeated.max_items]",
+    ],
+    [
+      "permissions per check: 100",
+      () => violations(CheckKeyRequestSchema, { permissions: many(100, "a.b.c") }),
+      () => violations(CheckKeyRequestSchema, { permissions: many(101, "a.b.c") }),
+      "permissions: must contain no more than 100 item(s) [repeated.max_items]",
+    ],
+    [
+      "presented key: 256 characters",
+      () => violations(CheckKeyRequestSchema, { key: "k".repeat(256) }),
+      () => violations(CheckKeyRequestSchema, { key: "k".repeat(257) }),
+      "key: must be at most 256 characters [string.max_len]",
+    ],
+    [
+      "checked path: 8192 characters",
+      () => violations(CheckKeyRequestSchema, { path: `/${"p".repeat(8_191)}` }),
+      () => violations(CheckKeyRequestSchema, { path: `/${"p".repeat(8_192)}` }),
+      "path: must be at most 8192 characters [string.max_len]",
+    ],
+    [
+      "page token: 1024 characters",
+      () => violations(AdminListApiKeysRequestSchema, { pageToken: "t".repeat(1_024) }),
+      () => violations(AdminListAuditEventsRequestSchema, { pageToken: "t".repeat(1_025) }),
+      "page_token: must be at most 1024 characters [string.max_len]",
+    ],
+  ])("%s", (_what, atLimit, pastLimit, expected) => {
+    expect(atLimit()).toEqual([]);
+    expect(pastLimit()).toEqual([expected]);
+  });
+});
+
+describe("numbers, enums, durations and times", () => {
+  it("refuses a negative page size, a negative duration and an unset or unknown constraint type", () => {
+    expect(violations(AdminListApiKeysRequestSchema, { pageSize: 5_000 })).toEqual([]);
+    expect(violations(AdminListApiKeysRequestSchema, { pageSize: -1 })).toEqual(["page_size: must be greater than or equal to 0 [int32.gte]"]);
+    expect(violations(AdminListAuditEventsRequestSchema, { pageSize: -1 })).toEqual(["page_size: must be greater than or equal to 0 [int32.gte]"]);
+    expect(violations(AdminListApiKeysRequestSchema, { expiringWithin: { seconds: -1n } })).toEqual([
+      "expiring_within: must be greater than or equal to 0s [duration.gte]",
+    ]);
+    expect(violations(AdminRotateApiKeyRequestSchema, { id: "k", overlap: { seconds: -1n } })).toEqual([
+      "overlap: must be greater than or equal to 0s [duration.gte]",
+    ]);
+    expect(violations(AdminCreateApiKeyRequestSchema, key({ constraints: [{ value: "/x" }] }))).toEqual(["constraints[0].type: value is required [required]"]);
+    expect(violations(AdminCreateApiKeyRequestSchema, key({ constraints: [{ type: 9 as ConstraintType, value: "/x" }] }))).toEqual([
+      "constraints[0].type: value must be one of the defined enum values [enum.defined_only]",
+    ]);
+    expect(violations(AdminCreateApiKeyRequestSchema, key({ expireTime: undefined }))).toEqual(["expire_time: value is required [required]"]);
+  });
+
+  it("refuses an audit time range that ends before it starts", () => {
+    expect(violations(AdminListAuditEventsRequestSchema, { startTime: { seconds: 10n }, endTime: { seconds: 11n } })).toEqual([]);
+    expect(violations(AdminListAuditEventsRequestSchema, { endTime: { seconds: 11n } })).toEqual([]);
+    expect(violations(AdminListAuditEventsRequestSchema, { startTime: { seconds: 10n }, endTime: { seconds: 10n } })).toEqual([
+      "end_time: must be after start_time [keyward.audit.time_range]",
+    ]);
+  });
+});
