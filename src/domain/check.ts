@@ -8,7 +8,7 @@ import type { KeyForCheck } from "../storage/records.js";
 import type { Store } from "../storage/store.js";
 import { constraintsAllow } from "./constraints.js";
 import { InvalidArgumentError } from "./errors.js";
-import { parseKey, type ParsedKey } from "./key-format.js";
+import { keyLength, parseKey, type ParsedKey } from "./key-format.js";
 import { PERMISSION_NAME_RULE, entriesGrant, parseGrants, parsePermission, type Permission } from "./permissions.js";
 import type { RegisteredPermissions } from "./registered-permissions.js";
 import type { SecretHasher } from "./secret-hasher.js";
@@ -70,7 +70,11 @@ export class KeyChecker {
   /** Verifications under way, by digest: concurrent checks of one key share one. */
   private readonly inFlight = new Map<string, Promise<VerifiedKey | undefined>>();
 
-  constructor(private readonly deps: CheckerDeps) {}
+  private readonly keyLength: number;
+
+  constructor(private readonly deps: CheckerDeps) {
+    this.keyLength = keyLength(deps.keyPrefix);
+  }
 
   check(request: CheckRequest): Promise<Verdict> {
     try {
@@ -84,19 +88,22 @@ export class KeyChecker {
   // something must be read from the store.
   private checkNow(request: CheckRequest): Promise<Verdict> {
     const requested = parseRequestedPermissions(request.permissions);
-    // Format and checksum first: a forged or mistyped key costs no I/O.
-    const parsed = parseKey(this.deps.keyPrefix, request.key);
-    if (!parsed) return Promise.resolve({ code: "MALFORMED" });
+    // Every key has the same length: anything else is refused before it is hashed.
+    if (request.key.length !== this.keyLength) return Promise.resolve({ code: "MALFORMED" });
     const now = this.deps.now();
     const { cache } = this.deps;
     const digest = cache.digest(request.key);
     const cached = cache.lookup(digest);
     // A wrong secret reads as an unknown key: the caller learns nothing about the id.
     if (cached === null) return Promise.resolve({ code: "NOT_FOUND" });
+    // Cached means verified, so well-formed: the format is checked on a miss only.
     if (cached && (cached.secretExpireTime === null || cached.secretExpireTime > now)) {
       const verdict = this.judge(cached, requested, request, now);
       return verdict ? Promise.resolve(verdict) : this.judgeWithRegistry(cached, requested, request, now);
     }
+    // Format and checksum before any I/O: a forged or mistyped key costs none.
+    const parsed = parseKey(this.deps.keyPrefix, request.key);
+    if (!parsed) return Promise.resolve({ code: "MALFORMED" });
     return this.checkSlowly(digest, parsed, requested, request, now);
   }
 

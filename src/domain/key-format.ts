@@ -41,10 +41,12 @@ export function newCredentials(prefix: string, id: string = newId()): { id: stri
 
 const BASE62_RUN = /^[0-9A-Za-z]+$/;
 
+/** The length of every key with this prefix. */
+export const keyLength = (prefix: string): number => prefix.length + 2 + KEY_ID_LENGTH + SECRET_LENGTH + CHECKSUM_LENGTH;
+
 /** The key id and secret, or undefined when the string is not a well-formed key with a valid checksum. */
 export function parseKey(prefix: string, presented: string): ParsedKey | undefined {
-  const expectedLength = prefix.length + 2 + KEY_ID_LENGTH + SECRET_LENGTH + CHECKSUM_LENGTH;
-  if (presented.length !== expectedLength) return undefined;
+  if (presented.length !== keyLength(prefix)) return undefined;
   if (!presented.startsWith(`${prefix}_`)) return undefined;
   const idStart = prefix.length + 1;
   const id = presented.slice(idStart, idStart + KEY_ID_LENGTH);
