@@ -18,6 +18,18 @@ const REDACT = [
   '*.headers["x-api-key"]',
 ];
 
-export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
+// Lines go to stdout in blocks of about 4 KiB, not one write(2) per RPC: on the
+// hot path that saved about 60 µs of CPU per call (npm run bench). A quiet
+// server's lines still show within a second. pino writes what is left when the
+// process exits; a kill -9 may lose the last lines (the audit log is in the
+// database, not here).
+function bufferedStdout(): pino.DestinationStream {
+  const destination = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const timer = setInterval(() => destination.flush(), 1000).unref();
+  destination.once("close", () => clearInterval(timer));
+  return destination;
+}
+
+export function createLogger(level: string, destination: pino.DestinationStream = bufferedStdout()): Logger {
   return pino({ level, base: { service: "keyward" }, redact: { paths: REDACT, censor: "[redacted]" } }, destination);
 }
