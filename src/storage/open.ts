@@ -32,6 +32,10 @@ function openPostgres(url: string, max: number): Kysely<Database> {
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on("error", () => {});
+  // Nor one the pool has lent out (the pool stops listening while a client is
+  // out, e.g. between two queries of a transaction): its next query fails with
+  // a connection error (UNAVAILABLE) and the pool drops it when it comes back.
+  pool.on("connect", (client) => client.on("error", () => {}));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }
 
