@@ -193,6 +193,18 @@ describe.each(TEST_STORES)("REST on $name", (store) => {
     );
   });
 
+  it("states the field bounds of proto/ in the OpenAPI schemas (maxLength, maxItems, minimum)", async () => {
+    const doc = (await (await fetch(`${api}/openapi.json`)).json()) as {
+      components: { schemas: Record<string, { properties: Record<string, Record<string, unknown>> }> };
+      paths: Record<string, { get?: { parameters: Array<{ name: string; schema: Record<string, unknown> }> } }>;
+    };
+    const policy = doc.components.schemas["keyward.v1.AdminCreateApiKeyPolicyRequest"]!.properties;
+    expect(policy.name).toMatchObject({ type: "string", maxLength: 100 });
+    expect(policy.permissions).toMatchObject({ type: "array", maxItems: 500, items: { type: "string", maxLength: 200 } });
+    expect(doc.components.schemas["keyward.v1.CheckKeyRequest"]!.properties.key).toMatchObject({ maxLength: 256 });
+    expect(doc.paths["/api/v1/api_keys"]!.get!.parameters.find((p) => p.name === "pageSize")!.schema).toMatchObject({ minimum: 0 });
+  });
+
   it("runs the README's curl walkthrough with the real curl binary", async () => {
     const { stdout } = await run("bash", ["examples/curl-walkthrough.sh"], {
       env: { ...process.env, KEYWARD_URL: kw.url, KEYWARD_ADMIN_KEY: kw.adminKey },

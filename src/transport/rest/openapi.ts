@@ -1,6 +1,12 @@
 // An OpenAPI 3.1 description of the REST API, generated from the same
 // descriptors and google.api.http options the router uses.
-import { ScalarType, type DescEnum, type DescField, type DescMessage } from "@bufbuild/protobuf";
+import { getOption, hasOption, isFieldSet, ScalarType, type DescEnum, type DescField, type DescMessage } from "@bufbuild/protobuf";
+import {
+  field as fieldRules,
+  RepeatedRulesSchema,
+  StringRulesSchema,
+  type FieldRules,
+} from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import type { RestRoute } from "./routes.js";
 
 type Schema = Record<string, unknown>;
@@ -69,10 +75,31 @@ class SchemaBuilder {
   }
 
   field(f: DescField): Schema {
-    if (f.fieldKind === "list") return { type: "array", items: this.single(f) };
+    const rules = hasOption(f, fieldRules) ? getOption(f, fieldRules) : undefined;
+    if (f.fieldKind === "list") return { type: "array", items: withBounds(this.single(f), itemRules(rules)), ...listBounds(rules) };
     if (f.fieldKind === "map") return { type: "object", additionalProperties: true };
-    return this.single(f);
+    return withBounds(this.single(f), rules);
   }
+}
+
+// The protovalidate bounds that JSON Schema can say too (proto/ declares them;
+// the server checks all of them, these included).
+function withBounds(schema: Schema, rules: FieldRules | undefined): Schema {
+  const type = rules?.type;
+  if (type?.case === "string") {
+    const set = (name: "maxLen" | "minLen") => isFieldSet(type.value, StringRulesSchema.field[name]);
+    return { ...schema, ...(set("maxLen") && { maxLength: Number(type.value.maxLen) }), ...(set("minLen") && { minLength: Number(type.value.minLen) }) };
+  }
+  if (type?.case === "int32" && type.value.greaterThan.case === "gte") return { ...schema, minimum: type.value.greaterThan.value };
+  return schema;
+}
+
+const itemRules = (rules: FieldRules | undefined): FieldRules | undefined =>
+  rules?.type.case === "repeated" ? rules.type.value.items : undefined;
+
+function listBounds(rules: FieldRules | undefined): Schema {
+  if (rules?.type.case !== "repeated" || !isFieldSet(rules.type.value, RepeatedRulesSchema.field.maxItems)) return {};
+  return { maxItems: Number(rules.type.value.maxItems) };
 }
 
 /** `/api/v1/api_keys/{api_key.id}` as OpenAPI writes it, and the variables' names. */
