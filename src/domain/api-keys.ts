@@ -238,8 +238,8 @@ export class ApiKeyService {
     field: string,
     what = "cannot put a key on this policy",
   ): Promise<void> {
-    const policy = await repos.policies.get(policyId);
-    if (!policy) throw new NotFoundError(`${field}: policy "${policyId}" not found`);
-    assertCallerCovers(caller, policy.permissions, what);
+    const permissions = await repos.policies.permissionsOf(policyId);
+    if (!permissions) throw new NotFoundError(`${field}: policy "${policyId}" not found`);
+    assertCallerCovers(caller, permissions, what);
   }
 }

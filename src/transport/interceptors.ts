@@ -22,22 +22,27 @@ export function requestLogInterceptor(logger: Logger, metrics: Metrics): Interce
   return (next) => async (req) => {
     const started = performance.now();
     const procedure = `${req.service.typeName}/${req.method.name}`;
-    const line = () => ({
-      procedure,
-      protocol: req.header.get("content-type")?.split(";")[0] ?? "",
-      callerKeyId: req.contextValues.get(actorKeyIdKey) || undefined,
-      clientIp: req.contextValues.get(clientIpKey),
-      durationMs: Math.round((performance.now() - started) * 1000) / 1000,
-    });
+    // One duration for the metric and the log line, measured when the RPC ends.
+    const finished = (code: Code | undefined) => {
+      const seconds = (performance.now() - started) / 1000;
+      const codeName = code === undefined ? "OK" : Code[code];
+      metrics.rpcDuration.observe({ procedure, code: codeName }, seconds);
+      return {
+        procedure,
+        protocol: req.header.get("content-type")?.split(";")[0] ?? "",
+        callerKeyId: req.contextValues.get(actorKeyIdKey) || undefined,
+        clientIp: req.contextValues.get(clientIpKey),
+        durationMs: Math.round(seconds * 1_000_000) / 1000,
+        code: code === undefined ? "ok" : codeName,
+      };
+    };
     try {
       const res = await next(req);
-      metrics.rpcDuration.observe({ procedure, code: "OK" }, (performance.now() - started) / 1000);
-      logger.info({ ...line(), code: "ok" }, "rpc");
+      logger.info(finished(undefined), "rpc");
       return res;
     } catch (error) {
       const connectError = toConnectError(error);
-      metrics.rpcDuration.observe({ procedure, code: Code[connectError.code] }, (performance.now() - started) / 1000);
-      const fields = { ...line(), code: Code[connectError.code] };
+      const fields = finished(connectError.code);
       if (connectError.code === Code.Internal || connectError.code === Code.Unavailable) {
         logger.error({ ...fields, err: connectError.cause ?? connectError }, "rpc failed");
       } else {

@@ -59,6 +59,12 @@ export class PolicyRepository {
     return row && toRecord({ ...row, api_key_count: row.api_key_count ?? 0 });
   }
 
+  /** Only the policy's permissions and patterns: what a key write checks the caller against. */
+  async permissionsOf(id: string): Promise<string[] | undefined> {
+    const row = await this.db.selectFrom("policies").select("permissions").where("id", "=", id).executeTakeFirst();
+    return row?.permissions;
+  }
+
   /** Locks the policy row until the transaction ends, so concurrent writers serialise. */
   async getForUpdate(id: string): Promise<PolicyRecord | undefined> {
     const row = await this.db.selectFrom("policies").selectAll().where("id", "=", id).forUpdate().executeTakeFirst();

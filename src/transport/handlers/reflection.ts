@@ -3,7 +3,7 @@
 // the same generated descriptors the server runs on.
 import { create, toBinary, type DescFile, type DescService } from "@bufbuild/protobuf";
 import { FileDescriptorProtoSchema } from "@bufbuild/protobuf/wkt";
-import type { ServiceImpl } from "@connectrpc/connect";
+import { Code, type ServiceImpl } from "@connectrpc/connect";
 import {
   ServerReflection as ReflectionV1,
   ServerReflectionResponseSchema as ResponseV1,
@@ -69,16 +69,13 @@ class DescriptorIndex {
   }
 }
 
-const NOT_FOUND = 5;
-const INVALID_ARGUMENT = 3;
-
 /** The answer to one reflection request, as a plain init shared by v1 and v1alpha. */
 function answer(index: DescriptorIndex, req: ServerReflectionRequest) {
   const base = { validHost: req.host, originalRequest: req };
   const files = (file: DescFile | undefined, what: string) =>
     file
       ? { ...base, messageResponse: { case: "fileDescriptorResponse" as const, value: { fileDescriptorProto: index.withDependencies(file) } } }
-      : { ...base, messageResponse: { case: "errorResponse" as const, value: { errorCode: NOT_FOUND, errorMessage: `${what} not found` } } };
+      : { ...base, messageResponse: { case: "errorResponse" as const, value: { errorCode: Code.NotFound, errorMessage: `${what} not found` } } };
   const r = req.messageRequest;
   switch (r.case) {
     case "listServices":
@@ -101,7 +98,7 @@ function answer(index: DescriptorIndex, req: ServerReflectionRequest) {
         },
       };
     default:
-      return { ...base, messageResponse: { case: "errorResponse" as const, value: { errorCode: INVALID_ARGUMENT, errorMessage: "unknown request" } } };
+      return { ...base, messageResponse: { case: "errorResponse" as const, value: { errorCode: Code.InvalidArgument, errorMessage: "unknown request" } } };
   }
 }
 

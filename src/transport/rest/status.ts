@@ -4,6 +4,7 @@ import { create, createRegistry, toJson, type JsonValue } from "@bufbuild/protob
 import { ViolationsSchema } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { AnySchema } from "@bufbuild/protobuf/wkt";
 import { Code } from "@connectrpc/connect";
+import { codeFromString } from "@connectrpc/connect/protocol-connect";
 
 const HTTP_STATUS: Record<Code, number> = {
   [Code.Canceled]: 499,
@@ -26,13 +27,8 @@ const HTTP_STATUS: Record<Code, number> = {
 
 export const httpStatusOf = (code: Code): number => HTTP_STATUS[code] ?? 500;
 
-/** Connect's JSON error code ("not_found") → Code. */
-export function codeFromConnectName(name: unknown): Code {
-  if (typeof name !== "string") return Code.Unknown;
-  const key = name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()).replace(/^./, (c) => c.toUpperCase());
-  const code = (Code as unknown as Record<string, Code | undefined>)[key];
-  return typeof code === "number" ? code : Code.Unknown;
-}
+/** Connect's JSON error code ("not_found") → Code, with the Connect protocol's own parser. */
+export const codeFromConnectName = (name: unknown): Code => (typeof name === "string" ? codeFromString(name) : undefined) ?? Code.Unknown;
 
 /** grpc-gateway's error body. */
 export const errorBody = (code: Code, message: string, details: JsonValue[] = []): { code: number; message: string; details: JsonValue[] } => ({
