@@ -25,7 +25,7 @@ import { AuditEventSchema, type AuditEvent } from "../../gen/keyward/v1/audit_pb
 
 const timestamp = (d: Date | null): Timestamp | undefined => (d ? timestampFromDate(d) : undefined);
 
-/** A duration from a request, in milliseconds (sign kept, so the domain can refuse negatives). */
+/** A duration from a request, in milliseconds (negative ones are refused by the request's rules in proto/). */
 export const durationMs = (d: Duration): number => Number(d.seconds) * 1000 + Math.trunc(d.nanos / 1_000_000);
 
 /** A timestamp from a request; undefined when absent. */
