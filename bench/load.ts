@@ -1,17 +1,27 @@
 // One load generator process: a stock @grpc/grpc-js client (one channel,
 // services loaded from the .proto files by @grpc/proto-loader, as a Node
-// service would) keeping `concurrency` unary calls in flight for `seconds`,
-// then printing a JSON summary on stdout. Run by bench/run.ts, never by hand.
+// service would) keeping `concurrency` unary calls in flight. It first makes
+// `warmupSeconds` of unmeasured calls of every mode in its plan (so its own
+// JIT is warm, as a long-running service's is), then runs the plan's windows
+// in order on the same connection, printing a JSON summary per window on
+// stdout, with the server's CPU per call when given its pid. Run by
+// bench/run.ts, never by hand.
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
+import { readFileSync } from "node:fs";
 import { formatKey } from "../src/domain/key-format.js";
 import { randomBase62 } from "../src/domain/random.js";
 
+export type Mode = "check" | "health" | "forged" | "cold" | "unknown";
+
 interface Args {
   target: string;
-  mode: "check" | "health" | "forged" | "cold" | "unknown";
+  /** Measured windows, in order. */
+  plan: { mode: Mode; seconds: number }[];
   concurrency: number;
-  seconds: number;
+  warmupSeconds: number;
+  /** The server's process, for its CPU per call (Linux /proc). */
+  serverPid?: number;
   callerKey: string;
   /** check: the key to check; forged: the key whose id to forge; cold: comma-separated keys, each checked once. */
   key: string;
@@ -44,12 +54,13 @@ function unary(client: Record<string, Unary>, method: string, request: object): 
   );
 }
 
-const forgedId = args.mode === "forged" ? args.key.split("_")[1]! : "";
-const coldKeys = args.mode === "cold" ? args.key.split(",") : [];
+const modes = new Set(args.plan.map((w) => w.mode));
+const forgedId = modes.has("forged") ? args.key.split("_")[1]! : "";
+const coldKeys = modes.has("cold") ? args.key.split(",") : [];
 let coldNext = 0;
 
-function call(): Promise<unknown> | undefined {
-  switch (args.mode) {
+function call(mode: Mode): Promise<unknown> | undefined {
+  switch (mode) {
     case "health":
       return unary(healthClient, "Check", {});
     case "check":
@@ -65,36 +76,53 @@ function call(): Promise<unknown> | undefined {
   }
 }
 
-async function main(): Promise<void> {
-  // One call first, so the connection is up before the clock starts.
-  await (args.mode === "cold" ? Promise.resolve() : call());
-  const latencies: number[] = [];
-  let errors = 0;
-  const cpuStart = process.cpuUsage();
-  const started = performance.now();
-  const deadline = started + args.seconds * 1000;
+/** Keeps `concurrency` calls in flight until `until`; latencies and errors go to `into` when given. */
+async function drive(mode: Mode, until: number, into?: { latencies: number[]; errors: number }): Promise<void> {
   const worker = async () => {
-    while (performance.now() < deadline) {
+    while (performance.now() < until) {
       const t = performance.now();
-      const pending = call();
+      const pending = call(mode);
       if (!pending) return;
       try {
         await pending;
-        latencies.push(performance.now() - t);
+        into?.latencies.push(performance.now() - t);
       } catch {
-        errors++;
+        if (into) into.errors++;
       }
     }
   };
   await Promise.all(Array.from({ length: args.concurrency }, worker));
+}
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
+function cpuSecondsOf(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks of 10 ms
+}
+
+async function measure(mode: Mode, seconds: number): Promise<void> {
+  const measured = { latencies: [] as number[], errors: 0 };
+  const serverCpuStart = args.serverPid ? cpuSecondsOf(args.serverPid) : NaN;
+  const cpuStart = process.cpuUsage();
+  const started = performance.now();
+  await drive(mode, started + seconds * 1000, measured);
   const elapsed = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuStart);
-  const clientCpuUsPerCall = (cpu.user + cpu.system) / Math.max(1, latencies.length + errors);
+  const { latencies, errors } = measured;
+  const calls = Math.max(1, latencies.length + errors);
+  const serverCpuUsPerCall = args.serverPid ? ((cpuSecondsOf(args.serverPid) - serverCpuStart) * 1e6) / calls : NaN;
   latencies.sort((a, b) => a - b);
   const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? NaN;
   process.stdout.write(
-    JSON.stringify({ mode: args.mode, calls: latencies.length, errors, seconds: elapsed, rps: latencies.length / elapsed, p50Ms: at(0.5), p99Ms: at(0.99), clientCpuUsPerCall }) + "\n",
+    JSON.stringify({ mode, calls: latencies.length, errors, seconds: elapsed, rps: latencies.length / elapsed, p50Ms: at(0.5), p99Ms: at(0.99), clientCpuUsPerCall: (cpu.user + cpu.system) / calls, serverCpuUsPerCall }) + "\n",
   );
+}
+
+async function main(): Promise<void> {
+  // One call first, so the connection is up before the clock starts (a cold key is checked once only).
+  for (const mode of modes) if (mode !== "cold") await call(mode);
+  if (args.warmupSeconds > 0) for (const mode of modes) await drive(mode, performance.now() + args.warmupSeconds * 1000);
+  for (const window of args.plan) await measure(window.mode, window.seconds);
   checkClient.close();
 }
 

@@ -16,9 +16,12 @@ import { CheckCode, CheckService } from "../gen/keyward/v1/check_pb.js";
 import { PermissionService } from "../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../gen/keyward/v1/policies_pb.js";
 import { GrpcClient } from "../test/support/clients.js";
+import type { Mode } from "./load.js";
 
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 2);
+/** Unmeasured calls at the start of each measured load generator (see LoadOptions.warmupSeconds). */
+const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 1);
 const CACHE_MAX_ENTRIES = 1_000;
 
 interface LoadResult {
@@ -30,6 +33,8 @@ interface LoadResult {
   p50Ms: number;
   p99Ms: number;
   clientCpuUsPerCall: number;
+  /** NaN when the server's CPU could not be read. */
+  serverCpuUsPerCall: number;
 }
 
 interface Server {
@@ -89,22 +94,34 @@ function pin(pid: number, cpus: string): void {
   if (PINNING) execFileSync("taskset", ["-a", "-p", "-c", cpus, String(pid)], { stdio: "ignore" });
 }
 
-function load(server: Server, mode: string, concurrency: number, seconds: number, callerKey: string, key = "", cpus?: string): Promise<LoadResult> {
+interface LoadOptions {
+  /** Measured windows, in order, all over one connection. */
+  plan: { mode: Mode; seconds: number }[];
+  concurrency: number;
+  callerKey: string;
+  key?: string;
+  /** CPUs to pin the load generator to. */
+  cpus?: string;
+  /** Unmeasured calls of each mode first, so the load generator's JIT is warm as a long-running client's is. */
+  warmupSeconds?: number;
+}
+
+/** Runs one load generator; one result per window of its plan. */
+function load(server: Server, o: LoadOptions): Promise<LoadResult[]> {
   return new Promise((resolve, reject) => {
-    const args = ["--import", "tsx", "bench/load.ts", JSON.stringify({ target: server.target, mode, concurrency, seconds, callerKey, key })];
-    const child = PINNING && cpus ? spawn("taskset", ["-c", cpus, process.execPath, ...args], { stdio: ["ignore", "pipe", "inherit"] })
+    const spec = { ...o, target: server.target, key: o.key ?? "", warmupSeconds: o.warmupSeconds ?? 0, serverPid: server.child.pid };
+    const args = ["--import", "tsx", "bench/load.ts", JSON.stringify(spec)];
+    const child = PINNING && o.cpus ? spawn("taskset", ["-c", o.cpus, process.execPath, ...args], { stdio: ["ignore", "pipe", "inherit"] })
       : spawn(process.execPath, args, { stdio: ["ignore", "pipe", "inherit"] });
-    let out = "";
-    child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
-    child.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as LoadResult) : reject(new Error(`load ${mode} exited ${code}`))));
+    const results: LoadResult[] = [];
+    createInterface({ input: child.stdout! }).on("line", (line) => results.push(JSON.parse(line) as LoadResult));
+    child.once("close", (code) => (code === 0 && results.length === o.plan.length ? resolve(results) : reject(new Error(`load ${o.plan[0]?.mode} exited ${code}`))));
   });
 }
 
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks of 10 ms
-}
+/** One window of one mode. */
+const once = async (server: Server, o: Omit<LoadOptions, "plan">, mode: Mode, seconds: number): Promise<LoadResult> =>
+  (await load(server, { ...o, plan: [{ mode, seconds }] }))[0]!;
 
 async function metric(server: Server, name: string): Promise<number> {
   const text = await (await fetch(`${server.url}/metrics`)).text();
@@ -208,55 +225,48 @@ async function main(): Promise<void> {
   }
   const setup = await setUp(server, admin);
   pin(server.child.pid!, "0");
-  // Warm up both paths and the JIT at the concurrency measured (with 3 s each,
-  // both were still getting faster 20 s later).
-  await load(server, "check", 32, 6, admin, setup.key, "1");
-  await load(server, "health", 32, 6, admin, "", "1");
-
-  // Throughput at equal concurrency, alternating which goes first.
-  // Rounds in pairs, alternating which goes first; each pair gives a ratio, so a
-  // drift in the machine's speed between rounds cancels out. Where the time
-  // goes: CPU per call in the server and in the load generator.
-  const tput = { check: [] as number[], health: [] as number[], ratios: [] as number[] };
-  const cpu = { check: { server: [] as number[], client: [] as number[] }, health: { server: [] as number[], client: [] as number[] } };
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const mode of r % 2 ? (["health", "check"] as const) : (["check", "health"] as const)) {
-      const before = cpuSeconds(server.child.pid!);
-      const res = await load(server, mode, 32, SECONDS, admin, setup.key, "1");
-      if (res.errors) throw new Error(`${mode}: ${res.errors} errors`);
-      tput[mode].push(res.rps);
-      cpu[mode].server.push(((cpuSeconds(server.child.pid!) - before) * 1e6) / res.calls);
-      cpu[mode].client.push(res.clientCpuUsPerCall);
-    }
-    tput.ratios.push(tput.check[r]! / tput.health[r]!);
-  }
+  // Pairs of windows, ABBA (check, health, health, check, ...) so neither
+  // always goes first; each pair gives a ratio, so a drift in the machine's
+  // speed between pairs cancels out. One load generator for all of them: one
+  // connection, one client JIT, warm for both. Its warm-up also warms the
+  // server (with 3 s per path, both were still getting faster 20 s later).
+  const pairs = (n: number) =>
+    Array.from({ length: n }, (_, r) => (r % 2 ? (["health", "check"] as const) : (["check", "health"] as const))).flat().map((mode) => ({ mode, seconds: SECONDS }));
+  const hotPath = { callerKey: admin, key: setup.key, cpus: "1" };
+  const tputRuns = await load(server, { ...hotPath, plan: pairs(ROUNDS), concurrency: 32, warmupSeconds: 6 });
+  const errors = tputRuns.reduce((n, run) => n + run.errors, 0);
+  if (errors) throw new Error(`throughput: ${errors} failed calls`);
+  const ofMode = (runs: LoadResult[], mode: Mode) => runs.filter((run) => run.mode === mode);
+  const tput = {
+    check: ofMode(tputRuns, "check").map((run) => run.rps),
+    health: ofMode(tputRuns, "health").map((run) => run.rps),
+    ratios: [] as number[],
+  };
+  for (let r = 0; r < ROUNDS; r++) tput.ratios.push(tput.check[r]! / tput.health[r]!);
+  // Where the time goes: CPU per call in the server and in the load generator.
+  const cpuOf = (mode: Mode, side: "serverCpuUsPerCall" | "clientCpuUsPerCall") => median(ofMode(tputRuns, mode).map((run) => run[side]));
   // Latency at concurrency 8.
-  const lat = { check: { p50: [] as number[], p99: [] as number[] }, health: { p50: [] as number[], p99: [] as number[] } };
-  for (let r = 0; r < ROUNDS; r++) {
-    for (const mode of r % 2 ? (["health", "check"] as const) : (["check", "health"] as const)) {
-      const res = await load(server, mode, 8, SECONDS, admin, setup.key, "1");
-      lat[mode].p50.push(res.p50Ms);
-      lat[mode].p99.push(res.p99Ms);
-    }
-  }
+  const latRuns = await load(server, { ...hotPath, plan: pairs(ROUNDS), concurrency: 8, warmupSeconds: WARMUP });
+  const latencyOf = (mode: Mode, q: "p50Ms" | "p99Ms") => median(ofMode(latRuns, mode).map((run) => run[q]));
   pin(server.child.pid!, `0-${availableParallelism() - 1}`);
   // Cold first checks: each key verified once (argon2id at OWASP cost).
   const coldKeys = await createKeys(server, admin, setup.policyId, 40);
-  const cold = await load(server, "cold", 8, 60, admin, coldKeys.join(","));
+  const cold = await once(server, { concurrency: 8, callerKey: admin, key: coldKeys.join(",") }, "cold", 60);
   // Warm checks during a flood of forged secrets for a real key id, against warm checks without.
+  const warmChecks = { concurrency: 16, warmupSeconds: WARMUP, callerKey: admin, key: setup.key };
   const flood = { alone: [] as number[], flooded: [] as number[], floodRps: [] as number[] };
   for (let r = 0; r < Math.max(3, Math.ceil(ROUNDS / 2)); r++) {
-    flood.alone.push((await load(server, "check", 16, SECONDS, admin, setup.key)).rps);
+    flood.alone.push((await once(server, warmChecks, "check", SECONDS)).rps);
     const [warm, forged] = await Promise.all([
-      load(server, "check", 16, SECONDS, admin, setup.key),
-      load(server, "forged", 64, SECONDS, admin, setup.key),
+      once(server, warmChecks, "check", SECONDS),
+      once(server, { ...warmChecks, concurrency: 64 }, "forged", SECONDS),
     ]);
     flood.flooded.push(warm.rps);
     flood.floodRps.push(forged.rps + forged.errors / forged.seconds);
   }
   // Memory stays bounded by the cache size: thousands of distinct unknown keys.
   const rssBefore = await metric(server, "keyward_process_resident_memory_bytes");
-  const unknown = await load(server, "unknown", 32, SECONDS * 2, admin);
+  const unknown = await once(server, { concurrency: 32, callerKey: admin }, "unknown", SECONDS * 2);
   const cacheEntries = await metric(server, "keyward_cache_entries");
   const rssAfter = await metric(server, "keyward_process_resident_memory_bytes");
   await server.stop();
@@ -285,18 +295,18 @@ async function main(): Promise<void> {
       serverAndLoadGeneratorPinned: PINNING,
       target: ">= 0.9",
       cpuUsPerCall: {
-        checkServer: round(median(cpu.check.server), 0),
-        checkLoadGenerator: round(median(cpu.check.client), 0),
-        healthServer: round(median(cpu.health.server), 0),
-        healthLoadGenerator: round(median(cpu.health.client), 0),
+        checkServer: round(cpuOf("check", "serverCpuUsPerCall"), 0),
+        checkLoadGenerator: round(cpuOf("check", "clientCpuUsPerCall"), 0),
+        healthServer: round(cpuOf("health", "serverCpuUsPerCall"), 0),
+        healthLoadGenerator: round(cpuOf("health", "clientCpuUsPerCall"), 0),
       },
     },
     latencyAtConcurrency8: {
-      checkP50Ms: round(median(lat.check.p50)),
-      healthP50Ms: round(median(lat.health.p50)),
-      checkP99Ms: round(median(lat.check.p99)),
-      healthP99Ms: round(median(lat.health.p99)),
-      p99Ratio: round(median(lat.check.p99) / median(lat.health.p99)),
+      checkP50Ms: round(latencyOf("check", "p50Ms")),
+      healthP50Ms: round(latencyOf("health", "p50Ms")),
+      checkP99Ms: round(latencyOf("check", "p99Ms")),
+      healthP99Ms: round(latencyOf("health", "p99Ms")),
+      p99Ratio: round(latencyOf("check", "p99Ms") / latencyOf("health", "p99Ms")),
       target: "p99 ratio <= 1.3",
     },
     coldFirstChecks: { keys: cold.calls, perSecond: round(cold.rps, 1), p50Ms: round(cold.p50Ms) },

@@ -2,11 +2,9 @@ import { pino, type Logger } from "pino";
 
 // Defence in depth: Keyward never passes headers or credentials to the
 // logger, and these paths are censored should one ever get there.
+const REDACT_TOP_LEVEL = ["authorization", "credentials", "key", "secret"];
 const REDACT = [
-  "authorization",
-  "credentials",
-  "key",
-  "secret",
+  ...REDACT_TOP_LEVEL,
   "*.authorization",
   '*["api-key"]',
   '*["x-api-key"]',
@@ -31,5 +29,18 @@ function bufferedStdout(): pino.DestinationStream {
 }
 
 export function createLogger(level: string, destination: pino.DestinationStream = bufferedStdout()): Logger {
-  return pino({ level, base: { service: "keyward" }, redact: { paths: REDACT, censor: "[redacted]" } }, destination);
+  return pino({ level, base: { service: "keyward" }, redact: { paths: REDACT, censor: CENSOR } }, destination);
+}
+
+const CENSOR = "[redacted]";
+
+/**
+ * For lines made only of scalar fields (the per-RPC access line): the paths
+ * inside objects can match nothing there, and checking them is not free —
+ * @pinojs/redact parses every `*.` path against every field of every line,
+ * about 10 µs and 20 KB of garbage per line (npm run bench). Lines that carry
+ * an object (`err`) go through the full list.
+ */
+export function scalarLineLogger(logger: Logger): Logger {
+  return logger.child({}, { redact: { paths: REDACT_TOP_LEVEL, censor: CENSOR } });
 }

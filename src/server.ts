@@ -14,6 +14,7 @@ import { createRestHandler } from "./transport/rest/handler.js";
 import { openApiDocument } from "./transport/rest/openapi.js";
 import { restRoutes } from "./transport/rest/routes.js";
 import { KEYWARD_SERVICES, routes, type DomainServices } from "./transport/routes.js";
+import { encodeStringsWithNodeBuffers } from "./transport/utf8.js";
 
 /** The largest request message Keyward reads (Connect `readMaxBytes`). */
 export const READ_MAX_BYTES = 1024 * 1024;
@@ -56,6 +57,7 @@ export function buildServer(
   logger: Logger,
   settings: ServerSettings,
 ): OnePortServer {
+  encodeStringsWithNodeBuffers();
   // First is outermost: every RPC is logged, including those auth refuses, and refused mutations are audited;
   // only an authorized caller learns what is wrong with its request.
   const interceptors = [

@@ -12,6 +12,7 @@ import { actorKeyIdKey, clientIpKey, httpRequestKey, principalKey } from "./cont
 import { toConnectError } from "./errors.js";
 import type { Metrics } from "./metrics.js";
 import { file_keyward_v1_field_rules } from "../../gen/keyward/v1/field_rules_pb.js";
+import { scalarLineLogger } from "../logger.js";
 
 /**
  * Outermost: one log line per RPC (procedure, code, duration, caller key id)
@@ -19,6 +20,7 @@ import { file_keyward_v1_field_rules } from "../../gen/keyward/v1/field_rules_pb
  * or a header, so no secret can reach the log from here.
  */
 export function requestLogInterceptor(logger: Logger, metrics: Metrics): Interceptor {
+  const accessLog = scalarLineLogger(logger);
   return (next) => async (req) => {
     const started = performance.now();
     const procedure = `${req.service.typeName}/${req.method.name}`;
@@ -38,7 +40,7 @@ export function requestLogInterceptor(logger: Logger, metrics: Metrics): Interce
     };
     try {
       const res = await next(req);
-      logger.info(finished(undefined), "rpc");
+      accessLog.info(finished(undefined), "rpc");
       return res;
     } catch (error) {
       const connectError = toConnectError(error);
@@ -46,7 +48,7 @@ export function requestLogInterceptor(logger: Logger, metrics: Metrics): Interce
       if (connectError.code === Code.Internal || connectError.code === Code.Unavailable) {
         logger.error({ ...fields, err: connectError.cause ?? connectError }, "rpc failed");
       } else {
-        logger.info({ ...fields, reason: connectError.rawMessage }, "rpc");
+        accessLog.info({ ...fields, reason: connectError.rawMessage }, "rpc");
       }
       throw connectError;
     }

@@ -8,6 +8,7 @@ import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { connectJson } from "../support/clients.js";
 import { DAY, expiresIn, grpcClients, type Clients } from "../support/fixtures.js";
+import { scalarLineLogger } from "../../src/logger.js";
 import { LogCapture, startKeyward, type RunningKeyward } from "../support/keyward.js";
 import { TEST_STORES } from "../support/stores.js";
 
@@ -81,5 +82,17 @@ describe.each(TEST_STORES)("secrets on $name", (store) => {
     const hashes = await kw.keyward.store.db.selectFrom("api_keys").select("secret_hash").execute();
     expect(hashes.length).toBe(2);
     for (const { secret_hash } of hashes) expect(secret_hash).toMatch(/^\$argon2id\$v=19\$/);
+  });
+});
+
+describe("log censoring (defence in depth)", () => {
+  it("censors credential fields written by mistake, also inside a logged object", () => {
+    const logs = new LogCapture();
+    const logger = logs.logger("info");
+    logger.error({ err: { key: "S1", headers: { authorization: "Bearer S2", "x-api-key": "S3" } }, secret: "S4" }, "oops");
+    scalarLineLogger(logger).info({ key: "S5", credentials: "S6", procedure: "keyward.v1.CheckService/CheckKey" }, "rpc");
+    expect(logs.lines).toHaveLength(2);
+    for (const secret of ["S1", "S2", "S3", "S4", "S5", "S6"]) expect(logs.text).not.toContain(secret);
+    expect(JSON.parse(logs.lines[1]!)).toMatchObject({ key: "[redacted]", procedure: "keyward.v1.CheckService/CheckKey" });
   });
 });
