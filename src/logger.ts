@@ -2,6 +2,7 @@ import { pino, type Logger } from "pino";
 
 // Defence in depth: Keyward never passes headers or credentials to the
 // logger, and these paths are censored should one ever get there.
+const CENSOR = "[redacted]";
 const REDACT_TOP_LEVEL = ["authorization", "credentials", "key", "secret"];
 const REDACT = [
   ...REDACT_TOP_LEVEL,
@@ -31,8 +32,6 @@ function bufferedStdout(): pino.DestinationStream {
 export function createLogger(level: string, destination: pino.DestinationStream = bufferedStdout()): Logger {
   return pino({ level, base: { service: "keyward" }, redact: { paths: REDACT, censor: CENSOR } }, destination);
 }
-
-const CENSOR = "[redacted]";
 
 /**
  * For lines made only of scalar fields (the per-RPC access line): the paths
