@@ -16,6 +16,9 @@ import { restRoutes } from "./transport/rest/routes.js";
 import { KEYWARD_SERVICES, routes, type DomainServices } from "./transport/routes.js";
 import { encodeStringsWithNodeBuffers } from "./transport/utf8.js";
 
+// Process-wide protobuf-es setting: once, whatever number of servers is built.
+encodeStringsWithNodeBuffers();
+
 /** The largest request message Keyward reads (Connect `readMaxBytes`). */
 export const READ_MAX_BYTES = 1024 * 1024;
 
@@ -57,7 +60,6 @@ export function buildServer(
   logger: Logger,
   settings: ServerSettings,
 ): OnePortServer {
-  encodeStringsWithNodeBuffers();
   // First is outermost: every RPC is logged, including those auth refuses, and refused mutations are audited;
   // only an authorized caller learns what is wrong with its request.
   const interceptors = [

@@ -36,6 +36,13 @@ export function KeysPage(_: PageProps) {
   }
   useEffect(() => void load(), [policyFilter, stateFilter]);
 
+  // New credentials (create, rotate): close the form, show them once, refresh the list.
+  const showCredentials = (title: string, closeForm: () => void) => async (value: string) => {
+    closeForm();
+    setCredentials({ title, value });
+    await load();
+  };
+
   const policyName = (id: string) => policies.find((p) => p.id === id)?.name ?? id;
 
   async function act(key: ApiKey, action: "Retire" | "Delete") {
@@ -127,22 +134,14 @@ export function KeysPage(_: PageProps) {
       {creating && (
         <KeyForm
           policies={policies}
-          onCreated={async (value) => {
-            setCreating(false);
-            setCredentials({ title: "API key created", value });
-            await load();
-          }}
+          onCreated={showCredentials("API key created", () => setCreating(false))}
           onCancel={() => setCreating(false)}
         />
       )}
       {rotating && (
         <RotateForm
           apiKey={rotating}
-          onRotated={async (value) => {
-            setRotating(undefined);
-            setCredentials({ title: "API key rotated", value });
-            await load();
-          }}
+          onRotated={showCredentials("API key rotated", () => setRotating(undefined))}
           onCancel={() => setRotating(undefined)}
         />
       )}
