@@ -1,4 +1,4 @@
-// Small shared pieces: a modal dialog, a confirmation, error and field messages.
+// Small shared pieces: a modal dialog, a confirmation, a form footer, error and field messages.
 import type { ComponentChildren } from "preact";
 import { useEffect, useRef } from "preact/hooks";
 
@@ -31,6 +31,18 @@ export function Confirm(props: { title: string; message: string; action: string;
         </button>
       </div>
     </Modal>
+  );
+}
+
+/** A form's footer: its submit button, and Cancel. */
+export function FormActions(props: { submit: string; onCancel: () => void }) {
+  return (
+    <div class="actions">
+      <button type="submit">{props.submit}</button>
+      <button type="button" onClick={props.onCancel}>
+        Cancel
+      </button>
+    </div>
   );
 }
 

@@ -6,7 +6,7 @@ import { ApiKeyState, ConstraintType, type ApiKey } from "../../../gen/keyward/v
 import type { Policy } from "../../../gen/keyward/v1/policies_pb.js";
 import { api, explain, fieldError } from "../api.js";
 import type { PageProps } from "../app.js";
-import { Confirm, ErrorText, FieldError, Modal, formatTime } from "../ui.js";
+import { Confirm, ErrorText, FieldError, FormActions, Modal, formatTime } from "../ui.js";
 
 const SOON_MS = 30 * 86_400_000;
 
@@ -286,12 +286,7 @@ function KeyForm(props: { policies: Policy[]; onCreated: (credentials: string) =
         </fieldset>
         <FieldError id="key-constraints-error" message={errorFor("constraints")} />
         <ErrorText error={error} />
-        <div class="actions">
-          <button type="submit">Create</button>
-          <button type="button" onClick={props.onCancel}>
-            Cancel
-          </button>
-        </div>
+        <FormActions submit="Create" onCancel={props.onCancel} />
       </form>
     </Modal>
   );
@@ -315,12 +310,7 @@ function RotateForm(props: { apiKey: ApiKey; onRotated: (credentials: string) =>
         <label for="rotate-overlap">Hours the current secret keeps working (0 = stop it now)</label>
         <input id="rotate-overlap" type="number" min="0" step="any" required value={hours} onInput={(e) => setHours(e.currentTarget.value)} />
         <ErrorText error={error} />
-        <div class="actions">
-          <button type="submit">Rotate</button>
-          <button type="button" onClick={props.onCancel}>
-            Cancel
-          </button>
-        </div>
+        <FormActions submit="Rotate" onCancel={props.onCancel} />
       </form>
     </Modal>
   );

@@ -5,7 +5,7 @@ import type { Permission } from "../../../gen/keyward/v1/permissions_pb.js";
 import type { Policy } from "../../../gen/keyward/v1/policies_pb.js";
 import { api, explain, fieldError } from "../api.js";
 import type { PageProps } from "../app.js";
-import { Confirm, ErrorText, FieldError, Modal } from "../ui.js";
+import { Confirm, ErrorText, FieldError, FormActions, Modal } from "../ui.js";
 
 export function PoliciesPage(_: PageProps) {
   const [policies, setPolicies] = useState<Policy[]>([]);
@@ -190,12 +190,7 @@ function PolicyForm(props: { policy: Policy | undefined; permissions: Permission
         </fieldset>
         <FieldError id="policy-permissions-error" message={errors.permissions} />
         <ErrorText error={error} />
-        <div class="actions">
-          <button type="submit">{props.policy ? "Save" : "Create"}</button>
-          <button type="button" onClick={props.onCancel}>
-            Cancel
-          </button>
-        </div>
+        <FormActions submit={props.policy ? "Save" : "Create"} onCancel={props.onCancel} />
       </form>
     </Modal>
   );
