@@ -22,7 +22,7 @@ import type { Mode } from "./load.js";
 // pair of windows has a standard deviation of about 0.15, independent from
 // pair to pair. So the throughput comparison takes many short pairs and
 // judges the median of their ratios, printed with its 95 % confidence
-// interval (±0.01 at 480 pairs of 0.25 s, four minutes).
+// interval (about ±0.02 at 480 pairs of 0.25 s, four minutes).
 const PAIRS = Number(process.env.BENCH_PAIRS ?? 480);
 const WINDOW_SECONDS = Number(process.env.BENCH_WINDOW_SECONDS ?? 0.25);
 /** Latency pairs are longer, so that each window's p99 rests on enough calls. */

@@ -26,7 +26,7 @@ const isBinaryCodec = (contentType: string | null): boolean => contentType !== n
  * The same answer, encoded once, held as unknown fields (as a parser without
  * the schema would hold them). The binary codec writes unknown fields back
  * byte for byte, so a warm check skips protobuf-es's reflective encoding of
- * eight fields and a timestamp, the largest part of the extra cost of a
+ * eight fields and a timestamp, one of the largest parts of the extra cost of a
  * CheckKey over an empty RPC. JSON ignores unknown fields: JSON callers get
  * the message itself.
  */
