@@ -1,7 +1,10 @@
 // CheckService: CheckKey, the hot path of every internal service.
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { EmptySchema, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import type { ServiceImpl } from "@connectrpc/connect";
+import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
+import { parseContentType as connectContentType } from "@connectrpc/connect/protocol-connect";
+import { parseContentType as grpcContentType } from "@connectrpc/connect/protocol-grpc";
+import { parseContentType as grpcWebContentType } from "@connectrpc/connect/protocol-grpc-web";
 import { CheckCode, CheckKeyResponseSchema, CheckService, type CheckKeyResponse } from "../../../gen/keyward/v1/check_pb.js";
 import type { KeyChecker, Verdict } from "../../domain/check.js";
 import type { Metrics } from "../metrics.js";
@@ -17,10 +20,15 @@ const CODE: Record<Verdict["code"], CheckCode> = {
   PERMISSION_DENIED: CheckCode.PERMISSION_DENIED,
 };
 
-/** Content types of the protobuf binary codec: gRPC, gRPC-Web and Connect (a Connect GET names its codec in the query, and is not listed). */
-const BINARY_CODEC = /^application\/(?:grpc(?:-web)?(?:\+proto)?|proto)\s*(?:;|$)/i;
+// Each protocol's own content-type parser, by the name Connect gives the protocol.
+const CONTENT_TYPES: Record<string, (contentType: string | null) => { binary: boolean } | undefined> = {
+  connect: connectContentType,
+  grpc: grpcContentType,
+  "grpc-web": grpcWebContentType,
+};
 
-const isBinaryCodec = (contentType: string | null): boolean => contentType !== null && BINARY_CODEC.test(contentType);
+/** Whether the request, and so the answer, uses protobuf's binary codec (a Connect GET names its codec in the query, and counts as not). */
+const isBinaryCodec = (ctx: HandlerContext): boolean => CONTENT_TYPES[ctx.protocolName]?.(ctx.requestHeader.get("content-type"))?.binary === true;
 
 /**
  * The same answer, encoded once, held as unknown fields (as a parser without
@@ -47,7 +55,7 @@ interface ValidAnswer {
 const validAnswers = new WeakMap<object, ValidAnswer>();
 
 /** The answer to a check; `binary` when the caller's codec is protobuf binary (then it may be pre-encoded). */
-export function verdictToProto(verdict: Verdict, binary = false): CheckKeyResponse {
+function verdictToProto(verdict: Verdict, binary: boolean): CheckKeyResponse {
   switch (verdict.code) {
     case "VALID": {
       let answer = validAnswers.get(verdict.key);
@@ -88,7 +96,7 @@ export function checkHandlers(checker: KeyChecker, metrics: Metrics): ServiceImp
         clientIp: req.clientIp,
       });
       counted[verdict.code].inc();
-      return verdictToProto(verdict, isBinaryCodec(ctx.requestHeader.get("content-type")));
+      return verdictToProto(verdict, isBinaryCodec(ctx));
     },
   };
 }
