@@ -20,7 +20,12 @@ export interface Config {
   readonly lastUseFlushMs: number;
   readonly corsOrigins: readonly string[];
   readonly cache: { readonly maxEntries: number; readonly ttlMs: number; readonly negativeTtlMs: number };
-  readonly connections: { readonly headersTimeoutMs: number; readonly maxConnections: number; readonly maxConcurrentStreams: number };
+  readonly connections: {
+    readonly headersTimeoutMs: number;
+    readonly requestTimeoutMs: number;
+    readonly maxConnections: number;
+    readonly maxConcurrentStreams: number;
+  };
   readonly argon2Budget: {
     readonly maxInFlight: number;
     readonly maxQueued: number;
@@ -88,6 +93,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!KEY_PREFIX_PATTERN.test(keyPrefix)) {
     throw new ConfigError("KEYWARD_KEY_PREFIX", "must be 1–16 lower-case letters or digits, starting with a letter");
   }
+  // A request's headers are part of it: node:http refuses a headers bound above the request bound.
+  const headersTimeoutMs = parseDurationMs("KEYWARD_HEADERS_TIMEOUT", get("KEYWARD_HEADERS_TIMEOUT") ?? "10s", 600_000);
+  const requestTimeoutMs = parseDurationMs("KEYWARD_REQUEST_TIMEOUT", get("KEYWARD_REQUEST_TIMEOUT") ?? "30s", 600_000);
+  if (requestTimeoutMs < headersTimeoutMs) {
+    throw new ConfigError("KEYWARD_REQUEST_TIMEOUT", `must be at least KEYWARD_HEADERS_TIMEOUT (${describeMs(headersTimeoutMs)})`);
+  }
   const databaseUrl = get("DATABASE_URL");
   const store: StoreLocation = databaseUrl
     ? { kind: "postgres", url: databaseUrl }
@@ -116,7 +127,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       negativeTtlMs: parseDurationMs("KEYWARD_CACHE_NEGATIVE_TTL", get("KEYWARD_CACHE_NEGATIVE_TTL") ?? "10s", 3_600_000),
     }),
     connections: Object.freeze({
-      headersTimeoutMs: parseDurationMs("KEYWARD_HEADERS_TIMEOUT", get("KEYWARD_HEADERS_TIMEOUT") ?? "10s", 600_000),
+      headersTimeoutMs,
+      requestTimeoutMs,
       maxConnections: integer("KEYWARD_MAX_CONNECTIONS", get("KEYWARD_MAX_CONNECTIONS") ?? "10000", 1, 1_000_000),
       maxConcurrentStreams: integer("KEYWARD_MAX_STREAMS_PER_CONNECTION", get("KEYWARD_MAX_STREAMS_PER_CONNECTION") ?? "256", 1, 100_000),
     }),

@@ -34,7 +34,7 @@ export interface ServerSettings {
   webRoot: string;
   /** Origins browsers may call from (CORS); empty = none. */
   corsOrigins: readonly string[];
-  connections: { headersTimeoutMs: number; maxConnections: number; maxConcurrentStreams: number };
+  connections: { headersTimeoutMs: number; requestTimeoutMs: number; maxConnections: number; maxConcurrentStreams: number };
 }
 
 export const OPENAPI_PATH = "/api/v1/openapi.json";

@@ -3,7 +3,7 @@
 // TLS, so each new connection's first bytes pick the server: the HTTP/2
 // preface starts with "PRI", which no HTTP/1.1 request line does.
 import http from "node:http";
-import http2, { type Http2Session } from "node:http2";
+import http2, { type Http2Session, type ServerHttp2Stream } from "node:http2";
 import type { connectNodeAdapter } from "@connectrpc/connect-node";
 import net, { type AddressInfo, type Socket } from "node:net";
 
@@ -17,7 +17,11 @@ export type RequestHandler = (req: NodeRequest, res: NodeResponse) => void;
 export interface ConnectionLimits {
   /** A connection that sends nothing, or an HTTP/1.1 request whose headers are not complete, is dropped after this long. */
   headersTimeoutMs: number;
-  /** An HTTP/1.1 request must be fully received within this long. */
+  /**
+   * A request must be fully received within this long: HTTP/1.1 gets 408 and
+   * the connection closes; an HTTP/2 stream is reset (RST_STREAM CANCEL). Only
+   * receiving is bounded: a response may stream on (a health Watch does).
+   */
   requestTimeoutMs: number;
   /** An HTTP/2 connection with no activity is closed after this long. */
   idleTimeoutMs: number;
@@ -29,11 +33,27 @@ export interface ConnectionLimits {
 
 export const DEFAULT_CONNECTION_LIMITS: ConnectionLimits = {
   headersTimeoutMs: 10_000,
-  requestTimeoutMs: 60_000,
+  requestTimeoutMs: 30_000,
   idleTimeoutMs: 120_000,
   maxConcurrentStreams: 256,
   maxConnections: 10_000,
 };
+// What one HTTP/2 connection can make the server hold, besides its streams
+// count (maxConcurrentStreams):
+// - headers: 16 KiB per stream, the same bound node:http puts on HTTP/1.1
+//   (Node's HTTP/2 default is 64 KiB, and it is not announced to clients);
+// - request data not yet read by a handler: one stream window each (Node
+//   reopens a stream's window only as its reader consumes). 65,535 is the
+//   protocol's default, written out so the bound is ours: with 256 streams,
+//   at most 16 MiB unread per connection. Keyward's requests are small (a
+//   check is under 1 KiB; the largest accepted body is 1 MiB), so a smaller
+//   window would slow big admin bodies over long links for little gain;
+// - request data read by a handler: at most READ_MAX_BYTES per stream, and
+//   only until requestTimeoutMs, after which the stream is reset and freed;
+// - nghttp2's own buffers: Node's maxSessionMemory (10 MB by default) refuses
+//   new streams beyond it.
+const MAX_HEADER_LIST_BYTES = 16 * 1024;
+const STREAM_WINDOW_BYTES = 65_535;
 // How long draining waits after the last request arrived before closing connections.
 const QUIET_MS = 100;
 
@@ -43,6 +63,7 @@ export class OnePortServer {
   private readonly h2: http2.Http2Server;
   private readonly sockets = new Set<Socket>();
   private readonly sessions = new Set<Http2Session>();
+  private openStreams = 0;
   private inFlight = 0;
   private lastRequestAt = 0;
   private draining = false;
@@ -78,9 +99,17 @@ export class OnePortServer {
     // node:http enforces headersTimeout/requestTimeout from a timer it starts
     // on 'listening'; this server never listens itself (we hand it sockets).
     this.h1.emit("listening");
-    this.h2 = http2.createServer({ settings: { maxConcurrentStreams: limits.maxConcurrentStreams } }, (req, res) =>
-      counted(req, res as NodeResponse),
+    this.h2 = http2.createServer(
+      {
+        settings: {
+          maxConcurrentStreams: limits.maxConcurrentStreams,
+          initialWindowSize: STREAM_WINDOW_BYTES,
+          maxHeaderListSize: MAX_HEADER_LIST_BYTES,
+        },
+      },
+      (req, res) => counted(req, res as NodeResponse),
     );
+    this.h2.on("stream", (stream: ServerHttp2Stream) => this.boundReceiving(stream));
     this.h2.on("session", (session) => {
       this.sessions.add(session);
       session.setTimeout(limits.idleTimeoutMs, () => session.close());
@@ -91,6 +120,30 @@ export class OnePortServer {
     // sockets, so we must).
     this.tcp = net.createServer({ noDelay: true }, (socket) => this.route(socket));
     this.tcp.maxConnections = limits.maxConnections;
+  }
+
+  /**
+   * HTTP/2 has no request timeout of its own: a client that sends headers and
+   * part of a body, and never ends it, would hold the stream (and what the
+   * handler buffered) for as long as the connection lives.
+   */
+  private boundReceiving(stream: ServerHttp2Stream): void {
+    this.openStreams++;
+    const timer = setTimeout(() => {
+      // remoteClose: the client has sent END_STREAM, so the request is whole,
+      // whether or not the handler has read it; the answer may take its time.
+      if (!stream.destroyed && !stream.state.remoteClose) stream.close(http2.constants.NGHTTP2_CANCEL);
+    }, this.limits.requestTimeoutMs);
+    timer.unref();
+    stream.once("close", () => {
+      clearTimeout(timer);
+      this.openStreams--;
+    });
+  }
+
+  /** What the port holds now: TCP connections, HTTP/2 sessions and their open streams. */
+  stats(): { connections: number; sessions: number; streams: number } {
+    return { connections: this.sockets.size, sessions: this.sessions.size, streams: this.openStreams };
   }
 
   private route(socket: Socket): void {

@@ -21,7 +21,7 @@ describe("hostile clients", () => {
   let kw: RunningKeyward;
   let auth: Record<string, string>;
   beforeAll(async () => {
-    kw = await startKeyward({ kind: "pglite" }, { config: { connections: { headersTimeoutMs: 500, maxConnections: 1_000, maxConcurrentStreams: 64 } } });
+    kw = await startKeyward({ kind: "pglite" }, { config: { connections: { headersTimeoutMs: 500, requestTimeoutMs: 30_000, maxConnections: 1_000, maxConcurrentStreams: 64 } } });
     auth = { authorization: `Bearer ${kw.adminKey}` };
   });
   afterAll(async () => {

@@ -101,6 +101,7 @@ describe("loadConfig", () => {
       KEYWARD_CORS_ORIGINS: "https://admin.example.com, http://localhost:5173",
       KEYWARD_CACHE_MAX_ENTRIES: "5000",
       KEYWARD_HEADERS_TIMEOUT: "5s",
+      KEYWARD_REQUEST_TIMEOUT: "20s",
       KEYWARD_MAX_CONNECTIONS: "500",
       KEYWARD_MAX_STREAMS_PER_CONNECTION: "64",
       KEYWARD_CACHE_TTL: "30s",
@@ -125,7 +126,7 @@ describe("loadConfig", () => {
       lastUseFlushMs: 2_000,
       corsOrigins: ["https://admin.example.com", "http://localhost:5173"],
       cache: { maxEntries: 5_000, ttlMs: 30_000, negativeTtlMs: 5_000 },
-      connections: { headersTimeoutMs: 5_000, maxConnections: 500, maxConcurrentStreams: 64 },
+      connections: { headersTimeoutMs: 5_000, requestTimeoutMs: 20_000, maxConnections: 500, maxConcurrentStreams: 64 },
       argon2Budget: { maxInFlight: 3, maxQueued: 100, maxQueuedPerKey: 8, failureCooldownMs: 250 },
     });
   });
@@ -148,6 +149,9 @@ describe("loadConfig", () => {
     ["KEYWARD_ARGON2_ITERATIONS", "0"],
     ["KEYWARD_ARGON2_PARALLELISM", "17"],
     ["KEYWARD_SHUTDOWN_GRACE", "soon"],
+    ["KEYWARD_REQUEST_TIMEOUT", "soon"],
+    // Below KEYWARD_HEADERS_TIMEOUT's default (10s): the headers are part of the request.
+    ["KEYWARD_REQUEST_TIMEOUT", "5s"],
   ])("refuses %s=%j with a ConfigError naming the variable", (variable, value) => {
     let error: unknown;
     try {
