@@ -141,9 +141,9 @@ export class OnePortServer {
     });
   }
 
-  /** What the port holds now: TCP connections, HTTP/2 sessions and their open streams. */
-  stats(): { connections: number; sessions: number; streams: number } {
-    return { connections: this.sockets.size, sessions: this.sessions.size, streams: this.openStreams };
+  /** What the port holds now: TCP connections, HTTP/2 sessions, their open streams, and requests not yet answered. */
+  stats(): { connections: number; sessions: number; streams: number; requests: number } {
+    return { connections: this.sockets.size, sessions: this.sessions.size, streams: this.openStreams, requests: this.inFlight };
   }
 
   private route(socket: Socket): void {
