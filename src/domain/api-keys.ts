@@ -75,7 +75,7 @@ function assertNarrowing(caller: Principal, subnets: readonly string[], constrai
 
 const WRITE_KEYS = parsePermission(KeywardPermission.apiKeysWrite)!;
 
-const thisKey = () => "the key";
+const thisKey = () => "it";
 
 const keyNameTaken = (name: string | undefined) => new AlreadyExistsError(`an API key named "${name ?? ""}" already exists`);
 
