@@ -153,6 +153,9 @@ describe.each(TEST_STORES)("narrowing and rotated-out secrets on $name", (store)
     ];
     for (const [label, attempt] of attempts) await expect(attempt(), label).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
     expect(await codeOf(other.credentials)).toBe(CheckCode.VALID);
+    // Each refused write is in the audit log under the key's own id: a sign the old secret is in other hands.
+    const refusals = await audit.call(AuditService.method.adminListAuditEvents, { actorKeyId: id, pageSize: 100 }, admin);
+    expect(refusals.auditEvents).toContainEqual(expect.objectContaining({ action: "AdminRotateApiKey", target: `api_keys/${id}`, outcome: "Unauthenticated" }));
 
     // The owner's current secret may rotate itself; with no overlap the leaked secret dies at once.
     const again = await rotate(id, 0, owners.credentials);
