@@ -9,9 +9,10 @@ import { newCredentials } from "./key-format.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import { KeywardPermission } from "./keyward-permissions.js";
 import { Limits } from "./limits.js";
+import { assertManageable } from "./narrowing.js";
 import { entriesGrant, parsePermission } from "./permissions.js";
 import { assertCallerCovers } from "./policies.js";
-import type { Principal } from "./principal.js";
+import { assertCurrentSecret, type Principal } from "./principal.js";
 import type { SecretHasher } from "./secret-hasher.js";
 import { checkSubnets, subnetsWithin } from "./subnets.js";
 
@@ -73,6 +74,8 @@ function assertNarrowing(caller: Principal, subnets: readonly string[], constrai
 }
 
 const WRITE_KEYS = parsePermission(KeywardPermission.apiKeysWrite)!;
+
+const thisKey = () => "it";
 
 const keyNameTaken = (name: string | undefined) => new AlreadyExistsError(`an API key named "${name ?? ""}" already exists`);
 
@@ -178,6 +181,7 @@ export class ApiKeyService {
       const current = await repos.apiKeys.getForUpdate(id);
       if (!current) throw new NotFoundError(`API key "${id}" not found`);
       await this.assertPolicyGrantable(repos, caller, current.policyId, "id", "cannot delete this key");
+      assertManageable(caller, [current], "cannot delete this key", thisKey);
       await repos.apiKeys.delete(id);
       await audit(repos, caller, { action: "AdminDeleteApiKey", target: target.apiKey(id) }, this.now());
     });
@@ -189,6 +193,7 @@ export class ApiKeyService {
       const current = await repos.apiKeys.getForUpdate(id);
       if (!current) throw new NotFoundError(`API key "${id}" not found`);
       await this.assertPolicyGrantable(repos, caller, current.policyId, "id", "cannot retire this key");
+      assertManageable(caller, [current], "cannot retire this key", thisKey);
       if (current.state === "retired") throw new FailedPreconditionError(`API key "${id}" is already retired`);
       await repos.apiKeys.retire(id, caller.keyId || null, this.now());
       await audit(repos, caller, { action: "AdminRetireApiKey", target: target.apiKey(id), changedFields: ["state"] }, this.now());
@@ -200,7 +205,10 @@ export class ApiKeyService {
    * Issues a new secret, returned once. The previous one keeps working for
    * `overlapMs` (0 = not at all), never past the key's expiry. A key may
    * rotate itself; rotating another needs keyward.api_keys.write and a
-   * policy that covers the key's (its new credentials grant what it grants).
+   * policy that covers the key's (its new credentials grant what it grants)
+   * and a key no less restricted than the key (they work where it works).
+   * A secret that was rotated out may rotate nothing, not even its own key:
+   * else a leaked secret the owner just replaced could take the key back.
    */
   async rotate(
     caller: Principal,
@@ -210,6 +218,7 @@ export class ApiKeyService {
     if (overlapMs > this.settings.maxRotationOverlapMs) {
       throw new InvalidArgumentError("overlap", `must be at most ${Math.floor(this.settings.maxRotationOverlapMs / 1000)}s (KEYWARD_MAX_ROTATION_OVERLAP)`);
     }
+    assertCurrentSecret(caller);
     if (id !== caller.keyId && (!entriesGrant(caller.grants, WRITE_KEYS, true) || !caller.withinConstraints)) {
       throw new PermissionDeniedError(`rotating another key needs ${KeywardPermission.apiKeysWrite}; a key may rotate itself`);
     }
@@ -219,7 +228,10 @@ export class ApiKeyService {
     await this.store.transaction(async (repos) => {
       const current = await repos.apiKeys.getForUpdate(id);
       if (!current) throw new NotFoundError(`API key "${id}" not found`);
-      if (id !== caller.keyId) await this.assertPolicyGrantable(repos, caller, current.policyId, "id", "cannot rotate this key");
+      if (id !== caller.keyId) {
+        await this.assertPolicyGrantable(repos, caller, current.policyId, "id", "cannot rotate this key");
+        assertManageable(caller, [current], "cannot rotate this key", thisKey);
+      }
       if (current.state === "retired") throw new FailedPreconditionError(`API key "${id}" is retired and cannot be rotated`);
       const now = this.now();
       if (current.expireTime <= now) throw new FailedPreconditionError(`API key "${id}" has expired and cannot be rotated`);

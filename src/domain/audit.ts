@@ -27,16 +27,23 @@ export const fieldsSet = (changes: Record<string, unknown>): string[] =>
 
 /** Records a successful mutation; call inside the mutation's transaction. */
 export async function audit(repos: Repositories, caller: Principal, entry: AuditEntry, now: Date): Promise<void> {
-  await repos.auditEvents.insert({
-    id: newId(),
-    actorKeyId: caller.keyId,
-    action: entry.action,
-    target: entry.target,
-    outcome: "OK",
-    clientIp: caller.clientIp,
-    createTime: now,
-    changedFields: [...(entry.changedFields ?? [])],
-  });
+  await auditEach(repos, caller, [entry], now);
+}
+
+/** Records one event per entry, for a mutation that changes many things at once; call inside its transaction. */
+export async function auditEach(repos: Repositories, caller: Principal, entries: readonly AuditEntry[], now: Date): Promise<void> {
+  await repos.auditEvents.insertMany(
+    entries.map((entry) => ({
+      id: newId(),
+      actorKeyId: caller.keyId,
+      action: entry.action,
+      target: entry.target,
+      outcome: "OK",
+      clientIp: caller.clientIp,
+      createTime: now,
+      changedFields: [...(entry.changedFields ?? [])],
+    })),
+  );
 }
 
 export interface AuditListQuery {

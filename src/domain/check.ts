@@ -31,7 +31,14 @@ export interface CheckRequest {
 export type AuthenticatedDenial = "EXPIRED" | "RETIRED" | "SUBNET_DENIED" | "CONSTRAINT_DENIED" | "PERMISSION_DENIED";
 
 export type Verdict =
-  | { code: "VALID"; key: VerifiedKey["key"]; policy: VerifiedKey["policy"]; grants: VerifiedKey["grants"] }
+  | {
+      code: "VALID";
+      key: VerifiedKey["key"];
+      policy: VerifiedKey["policy"];
+      grants: VerifiedKey["grants"];
+      /** Non-null when the presented secret is the one a rotation replaced (valid until then). */
+      secretExpireTime: VerifiedKey["secretExpireTime"];
+    }
   | { code: "MALFORMED" | "NOT_FOUND" }
   | { code: AuthenticatedDenial; keyId: string };
 
@@ -185,7 +192,7 @@ export class KeyChecker {
       if (!isRegistered) return { code: "PERMISSION_DENIED", keyId };
     }
     this.deps.onValid?.(keyId, now);
-    return { code: "VALID", key, policy, grants: verified.grants };
+    return { code: "VALID", key, policy, grants: verified.grants, secretExpireTime: verified.secretExpireTime };
   }
 
   /** judge(), once the registrations it needs are read from the store. */

@@ -2,9 +2,11 @@
 import { UniqueViolation } from "../storage/errors.js";
 import type { PolicyRecord } from "../storage/records.js";
 import type { Repositories, Store } from "../storage/store.js";
-import { audit, fieldsSet, target } from "./audit.js";
+import { audit, auditEach, fieldsSet, target } from "./audit.js";
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
-import { GRANT_RULE, parseGrant, serviceOf, uncoveredEntries } from "./permissions.js";
+import { KeywardPermission } from "./keyward-permissions.js";
+import { assertManageable, isRestricted } from "./narrowing.js";
+import { GRANT_RULE, entriesGrant, parseGrant, parsePermission, serviceOf, uncoveredEntries } from "./permissions.js";
 import type { Principal } from "./principal.js";
 import { newId } from "./random.js";
 
@@ -16,15 +18,29 @@ export interface PolicyInput {
 
 export type PolicyChanges = Partial<PolicyInput>;
 
+const READ_POLICIES = parsePermission(KeywardPermission.policiesRead)!;
+
 /**
  * No escalation (design §5): a caller may only grant, or manage a policy
- * holding, what its own policy covers.
+ * holding, what its own policy covers. The refusal names what is missing only
+ * when the entries are the caller's own request (`requested`) or the caller
+ * may read policies: else it would show a policy's grants to a caller not
+ * allowed to read them.
  */
-export function assertCallerCovers(caller: Principal, entries: readonly string[], what: string): void {
+export function assertCallerCovers(caller: Principal, entries: readonly string[], what: string, requested = false): void {
   const missing = uncoveredEntries(caller.grants, entries);
-  if (missing.length > 0) {
+  if (missing.length === 0) return;
+  if (requested || entriesGrant(caller.grants, READ_POLICIES, true)) {
     throw new PermissionDeniedError(`${what}: your own policy does not hold ${missing.map((m) => `"${m}"`).join(", ")}`);
   }
+  throw new PermissionDeniedError(`${what}: this policy grants more than your key holds`);
+}
+
+/** A restricted caller manages only a policy whose every key is at least as restricted as itself (narrowing.ts). */
+async function assertKeysManageable(repos: Repositories, caller: Principal, policyId: string, what: string): Promise<void> {
+  if (!isRestricted(caller)) return;
+  const keys = await repos.policies.keyRestrictionsForUpdate(policyId);
+  assertManageable(caller, keys, what, (id) => `its key "${id}"`);
 }
 
 /**
@@ -80,7 +96,7 @@ export class PolicyService {
     await this.store
       .transaction(async (repos) => {
         const permissions = await checkEntries(repos, input.permissions);
-        assertCallerCovers(caller, permissions, "cannot create this policy");
+        assertCallerCovers(caller, permissions, "cannot create this policy", true);
         await repos.policies.insert({ id, name, description, permissions, creatorKeyId: caller.keyId || null, now: this.now() });
         await audit(
           repos,
@@ -101,10 +117,12 @@ export class PolicyService {
         const current = await repos.policies.getForUpdate(id);
         if (!current) throw new NotFoundError(`policy "${id}" not found`);
         assertCallerCovers(caller, current.permissions, "cannot change this policy");
+        // Any change to a policy changes its keys (their grants, or what an admin reads them as).
+        await assertKeysManageable(repos, caller, id, "cannot change this policy");
         let permissions: string[] | undefined;
         if (changes.permissions !== undefined) {
           permissions = await checkEntries(repos, changes.permissions, new Set(current.permissions));
-          assertCallerCovers(caller, permissions, "cannot change this policy");
+          assertCallerCovers(caller, permissions, "cannot change this policy", true);
         }
         await repos.policies.update(id, { name: changes.name, description: changes.description, permissions }, this.now());
         const changedFields = fieldsSet({ name: changes.name, description: changes.description, permissions });
@@ -116,15 +134,21 @@ export class PolicyService {
     return this.get(id);
   }
 
-  /** Deletes the policy and every key on it, in one transaction. Returns how many keys went. */
+  /**
+   * Deletes the policy and every key on it, in one transaction, with one audit
+   * event on the policy and one on each key it deleted (same action, so a
+   * key's trail says how it went). Returns how many keys went.
+   */
   async delete(caller: Principal, id: string): Promise<number> {
     return this.store.transaction(async (repos) => {
       const current = await repos.policies.getForUpdate(id);
       if (!current) throw new NotFoundError(`policy "${id}" not found`);
       assertCallerCovers(caller, current.permissions, "cannot delete this policy");
-      const { apiKeyCount } = await repos.policies.delete(id);
-      await audit(repos, caller, { action: "AdminDeleteApiKeyPolicy", target: target.policy(id) }, this.now());
-      return apiKeyCount;
+      await assertKeysManageable(repos, caller, id, "cannot delete this policy");
+      const { apiKeyIds } = await repos.policies.delete(id);
+      const action = "AdminDeleteApiKeyPolicy";
+      await auditEach(repos, caller, [{ action, target: target.policy(id) }, ...apiKeyIds.map((k) => ({ action, target: target.apiKey(k) }))], this.now());
+      return apiKeyIds.length;
     });
   }
 }

@@ -1,4 +1,5 @@
 import type { ConstraintRecord } from "../storage/records.js";
+import { UnauthenticatedError } from "./errors.js";
 import type { Grant } from "./permissions.js";
 
 /** The authenticated caller of an admin RPC: a Keyward key, what its policy holds and how it is restricted. */
@@ -14,6 +15,13 @@ export interface Principal {
    * for self-rotation, which every key may do whatever its constraints say.
    */
   withinConstraints: boolean;
+  /**
+   * The caller presented the secret a rotation replaced, during its overlap.
+   * That secret still serves the calls a running service makes (CheckKey,
+   * RegisterPermissions) so the service can switch without downtime, but no
+   * admin action: it may be the leaked secret the owner is replacing.
+   */
+  secretRotatedOut: boolean;
   /** The caller's network address, for audit. */
   clientIp: string;
 }
@@ -26,5 +34,11 @@ export const SYSTEM: Principal = {
   allowedSubnets: [],
   constraints: [],
   withinConstraints: true,
+  secretRotatedOut: false,
   clientIp: "",
 };
+
+/** Refuses a caller authenticated by a rotated-out secret; says no more than an attacker holding it will learn anyway. */
+export function assertCurrentSecret(caller: Principal): void {
+  if (caller.secretRotatedOut) throw new UnauthenticatedError("this secret was rotated out; use the key's current secret");
+}

@@ -47,3 +47,11 @@ const procedureOf = (m: DescMethod): string => `/${m.parent.typeName}/${m.name}`
 const table = new Map(entries.map(([method, requirement]) => [procedureOf(method), requirement]));
 
 export const requirementOf = (method: DescMethod): Requirement | undefined => table.get(procedureOf(method));
+
+// The calls a running service makes with its own key. A secret replaced by a
+// rotation keeps serving these during the overlap, so the service can switch
+// without downtime; every other RPC refuses it (domain/principal.ts).
+const serviceCalls = new Set([CheckService.method.checkKey, PermissionService.method.registerPermissions].map(procedureOf));
+
+/** Whether a caller presenting a rotated-out secret (during its overlap) may call this RPC. */
+export const servesRotatedOutSecret = (method: DescMethod): boolean => serviceCalls.has(procedureOf(method));

@@ -6,8 +6,9 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { target, type AuditLog } from "../domain/audit.js";
 import type { KeyChecker } from "../domain/check.js";
-import { AUTHENTICATED, PUBLIC, requirementOf } from "./authorization.js";
+import { AUTHENTICATED, PUBLIC, requirementOf, servesRotatedOutSecret } from "./authorization.js";
 import { constraintsAllow } from "../domain/constraints.js";
+import { assertCurrentSecret, type Principal } from "../domain/principal.js";
 import { actorKeyIdKey, clientIpKey, httpRequestKey, principalKey } from "./context.js";
 import { toConnectError } from "./errors.js";
 import type { Metrics } from "./metrics.js";
@@ -101,17 +102,22 @@ export function authInterceptor(checker: KeyChecker): Interceptor {
     });
     req.contextValues.set(actorKeyIdKey, verdict.code === "VALID" ? verdict.key.id : "keyId" in verdict ? verdict.keyId : "");
     switch (verdict.code) {
-      case "VALID":
-        req.contextValues.set(principalKey, {
+      case "VALID": {
+        const principal: Principal = {
           keyId: verdict.key.id,
           policyId: verdict.policy.id,
           grants: verdict.grants,
           allowedSubnets: verdict.key.allowedSubnets,
           constraints: verdict.key.constraints,
           withinConstraints: !selfService || constraintsAllow(verdict.key.constraints, method, path),
+          secretRotatedOut: verdict.secretExpireTime !== null,
           clientIp,
-        });
+        };
+        // Checked only for such a secret: the common case stays a field read.
+        if (principal.secretRotatedOut && !servesRotatedOutSecret(req.method)) assertCurrentSecret(principal);
+        req.contextValues.set(principalKey, principal);
         return next(req);
+      }
       case "PERMISSION_DENIED":
         throw new ConnectError(`this key's policy does not hold ${requirement}`, Code.PermissionDenied);
       case "SUBNET_DENIED":

@@ -27,9 +27,14 @@ export class AuditEventRepository {
   constructor(private readonly db: Kysely<Database>) {}
 
   async insert(e: AuditEventRecord): Promise<void> {
-    await this.db
-      .insertInto("audit_events")
-      .values({
+    await this.insertMany([e]);
+  }
+
+  /** Many events in few statements (a policy deletion records one per key it deleted). */
+  async insertMany(events: readonly AuditEventRecord[]): Promise<void> {
+    // 8 parameters a row: 1000 rows stay far below PostgreSQL's 65535 per statement.
+    for (let i = 0; i < events.length; i += 1000) {
+      const rows = events.slice(i, i + 1000).map((e) => ({
         id: e.id,
         actor_key_id: e.actorKeyId,
         action: e.action,
@@ -38,8 +43,9 @@ export class AuditEventRepository {
         client_ip: e.clientIp,
         create_time: e.createTime,
         changed_fields: e.changedFields,
-      })
-      .execute();
+      }));
+      await this.db.insertInto("audit_events").values(rows).execute();
+    }
   }
 
   /** Newest first. */

@@ -2,7 +2,7 @@ import { sql, type Kysely } from "kysely";
 import type { Database, PolicyRow } from "../database.js";
 import { publishChange, type ChangeSink } from "../changes.js";
 import { translateDriverError } from "../errors.js";
-import type { PolicyRecord } from "../records.js";
+import type { ConstraintRecord, PolicyRecord } from "../records.js";
 
 export interface NewPolicy {
   id: string;
@@ -97,12 +97,23 @@ export class PolicyRepository {
     await publishChange(this.db, this.sink, { kind: "policy", id });
   }
 
-  /** Deletes the policy; its keys go with it (ON DELETE CASCADE). Returns how many keys went. */
-  async delete(id: string): Promise<{ deleted: boolean; apiKeyCount: number }> {
-    const keys = await this.db.deleteFrom("api_keys").where("policy_id", "=", id).executeTakeFirst();
+  /** The subnets and constraints of every key on the policy, locked until the transaction ends. */
+  async keyRestrictionsForUpdate(id: string): Promise<Array<{ id: string; allowedSubnets: string[]; constraints: ConstraintRecord[] }>> {
+    const rows = await this.db
+      .selectFrom("api_keys")
+      .select(["id", "allowed_subnets", "constraints"])
+      .where("policy_id", "=", id)
+      .forUpdate()
+      .execute();
+    return rows.map((r) => ({ id: r.id, allowedSubnets: r.allowed_subnets, constraints: r.constraints }));
+  }
+
+  /** Deletes the policy; its keys go with it (ON DELETE CASCADE). Returns the ids of the keys that went. */
+  async delete(id: string): Promise<{ deleted: boolean; apiKeyIds: string[] }> {
+    const keys = await this.db.deleteFrom("api_keys").where("policy_id", "=", id).returning("id").execute();
     const policy = await this.db.deleteFrom("policies").where("id", "=", id).executeTakeFirst();
     // One notification covers the policy and every key on it.
     await publishChange(this.db, this.sink, { kind: "policy", id });
-    return { deleted: policy.numDeletedRows > 0n, apiKeyCount: Number(keys.numDeletedRows) };
+    return { deleted: policy.numDeletedRows > 0n, apiKeyIds: keys.map((k) => k.id) };
   }
 }
