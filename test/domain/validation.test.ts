@@ -105,6 +105,7 @@ describe("loadConfig", () => {
       KEYWARD_MAX_STREAMS_PER_CONNECTION: "64",
       KEYWARD_CACHE_TTL: "30s",
       KEYWARD_CACHE_NEGATIVE_TTL: "5s",
+      KEYWARD_CACHE_NEGATIVE_MAX_ENTRIES: "500",
       KEYWARD_ARGON2_MAX_IN_FLIGHT: "3",
       KEYWARD_ARGON2_MAX_QUEUED: "100",
       KEYWARD_ARGON2_MAX_QUEUED_PER_KEY: "8",
@@ -124,7 +125,7 @@ describe("loadConfig", () => {
       trustedProxyHops: 1,
       lastUseFlushMs: 2_000,
       corsOrigins: ["https://admin.example.com", "http://localhost:5173"],
-      cache: { maxEntries: 5_000, ttlMs: 30_000, negativeTtlMs: 5_000 },
+      cache: { maxEntries: 5_000, ttlMs: 30_000, negativeMaxEntries: 500, negativeTtlMs: 5_000 },
       connections: { headersTimeoutMs: 5_000, maxConnections: 500, maxConcurrentStreams: 64 },
       argon2Budget: { maxInFlight: 3, maxQueued: 100, maxQueuedPerKey: 8, failureCooldownMs: 250 },
     });
@@ -148,6 +149,7 @@ describe("loadConfig", () => {
     ["KEYWARD_ARGON2_ITERATIONS", "0"],
     ["KEYWARD_ARGON2_PARALLELISM", "17"],
     ["KEYWARD_SHUTDOWN_GRACE", "soon"],
+    ["KEYWARD_CACHE_NEGATIVE_MAX_ENTRIES", "-1"],
   ])("refuses %s=%j with a ConfigError naming the variable", (variable, value) => {
     let error: unknown;
     try {
