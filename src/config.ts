@@ -19,7 +19,7 @@ export interface Config {
   readonly trustedProxyHops: number;
   readonly lastUseFlushMs: number;
   readonly corsOrigins: readonly string[];
-  readonly cache: { readonly maxEntries: number; readonly ttlMs: number; readonly negativeTtlMs: number };
+  readonly cache: { readonly maxEntries: number; readonly ttlMs: number; readonly negativeMaxEntries: number; readonly negativeTtlMs: number };
   readonly connections: {
     readonly headersTimeoutMs: number;
     readonly requestTimeoutMs: number;
@@ -124,6 +124,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     cache: Object.freeze({
       maxEntries: integer("KEYWARD_CACHE_MAX_ENTRIES", get("KEYWARD_CACHE_MAX_ENTRIES") ?? "100000", 0, 10_000_000),
       ttlMs: parseDurationMs("KEYWARD_CACHE_TTL", get("KEYWARD_CACHE_TTL") ?? "60s", 86_400_000),
+      // Failures are kept apart from verified keys, so a flood of forged keys
+      // pushes out only other failures; legitimate ones (a misconfigured client
+      // retrying a revoked key) are few, so a tenth of the default suffices.
+      negativeMaxEntries: integer("KEYWARD_CACHE_NEGATIVE_MAX_ENTRIES", get("KEYWARD_CACHE_NEGATIVE_MAX_ENTRIES") ?? "10000", 0, 10_000_000),
       negativeTtlMs: parseDurationMs("KEYWARD_CACHE_NEGATIVE_TTL", get("KEYWARD_CACHE_NEGATIVE_TTL") ?? "10s", 3_600_000),
     }),
     connections: Object.freeze({

@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import type { CacheStats } from "../domain/verification-cache.js";
 
 export interface MetricSources {
-  cache: { readonly stats: CacheStats; readonly size: number };
+  cache: { readonly stats: CacheStats; readonly verifiedEntries: number; readonly failedEntries: number };
   budget: { readonly inFlight: number; readonly queued: number; readonly completed: number };
   feedUp: () => boolean;
 }
@@ -53,12 +53,14 @@ export class Metrics {
     const syncVerifications = follow(verifications, () => sources.budget.completed);
     new Gauge({
       name: "keyward_cache_entries",
-      help: "Entries in the verification cache",
+      help: "Entries in the verification cache: verified keys, and failed verifications (bounded apart)",
+      labelNames: ["kind"] as const,
       registers: [this.registry],
       collect() {
         syncHits();
         syncMisses();
-        this.set(sources.cache.size);
+        this.set({ kind: "verified" }, sources.cache.verifiedEntries);
+        this.set({ kind: "failed" }, sources.cache.failedEntries);
       },
     });
     new Gauge({

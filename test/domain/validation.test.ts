@@ -106,6 +106,7 @@ describe("loadConfig", () => {
       KEYWARD_MAX_STREAMS_PER_CONNECTION: "64",
       KEYWARD_CACHE_TTL: "30s",
       KEYWARD_CACHE_NEGATIVE_TTL: "5s",
+      KEYWARD_CACHE_NEGATIVE_MAX_ENTRIES: "500",
       KEYWARD_ARGON2_MAX_IN_FLIGHT: "3",
       KEYWARD_ARGON2_MAX_QUEUED: "100",
       KEYWARD_ARGON2_MAX_QUEUED_PER_KEY: "8",
@@ -125,7 +126,7 @@ describe("loadConfig", () => {
       trustedProxyHops: 1,
       lastUseFlushMs: 2_000,
       corsOrigins: ["https://admin.example.com", "http://localhost:5173"],
-      cache: { maxEntries: 5_000, ttlMs: 30_000, negativeTtlMs: 5_000 },
+      cache: { maxEntries: 5_000, ttlMs: 30_000, negativeMaxEntries: 500, negativeTtlMs: 5_000 },
       connections: { headersTimeoutMs: 5_000, requestTimeoutMs: 20_000, maxConnections: 500, maxConcurrentStreams: 64 },
       argon2Budget: { maxInFlight: 3, maxQueued: 100, maxQueuedPerKey: 8, failureCooldownMs: 250 },
     });
@@ -152,6 +153,7 @@ describe("loadConfig", () => {
     ["KEYWARD_REQUEST_TIMEOUT", "soon"],
     // Below KEYWARD_HEADERS_TIMEOUT's default (10s): the headers are part of the request.
     ["KEYWARD_REQUEST_TIMEOUT", "5s"],
+    ["KEYWARD_CACHE_NEGATIVE_MAX_ENTRIES", "-1"],
   ])("refuses %s=%j with a ConfigError naming the variable", (variable, value) => {
     let error: unknown;
     try {
