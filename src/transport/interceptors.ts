@@ -108,6 +108,7 @@ export function authInterceptor(checker: KeyChecker): Interceptor {
           grants: verdict.grants,
           allowedSubnets: verdict.key.allowedSubnets,
           constraints: verdict.key.constraints,
+          service: verdict.key.service,
           withinConstraints: !selfService || constraintsAllow(verdict.key.constraints, method, path),
           clientIp,
         });
