@@ -14,6 +14,7 @@ import { entriesGrant, parsePermission } from "./permissions.js";
 import { assertCallerCovers } from "./policies.js";
 import { assertCurrentSecret, type Principal } from "./principal.js";
 import type { SecretHasher } from "./secret-hasher.js";
+import { assertMayGiveService, checkKeyService } from "./service-ownership.js";
 import { checkSubnets, subnetsWithin } from "./subnets.js";
 
 export interface ApiKeySettings {
@@ -31,6 +32,8 @@ export interface ApiKeyInput {
   expireTime: Date | undefined;
   allowedSubnets: string[];
   constraints: ConstraintRecord[];
+  /** The service the key belongs to; null = none. */
+  service: string | null;
 }
 
 export type ApiKeyChanges = Partial<ApiKeyInput>;
@@ -94,6 +97,8 @@ export class ApiKeyService {
     const allowedSubnets = checkSubnets("allowed_subnets", input.allowedSubnets);
     const constraints = checkConstraints("constraints", input.constraints);
     assertNarrowing(caller, allowedSubnets, constraints, "");
+    const service = checkKeyService("service", input.service);
+    assertMayGiveService(caller, service, service !== null, "service");
     const { id, secret, credentials } = newCredentials(this.settings.keyPrefix);
     // Hash before the transaction: argon2 takes milliseconds and must not hold row locks.
     const secretHash = await this.hasher.hash(secret);
@@ -108,12 +113,14 @@ export class ApiKeyService {
           expireTime,
           allowedSubnets,
           constraints,
+          service,
           creatorKeyId: caller.keyId || null,
           now: this.now(),
         });
         const changedFields = ["name", "policy_id", "expire_time"];
         if (allowedSubnets.length > 0) changedFields.push("allowed_subnets");
         if (constraints.length > 0) changedFields.push("constraints");
+        if (service !== null) changedFields.push("service");
         await audit(repos, caller, { action: "AdminCreateApiKey", target: target.apiKey(id), changedFields }, this.now());
       })
       .catch((e: unknown) => {
@@ -151,6 +158,7 @@ export class ApiKeyService {
     const checked: ApiKeyChanges = { ...changes };
     if (changes.allowedSubnets) checked.allowedSubnets = checkSubnets("api_key.allowed_subnets", changes.allowedSubnets);
     if (changes.constraints) checked.constraints = checkConstraints("api_key.constraints", changes.constraints);
+    if (changes.service !== undefined) checked.service = checkKeyService("api_key.service", changes.service);
     await this.store
       .transaction(async (repos) => {
         const current = await repos.apiKeys.getForUpdate(id);
@@ -160,6 +168,8 @@ export class ApiKeyService {
           await this.assertPolicyGrantable(repos, caller, checked.policyId, "api_key.policy_id");
         }
         assertNarrowing(caller, checked.allowedSubnets ?? current.allowedSubnets, checked.constraints ?? current.constraints, "api_key.");
+        const service = checked.service === undefined ? current.service : checked.service;
+        assertMayGiveService(caller, service, service !== current.service, "api_key.service");
         await repos.apiKeys.update(id, checked, this.now());
         const changedFields = fieldsSet({
           name: checked.name,
@@ -167,6 +177,7 @@ export class ApiKeyService {
           expire_time: checked.expireTime,
           allowed_subnets: checked.allowedSubnets,
           constraints: checked.constraints,
+          service: checked.service,
         });
         await audit(repos, caller, { action: "AdminUpdateApiKey", target: target.apiKey(id), changedFields }, this.now());
       })
@@ -231,6 +242,8 @@ export class ApiKeyService {
       if (id !== caller.keyId) {
         await this.assertPolicyGrantable(repos, caller, current.policyId, "id", "cannot rotate this key");
         assertManageable(caller, [current], "cannot rotate this key", thisKey);
+        // Its new credentials would speak for the key's service (or for any, if it has none).
+        assertMayGiveService(caller, current.service, false, "id");
       }
       if (current.state === "retired") throw new FailedPreconditionError(`API key "${id}" is retired and cannot be rotated`);
       const now = this.now();

@@ -50,6 +50,7 @@ export async function issueBootstrapKey(
       expireTime: new Date(at.getTime() + settings.maxKeyTtlMs),
       allowedSubnets: [],
       constraints: [],
+      service: null,
       creatorKeyId: null,
       now: at,
     });

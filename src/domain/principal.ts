@@ -10,9 +10,12 @@ export interface Principal {
   /** The caller key's own restrictions: keys it creates must be at least as restricted. */
   allowedSubnets: readonly string[];
   constraints: readonly ConstraintRecord[];
+  /** The service the caller key belongs to (null = none): the only one it may register, and the only one of the keys it manages. */
+  service: string | null;
   /**
    * Whether the caller key's constraints allow this request. Always true but
-   * for self-rotation, which every key may do whatever its constraints say.
+   * for the RPCs the domain authorizes itself (rotation, where every key may
+   * rotate itself whatever its constraints say, and registration).
    */
   withinConstraints: boolean;
   /**
@@ -33,6 +36,7 @@ export const SYSTEM: Principal = {
   grants: [{ kind: "all" }],
   allowedSubnets: [],
   constraints: [],
+  service: null,
   withinConstraints: true,
   secretRotatedOut: false,
   clientIp: "",

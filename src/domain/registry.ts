@@ -6,6 +6,7 @@ import { InvalidArgumentError, PermissionDeniedError } from "./errors.js";
 import { KEYWARD_SERVICE } from "./keyward-permissions.js";
 import { PERMISSION_NAME_RULE, SERVICE_NAME_RULE, isServiceName, parsePermission } from "./permissions.js";
 import { SYSTEM, type Principal } from "./principal.js";
+import { assertMayRegister } from "./service-ownership.js";
 
 export interface PermissionDefinition {
   name: string;
@@ -26,8 +27,11 @@ export class PermissionRegistry {
   /**
    * Replaces `service`'s list of permissions with `definitions` (idempotent).
    * Permissions it no longer lists stay known, flagged unregistered.
+   * Authorized here, not by the RPC's table: a key that belongs to a service
+   * registers that one without any keyward permission.
    */
   async register(caller: Principal, service: string, definitions: readonly PermissionDefinition[]): Promise<PermissionRecord[]> {
+    assertMayRegister(caller, service, "service");
     if (!isServiceName(service)) throw new InvalidArgumentError("service", SERVICE_NAME_RULE);
     if (service === KEYWARD_SERVICE && caller !== SYSTEM) {
       throw new PermissionDeniedError(`the service name "${KEYWARD_SERVICE}" is reserved for Keyward's own permissions`);

@@ -58,6 +58,7 @@ export interface ApiKeysTable {
   retirer_key_id: string | null;
   previous_secret_hash: string | null;
   previous_secret_expire_time: Date | null;
+  service: string | null;
 }
 
 export interface AuditEventsTable {

@@ -1,12 +1,14 @@
 import { Migrator, type Kysely, type Migration, type MigrationProvider } from "kysely";
 import * as initial from "./migrations/2026_11_24_220000_initial.js";
 import * as keyLifecycle from "./migrations/2026_11_24_230000_key_lifecycle.js";
+import * as keyService from "./migrations/2026_11_26_120000_key_service.js";
 
 // Listed here rather than read from the folder, so they run the same under tsx,
 // vitest and a bundler. Names sort by date.
 const migrations: Record<string, Migration> = {
   "2026_11_24_220000_initial": initial,
   "2026_11_24_230000_key_lifecycle": keyLifecycle,
+  "2026_11_26_120000_key_service": keyService,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -40,6 +40,8 @@ export interface ApiKeyRecord {
   creatorKeyId: string | null;
   retireTime: Date | null;
   retirerKeyId: string | null;
+  /** The service the key belongs to; null = none. */
+  service: string | null;
 }
 
 /** What a check needs about a key: the key, its secrets' hashes and its policy. */

@@ -13,7 +13,7 @@ import { KeywardPermission, type KeywardPermissionName } from "../domain/keyward
 
 /** Health and reflection need no key: load balancers and API tools call them; they reveal no data. */
 export const PUBLIC = "public";
-/** Any valid key; the handler decides the rest (a key may rotate itself). */
+/** Any valid key; the handler decides the rest (a key may rotate itself; a service's key may register its service). */
 export const AUTHENTICATED = "authenticated";
 
 export type Requirement = KeywardPermissionName | typeof PUBLIC | typeof AUTHENTICATED;
@@ -32,7 +32,9 @@ const entries: Array<[DescMethod, Requirement]> = [
   [PolicyService.method.adminUpdateApiKeyPolicy, P.policiesWrite],
   [PolicyService.method.adminDeleteApiKeyPolicy, P.policiesWrite],
   [PermissionService.method.adminGetApiKeyPermissions, P.permissionsRead],
-  [PermissionService.method.registerPermissions, P.permissionsRegister],
+  // A service's own key registers its service with no keyward permission; any
+  // other key needs keyward.permissions.register: PermissionRegistry.register decides.
+  [PermissionService.method.registerPermissions, AUTHENTICATED],
   [AuditService.method.adminListAuditEvents, P.auditRead],
   [CheckService.method.checkKey, P.keysCheck],
   [Health.method.check, PUBLIC],

@@ -65,6 +65,7 @@ export const apiKeyToProto = (k: ApiKeyRecord): ApiKey =>
     creatorKeyId: k.creatorKeyId ?? "",
     retireTime: timestamp(k.retireTime),
     retirerKeyId: k.retirerKeyId ?? "",
+    service: k.service ?? "",
   });
 
 export const policyToProto = (p: PolicyRecord): Policy =>

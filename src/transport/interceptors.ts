@@ -109,6 +109,7 @@ export function authInterceptor(checker: KeyChecker): Interceptor {
           grants: verdict.grants,
           allowedSubnets: verdict.key.allowedSubnets,
           constraints: verdict.key.constraints,
+          service: verdict.key.service,
           withinConstraints: !selfService || constraintsAllow(verdict.key.constraints, method, path),
           secretRotatedOut: verdict.secretExpireTime !== null,
           clientIp,

@@ -12,7 +12,7 @@ const SETTINGS: CacheSettings = { maxEntries: 4, ttlMs: 60_000, negativeMaxEntri
 function verified(keyId: string, policyId = "policy"): VerifiedKey {
   const at = new Date(0);
   const key: ApiKeyRecord = {
-    id: keyId, name: keyId, policyId, expireTime: new Date(8.64e15), allowedSubnets: [], constraints: [], state: "active",
+    id: keyId, name: keyId, policyId, expireTime: new Date(8.64e15), allowedSubnets: [], constraints: [], service: null, state: "active",
     createTime: at, updateTime: at, lastUsedTime: null, creatorKeyId: null, retireTime: null, retirerKeyId: null,
   };
   const policy: PolicyRecord = { id: policyId, name: policyId, description: "", permissions: [], createTime: at, updateTime: at, apiKeyCount: 1 };

@@ -62,6 +62,7 @@ describe.each(TEST_STORES)("store conformance on $name", (testStore) => {
       expireTime: EXPIRES,
       allowedSubnets: [],
       constraints: [],
+      service: null,
       creatorKeyId: null,
       now: T0,
       ...overrides,
@@ -278,7 +279,7 @@ describe.each(TEST_STORES)("store conformance on $name", (testStore) => {
 
     it("stores a key and reads it back without its hash", async () => {
       const p = await addPolicy();
-      const k = await addKey(p.id, { allowedSubnets: ["10.0.0.0/8", "2001:db8::/32"], constraints, creatorKeyId: "admin1" });
+      const k = await addKey(p.id, { allowedSubnets: ["10.0.0.0/8", "2001:db8::/32"], constraints, creatorKeyId: "admin1", service: "billing" });
       const got = await store.apiKeys.get(k.id);
       expect(got).toEqual({
         id: k.id,
@@ -294,6 +295,7 @@ describe.each(TEST_STORES)("store conformance on $name", (testStore) => {
         creatorKeyId: "admin1",
         retireTime: null,
         retirerKeyId: null,
+        service: "billing",
       } satisfies ApiKeyRecord);
       for (const field of ["expireTime", "createTime", "updateTime"] as const) expect(got![field]).toBeInstanceOf(Date);
       expect(JSON.stringify(got)).not.toContain(k.secretHash);
@@ -321,6 +323,7 @@ describe.each(TEST_STORES)("store conformance on $name", (testStore) => {
         expireTime: EXPIRES,
         allowedSubnets: [],
         constraints: [],
+        service: null,
         creatorKeyId: null,
         now: T0,
       }).then(
@@ -421,6 +424,18 @@ describe.each(TEST_STORES)("store conformance on $name", (testStore) => {
       expect((await store.policies.get(q.id))!.apiKeyCount).toBe(1);
     });
 
+    it("sets and clears a key's service, leaving it alone when not given", async () => {
+      const p = await addPolicy();
+      const k = await addKey(p.id);
+      expect((await store.apiKeys.get(k.id))!.service).toBeNull();
+      await store.apiKeys.update(k.id, { service: "billing" }, at(1));
+      expect((await store.apiKeys.findForCheck(k.id))!.key.service).toBe("billing");
+      await store.apiKeys.update(k.id, { name: unique("renamed") }, at(2));
+      expect((await store.apiKeys.get(k.id))!.service).toBe("billing");
+      await store.apiKeys.update(k.id, { service: null }, at(3));
+      expect((await store.apiKeys.get(k.id))!.service).toBeNull();
+    });
+
     it("refuses a rename to a taken name with UniqueViolation, changing nothing", async () => {
       const p = await addPolicy();
       const taken = await addKey(p.id);
@@ -475,6 +490,7 @@ describe.each(TEST_STORES)("store conformance on $name", (testStore) => {
             expireTime: EXPIRES,
             allowedSubnets: [],
             constraints: [],
+            service: null,
             creatorKeyId: null,
             now: T0,
           });

@@ -93,6 +93,11 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the dashboard in Chro
     await dialog.getByRole("button", { name: "Create" }).click();
     await expect.poll(() => dialog.locator("#key-subnets-error").textContent()).toContain("the network is 10.0.0.0/8");
     await dialog.getByLabel(/Allowed subnets/).fill("");
+    // The service the key belongs to: a bad name is shown next to the field, a good one is kept.
+    await dialog.getByLabel(/^Service/).fill("Reporting");
+    await dialog.getByRole("button", { name: "Create" }).click();
+    await expect.poll(() => dialog.locator("#key-service-error").textContent()).toContain("lower-case letters");
+    await dialog.getByLabel(/^Service/).fill("reporting");
     await dialog.getByRole("button", { name: "Create" }).click();
     const shown = page.getByRole("dialog", { name: "API key created" });
     await shown.waitFor();
@@ -103,9 +108,10 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the dashboard in Chro
     await shown.getByLabel("Credentials").evaluate((el) => ((el as HTMLInputElement).value = "kw_xxxxxxxxxxxxxxxx_… (shown once)"));
     await page.screenshot({ path: `${SHOTS}/credentials.png` });
     expect(credentials).toMatch(/^kw_/);
-    expect(await check(credentials, ["billing.invoices.read"])).toMatchObject({ valid: true, code: "CHECK_CODE_VALID" });
+    expect(await check(credentials, ["billing.invoices.read"])).toMatchObject({ valid: true, code: "CHECK_CODE_VALID", service: "reporting" });
     await shown.getByRole("button", { name: "Done" }).click();
     await page.getByRole("cell", { name: /reporting-job/ }).first().waitFor();
+    expect(await page.locator("tr", { hasText: "reporting-job" }).locator(".service").textContent()).toBe("reporting");
   });
 
   it("keeps no credentials after a reload", async () => {

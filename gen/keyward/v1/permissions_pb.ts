@@ -170,7 +170,9 @@ export const PermissionService: GenService<{
   },
   /**
    * A service declares the full list of permissions it defines, replacing its
-   * previous list. Idempotent. Needs `keyward.permissions.register`.
+   * previous list. Idempotent. A key that belongs to a service (ApiKey.service)
+   * may register that service only, with no keyward permission; a key that
+   * belongs to none needs `keyward.permissions.register`.
    *
    * @generated from rpc keyward.v1.PermissionService.RegisterPermissions
    */

@@ -12,6 +12,7 @@ export interface NewApiKey {
   expireTime: Date;
   allowedSubnets: string[];
   constraints: ConstraintRecord[];
+  service: string | null;
   creatorKeyId: string | null;
   now: Date;
 }
@@ -22,6 +23,7 @@ export interface ApiKeyChanges {
   expireTime?: Date;
   allowedSubnets?: string[];
   constraints?: ConstraintRecord[];
+  service?: string | null;
 }
 
 export interface ApiKeyPageQuery {
@@ -47,6 +49,7 @@ const toRecord = (row: Omit<ApiKeyRow, "secret_hash" | "previous_secret_hash" | 
   creatorKeyId: row.creator_key_id,
   retireTime: row.retire_time,
   retirerKeyId: row.retirer_key_id,
+  service: row.service,
 });
 
 // Every column but the hash: the hash leaves storage only through findForCheck.
@@ -64,6 +67,7 @@ const PUBLIC_COLUMNS = [
   "creator_key_id",
   "retire_time",
   "retirer_key_id",
+  "service",
 ] as const;
 
 export class ApiKeyRepository {
@@ -160,6 +164,7 @@ export class ApiKeyRepository {
         create_time: k.now,
         update_time: k.now,
         creator_key_id: k.creatorKeyId,
+        service: k.service,
       })
       .execute()
       .catch(translateDriverError);
@@ -174,6 +179,7 @@ export class ApiKeyRepository {
         expire_time: changes.expireTime,
         allowed_subnets: changes.allowedSubnets,
         constraints: changes.constraints && JSON.stringify(changes.constraints),
+        service: changes.service,
         update_time: now,
       })
       .where("id", "=", id)

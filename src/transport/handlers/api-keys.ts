@@ -8,7 +8,7 @@ import { apiKeyToProto, constraintsFromProto, dateOf, durationMs } from "../conv
 import { updatePaths } from "../field-mask.js";
 import { callerOf } from "./principal.js";
 
-const UPDATABLE = ["name", "policy_id", "expire_time", "allowed_subnets", "constraints"] as const;
+const UPDATABLE = ["name", "policy_id", "expire_time", "allowed_subnets", "constraints", "service"] as const;
 
 export function apiKeyHandlers(keys: ApiKeys): ServiceImpl<typeof ApiKeyService> {
   return {
@@ -19,6 +19,7 @@ export function apiKeyHandlers(keys: ApiKeys): ServiceImpl<typeof ApiKeyService>
         expireTime: dateOf(req.expireTime),
         allowedSubnets: req.allowedSubnets,
         constraints: constraintsFromProto("constraints", req.constraints),
+        service: req.service || null,
       });
       return { apiKey: apiKeyToProto(key), credentials };
     },
@@ -42,7 +43,7 @@ export function apiKeyHandlers(keys: ApiKeys): ServiceImpl<typeof ApiKeyService>
       const k = req.apiKey;
       const present = UPDATABLE.filter((f) =>
         f === "name" ? !!k?.name : f === "policy_id" ? !!k?.policyId : f === "expire_time" ? !!k?.expireTime
-        : f === "allowed_subnets" ? !!k?.allowedSubnets.length : !!k?.constraints.length,
+        : f === "allowed_subnets" ? !!k?.allowedSubnets.length : f === "service" ? !!k?.service : !!k?.constraints.length,
       );
       const paths = updatePaths(req.updateMask, UPDATABLE, present);
       const changes: ApiKeyChanges = {};
@@ -51,6 +52,8 @@ export function apiKeyHandlers(keys: ApiKeys): ServiceImpl<typeof ApiKeyService>
       if (paths.has("expire_time")) changes.expireTime = dateOf(k?.expireTime);
       if (paths.has("allowed_subnets")) changes.allowedSubnets = k?.allowedSubnets ?? [];
       if (paths.has("constraints")) changes.constraints = constraintsFromProto("api_key.constraints", k?.constraints ?? []);
+      // An empty value under the mask clears it: the key then belongs to no service.
+      if (paths.has("service")) changes.service = k?.service || null;
       return { apiKey: apiKeyToProto(await keys.update(callerOf(ctx), k?.id ?? "", changes)) };
     },
 

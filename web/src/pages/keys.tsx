@@ -1,5 +1,5 @@
-// API keys: list with state, policy, expiry and last use; filter; create
-// (credentials shown once); rotate, retire, delete.
+// API keys: list with state, policy, service, expiry and last use; filter;
+// create (credentials shown once); rotate, retire, delete.
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { useEffect, useState } from "preact/hooks";
 import { ApiKeyState, ConstraintType, type ApiKey } from "../../../gen/keyward/v1/api_keys_pb.js";
@@ -86,6 +86,7 @@ export function KeysPage(_: PageProps) {
             <th scope="col">Name</th>
             <th scope="col">State</th>
             <th scope="col">Policy</th>
+            <th scope="col">Service</th>
             <th scope="col">Expires</th>
             <th scope="col">Last used</th>
             <th scope="col">
@@ -106,6 +107,7 @@ export function KeysPage(_: PageProps) {
                 </td>
                 <td class="state" data-label="State">{retired ? "Retired" : "Active"}</td>
                 <td data-label="Policy">{policyName(k.policyId)}</td>
+                <td class="service" data-label="Service">{k.service || <span class="muted">none</span>}</td>
                 <td data-label="Expires">
                   {formatTime(expires)}
                   {soon && !retired && <span class="chip warn">expires soon</span>}
@@ -209,6 +211,7 @@ function KeyForm(props: { policies: Policy[]; onCreated: (credentials: string) =
   const [policyId, setPolicyId] = useState(props.policies[0]?.id ?? "");
   const [expiry, setExpiry] = useState(new Date(Date.now() + 90 * 86_400_000).toISOString().slice(0, 10));
   const [subnets, setSubnets] = useState("");
+  const [service, setService] = useState("");
   const [constraints, setConstraints] = useState<ConstraintRow[]>([]);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<string>();
@@ -225,6 +228,7 @@ function KeyForm(props: { policies: Policy[]; onCreated: (credentials: string) =
         expireTime: timestampFromDate(new Date(`${expiry}T23:59:59`)),
         allowedSubnets: subnets.split(/[\s,]+/).filter(Boolean),
         constraints,
+        service: service.trim(),
       });
       props.onCreated(created.credentials);
     } catch (err) {
@@ -252,6 +256,9 @@ function KeyForm(props: { policies: Policy[]; onCreated: (credentials: string) =
         <label for="key-expiry">Expires on</label>
         <input id="key-expiry" type="date" required value={expiry} onInput={(e) => setExpiry(e.currentTarget.value)} aria-describedby="key-expiry-error" />
         <FieldError id="key-expiry-error" message={errorFor("expire_time")} />
+        <label for="key-service">Service (optional: the service this key belongs to, the only one it may register)</label>
+        <input id="key-service" value={service} onInput={(e) => setService(e.currentTarget.value)} aria-describedby="key-service-error" />
+        <FieldError id="key-service-error" message={errorFor("service")} />
         <label for="key-subnets">Allowed subnets (optional, one CIDR per line)</label>
         <textarea id="key-subnets" value={subnets} onInput={(e) => setSubnets(e.currentTarget.value)} aria-describedby="key-subnets-error" />
         <FieldError id="key-subnets-error" message={errorFor("allowed_subnets")} />
