@@ -1,4 +1,5 @@
 import { pino, type Logger } from "pino";
+import { loggedError } from "./logged-error.js";
 
 // Defence in depth: Keyward never passes headers or credentials to the
 // logger, and these paths are censored should one ever get there.
@@ -30,7 +31,11 @@ function bufferedStdout(): pino.DestinationStream {
 }
 
 export function createLogger(level: string, destination: pino.DestinationStream = bufferedStdout()): Logger {
-  return pino({ level, base: { service: "keyward" }, redact: { paths: REDACT, censor: CENSOR } }, destination);
+  // `err` keeps only bounded, safe fields: never a driver's SQL parameters (src/logged-error.ts).
+  return pino(
+    { level, base: { service: "keyward" }, redact: { paths: REDACT, censor: CENSOR }, serializers: { err: loggedError } },
+    destination,
+  );
 }
 
 /**

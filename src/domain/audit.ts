@@ -5,12 +5,29 @@ import type { Repositories, Store } from "../storage/store.js";
 import { Limits } from "./limits.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import type { Principal } from "./principal.js";
-import { newId } from "./random.js";
+import { isServiceName } from "./permissions.js";
+import { isId, newId } from "./random.js";
 
 export const target = {
   apiKey: (id: string) => `api_keys/${id}`,
   policy: (id: string) => `policies/${id}`,
   service: (name: string) => `services/${name}`,
+};
+
+/** What a refused attempt's target says when the request named no well-formed id or name. */
+export const INVALID_NAME = "<invalid>";
+
+/**
+ * The target of a refused attempt, from the raw request (the attempt never got
+ * as far as validation): a well-formed id or service name as it is, anything
+ * else as INVALID_NAME. So every refusal can be recorded (no value too long
+ * for the index, no NUL Postgres refuses) and no value the caller sent — a
+ * megabyte, credentials pasted where an id belongs — is ever stored.
+ */
+export const refusedTarget = {
+  apiKey: (id: string) => target.apiKey(isId(id) ? id : INVALID_NAME),
+  policy: (id: string) => target.policy(isId(id) ? id : INVALID_NAME),
+  service: (name: string) => target.service(isServiceName(name) ? name : INVALID_NAME),
 };
 
 export interface AuditEntry {

@@ -21,3 +21,8 @@ export function randomBase62(length: number): string {
 
 /** Identifiers of policies and keys: 16 base62 characters (≈95 random bits). */
 export const newId = (): string => randomBase62(16);
+
+const ID = /^[0-9A-Za-z]{16}$/;
+
+/** Whether a string has the shape of an id newId() makes; only such strings are ever stored or logged as ids. */
+export const isId = (value: string): boolean => ID.test(value);

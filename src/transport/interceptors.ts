@@ -4,7 +4,7 @@ import { createValidateInterceptor } from "@connectrpc/validate";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
-import { target, type AuditLog } from "../domain/audit.js";
+import { refusedTarget, type AuditLog } from "../domain/audit.js";
 import type { KeyChecker } from "../domain/check.js";
 import { AUTHENTICATED, PUBLIC, requirementOf, servesRotatedOutSecret } from "./authorization.js";
 import { constraintsAllow } from "../domain/constraints.js";
@@ -14,6 +14,7 @@ import { toConnectError } from "./errors.js";
 import type { Metrics } from "./metrics.js";
 import { file_keyward_v1_field_rules } from "../../gen/keyward/v1/field_rules_pb.js";
 import { scalarLineLogger } from "../logger.js";
+import { bounded } from "../logged-error.js";
 
 /**
  * Outermost: one log line per RPC (procedure, code, duration, caller key id)
@@ -49,7 +50,8 @@ export function requestLogInterceptor(logger: Logger, metrics: Metrics): Interce
       if (connectError.code === Code.Internal || connectError.code === Code.Unavailable) {
         logger.error({ ...fields, err: connectError.cause ?? connectError }, "rpc failed");
       } else {
-        accessLog.info({ ...fields, reason: connectError.rawMessage }, "rpc");
+        // The reason may quote a value the caller sent (a name, a pattern): bounded.
+        accessLog.info({ ...fields, reason: bounded(connectError.rawMessage) }, "rpc");
       }
       throw connectError;
     }
@@ -139,17 +141,17 @@ export function authInterceptor(checker: KeyChecker): Interceptor {
 const isMutation = (method: DescMethod): boolean =>
   method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS && requirementOf(method) !== PUBLIC;
 
-/** The resource a request names, for the audit log (empty for creations). */
+/** The resource a refused request names, for the audit log (empty for creations); never a raw request value. */
 function targetOf(method: DescMethod, message: unknown): string {
   const m = (message ?? {}) as { id?: unknown; apiKey?: { id?: unknown }; policy?: { id?: unknown }; service?: unknown };
   const id = typeof m.id === "string" ? m.id : typeof m.apiKey?.id === "string" ? m.apiKey.id : typeof m.policy?.id === "string" ? m.policy.id : "";
   switch (method.parent.name) {
     case "ApiKeyService":
-      return id && target.apiKey(id);
+      return id && refusedTarget.apiKey(id);
     case "PolicyService":
-      return id && target.policy(id);
+      return id && refusedTarget.policy(id);
     case "PermissionService":
-      return typeof m.service === "string" && m.service ? target.service(m.service) : "";
+      return typeof m.service === "string" && m.service ? refusedTarget.service(m.service) : "";
     default:
       return "";
   }

@@ -268,7 +268,7 @@ describe.each(TEST_STORES)("key scoping and lifecycle on $name", (store) => {
     await c.keys.call(ApiKeyService.method.adminRetireApiKey, { id: kid }, admin);
     await c.keys.call(ApiKeyService.method.adminDeleteApiKey, { id: kid }, admin);
     await c.policies.call(PolicyService.method.adminDeleteApiKeyPolicy, { id: pid }, admin);
-    await expect(c.keys.call(ApiKeyService.method.adminDeleteApiKey, { id: "some-id" }, rotated.credentials)).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
+    await expect(c.keys.call(ApiKeyService.method.adminDeleteApiKey, { id: "S0meId0000000000" }, rotated.credentials)).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
     const plain = await createKey({});
     await expect(c.policies.call(PolicyService.method.adminDeleteApiKeyPolicy, { id: readers }, plain.credentials)).rejects.toMatchObject({ code: status.PERMISSION_DENIED });
 
@@ -285,7 +285,7 @@ describe.each(TEST_STORES)("key scoping and lifecycle on $name", (store) => {
     expect(forPolicy.auditEvents.map((e) => e.action)).toEqual(["AdminDeleteApiKeyPolicy", "AdminUpdateApiKeyPolicy", "AdminCreateApiKeyPolicy"]);
     const refused = await audit.call(AuditService.method.adminListAuditEvents, { actorKeyId: plain.apiKey!.id }, admin);
     expect(refused.auditEvents[0]).toMatchObject({ action: "AdminDeleteApiKeyPolicy", target: `policies/${readers}`, outcome: "PermissionDenied" });
-    const unauthenticated = await audit.call(AuditService.method.adminListAuditEvents, { target: "api_keys/some-id" }, admin);
+    const unauthenticated = await audit.call(AuditService.method.adminListAuditEvents, { target: "api_keys/S0meId0000000000" }, admin);
     expect(unauthenticated.auditEvents[0]).toMatchObject({ actorKeyId: "", outcome: "Unauthenticated", action: "AdminDeleteApiKey" });
 
     // Paging, newest first, with a time range.

@@ -68,7 +68,7 @@ describe.each(TEST_STORES)("REST on $name", (store) => {
     expect((await rest("GET", `/api_keys?policy_id=${policyId}&state=API_KEY_STATE_RETIRED`)).body.apiKeys).toHaveLength(0);
     // AdminUpdateApiKey: PATCH /api/v1/api_keys/{api_key.id} with body `api_key`
     expect(await rest("PATCH", `/api_keys/${id}`, { name: "job-2" })).toMatchObject({ status: 200, body: { apiKey: { id, name: "job-2", policyId } } });
-    expect(await rest("PATCH", `/api_keys/${id}?updateMask=name`, { name: "job-3", policyId: "ignored" })).toMatchObject({
+    expect(await rest("PATCH", `/api_keys/${id}?updateMask=name`, { name: "job-3", policyId: "Ign0red000000000" })).toMatchObject({
       status: 200,
       body: { apiKey: { name: "job-3", policyId } },
     });
@@ -100,7 +100,7 @@ describe.each(TEST_STORES)("REST on $name", (store) => {
       ["invalid argument", "POST", "/api_keys/policies", { name: "" }, kw.adminKey, 400, 3],
       ["unauthenticated", "GET", "/api_keys", undefined, null, 401, 16],
       ["permission denied", "POST", "/api_keys/policies", { name: "x" }, readerKey, 403, 7],
-      ["not found", "GET", "/api_keys/nope", undefined, kw.adminKey, 404, 5],
+      ["not found", "GET", "/api_keys/Unknown000000000", undefined, kw.adminKey, 404, 5],
       ["already exists", "POST", "/api_keys/policies", { name: "lister" }, kw.adminKey, 409, 6],
       ["failed precondition", "POST", `/api_keys/${retiredId}:retire`, {}, kw.adminKey, 400, 9],
       ["unknown path", "GET", "/no/such/thing", undefined, kw.adminKey, 404, 5],

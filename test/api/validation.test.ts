@@ -60,7 +60,7 @@ describe("request validation", () => {
     const { status: httpStatus, body } = await connectJson(
       kw.url,
       ApiKeyService.method.adminCreateApiKey,
-      { name: "key\u0007", policyId: "p", expireTime: new Date(kw.clock.now().getTime() + DAY).toISOString() },
+      { name: "key\u0007", policyId: "P000000000000000", expireTime: new Date(kw.clock.now().getTime() + DAY).toISOString() },
       { authorization: `Bearer ${admin}` },
     );
     expect(httpStatus).toBe(400);

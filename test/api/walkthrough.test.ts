@@ -172,7 +172,7 @@ describe.each(TEST_STORES)("admin walkthrough on $name", (store) => {
 
     const renamed = await c.keys.call(
       ApiKeyService.method.adminUpdateApiKey,
-      { apiKey: { id, name: "renamed-key", policyId: "ignored-without-mask-path" }, updateMask: { paths: ["name"] } },
+      { apiKey: { id, name: "renamed-key", policyId: "Ign0redW1th0utMa" }, updateMask: { paths: ["name"] } },
       admin,
     );
     expect(renamed.apiKey).toMatchObject({ id, name: "renamed-key", policyId: policy!.id });
@@ -192,7 +192,7 @@ describe.each(TEST_STORES)("admin walkthrough on $name", (store) => {
       c.keys.call(ApiKeyService.method.adminUpdateApiKey, { apiKey: { id, name: other.apiKey!.name }, updateMask: { paths: ["name"] } }, admin),
     ).rejects.toMatchObject({ code: status.ALREADY_EXISTS });
     await expect(
-      c.keys.call(ApiKeyService.method.adminUpdateApiKey, { apiKey: { id: "nope", name: "y" }, updateMask: { paths: ["name"] } }, admin),
+      c.keys.call(ApiKeyService.method.adminUpdateApiKey, { apiKey: { id: "Unknown000000000", name: "y" }, updateMask: { paths: ["name"] } }, admin),
     ).rejects.toMatchObject({ code: status.NOT_FOUND });
 
     await c.keys.call(ApiKeyService.method.adminDeleteApiKey, { id }, admin);
@@ -209,7 +209,7 @@ describe.each(TEST_STORES)("admin walkthrough on $name", (store) => {
       ["blank name", { name: "  ", policyId, expireTime: expiresIn(kw, DAY) }, status.INVALID_ARGUMENT, "name"],
       ["control character in name", { name: "a\u0007b", policyId, expireTime: expiresIn(kw, DAY) }, status.INVALID_ARGUMENT, "name"],
       ["no policy", { name: "k4", expireTime: expiresIn(kw, DAY) }, status.INVALID_ARGUMENT, "policy_id"],
-      ["unknown policy", { name: "k5", policyId: "missing", expireTime: expiresIn(kw, DAY) }, status.NOT_FOUND, "policy_id"],
+      ["unknown policy", { name: "k5", policyId: "Unknown000000000", expireTime: expiresIn(kw, DAY) }, status.NOT_FOUND, "policy_id"],
     ];
     const before = await c.keys.call(ApiKeyService.method.adminListApiKeys, { pageSize: 1000 }, admin);
     for (const [label, input, code, field] of cases) {
@@ -243,9 +243,9 @@ describe.each(TEST_STORES)("admin walkthrough on $name", (store) => {
     expect(policy!.permissions).toEqual(["billing.*", "keyward.keys.check", "*"]);
     await expect(create(policy!.name, [])).rejects.toMatchObject({ code: status.ALREADY_EXISTS });
     await expect(
-      c.policies.call(PolicyService.method.adminUpdateApiKeyPolicy, { policy: { id: "missing", name: "x" } }, admin),
+      c.policies.call(PolicyService.method.adminUpdateApiKeyPolicy, { policy: { id: "Unknown000000000", name: "x" } }, admin),
     ).rejects.toMatchObject({ code: status.NOT_FOUND });
-    await expect(c.policies.call(PolicyService.method.adminDeleteApiKeyPolicy, { id: "missing" }, admin)).rejects.toMatchObject({
+    await expect(c.policies.call(PolicyService.method.adminDeleteApiKeyPolicy, { id: "Unknown000000000" }, admin)).rejects.toMatchObject({
       code: status.NOT_FOUND,
     });
     const listed = await c.policies.call(PolicyService.method.adminGetApiKeyPolicies, {}, admin);

@@ -31,7 +31,9 @@ function violations<Desc extends DescMessage>(schema: Desc, init: MessageInitSha
 
 const future = { seconds: 4_000_000_000n };
 type KeyInit = MessageInitShape<typeof AdminCreateApiKeyRequestSchema>;
-const key = (over: Omit<KeyInit, "$typeName">): KeyInit => ({ name: "k", policyId: "p", expireTime: future, ...over });
+/** A well-formed id (16 letters and digits). */
+const ID = "AAAAAAAAAAAAAAAA";
+const key = (over: Omit<KeyInit, "$typeName">): KeyInit => ({ name: "k", policyId: ID, expireTime: future, ...over });
 
 describe("names (policy and key names)", () => {
   const policy = (name: string) => violations(AdminCreateApiKeyPolicyRequestSchema, { name });
@@ -65,13 +67,13 @@ describe("names (policy and key names)", () => {
   });
 
   it("in an update, applies only when the mask names the field, and then a name is required", () => {
-    const update = (name: string, paths: string[]) => violations(AdminUpdateApiKeyPolicyRequestSchema, { policy: { id: "p", name }, updateMask: { paths } });
+    const update = (name: string, paths: string[]) => violations(AdminUpdateApiKeyPolicyRequestSchema, { policy: { id: ID, name }, updateMask: { paths } });
     expect(update("", ["description"])).toEqual([]);
     expect(update("", [])).toEqual([]);
     expect(update("", ["name"])).toEqual(["policy.name: is required when update_mask names it [keyward.update.name_required]"]);
     expect(update("x\u0007", [])).toEqual(["policy.name: must not contain control characters [keyward.display_name]"]);
     const keyUpdate = (apiKey: { name?: string; policyId?: string }, paths: string[]) =>
-      violations(AdminUpdateApiKeyRequestSchema, { apiKey: { id: "k", ...apiKey }, updateMask: { paths } });
+      violations(AdminUpdateApiKeyRequestSchema, { apiKey: { id: ID, ...apiKey }, updateMask: { paths } });
     expect(keyUpdate({}, ["expire_time"])).toEqual([]);
     expect(keyUpdate({}, ["name", "policy_id"])).toEqual([
       "api_key.name: is required when update_mask names it [keyward.update.name_required]",
@@ -108,11 +110,63 @@ describe("descriptions", () => {
 });
 
 describe("ids", () => {
-  it("are required and at most 64 characters", () => {
-    expect(violations(AdminDeleteApiKeyPolicyRequestSchema, { id: "i".repeat(64) })).toEqual([]);
+  it("are required where they name something", () => {
     expect(violations(AdminDeleteApiKeyPolicyRequestSchema, { id: "" })).toEqual(["id: value is required [required]"]);
-    expect(violations(AdminDeleteApiKeyPolicyRequestSchema, { id: "i".repeat(65) })).toEqual(["id: must be at most 64 characters [string.max_len]"]);
     expect(violations(AdminCreateApiKeyRequestSchema, key({ policyId: "" }))).toEqual(["policy_id: value is required [required]"]);
+  });
+
+  const ID_RULE = "must be an id: 16 letters and digits [keyward.id]";
+  // Every id field of every request, and how to set it.
+  const idFields: Array<[string, (id: string) => string[]]> = [
+    ["id", (id) => violations(AdminDeleteApiKeyPolicyRequestSchema, { id })],
+    ["id", (id) => violations(AdminRotateApiKeyRequestSchema, { id })],
+    ["policy_id", (id) => violations(AdminCreateApiKeyRequestSchema, key({ policyId: id }))],
+    ["policy_id", (id) => violations(AdminListApiKeysRequestSchema, { policyId: id })],
+    ["api_key.id", (id) => violations(AdminUpdateApiKeyRequestSchema, { apiKey: { id } })],
+    ["api_key.policy_id", (id) => violations(AdminUpdateApiKeyRequestSchema, { apiKey: { id: ID, policyId: id } })],
+    ["policy.id", (id) => violations(AdminUpdateApiKeyPolicyRequestSchema, { policy: { id } })],
+    ["actor_key_id", (id) => violations(AdminListAuditEventsRequestSchema, { actorKeyId: id })],
+  ];
+
+  it.each(idFields)("%s: accepts 16 letters and digits", (_field, check) => {
+    expect(check("0aZ9bY8cX7dW6eV5")).toEqual([]);
+  });
+
+  it.each([
+    ["15 characters", "A".repeat(15)],
+    ["17 characters", "A".repeat(17)],
+    ["a NUL", "AAAAAAAAAAAAAAA\u0000"],
+    ["a dash", "AAAAAAAA-AAAAAAA"],
+    ["credentials pasted in place of an id", "kw_AAAAAAAAAAAAAAAA_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"],
+  ])("refuses %s in every id field, naming it", (_what, id) => {
+    for (const [field, check] of idFields) expect(check(id)).toEqual([`${field}: ${ID_RULE}`]);
+  });
+
+  it("refuses 65 characters by length as well", () => {
+    expect(violations(AdminDeleteApiKeyPolicyRequestSchema, { id: "i".repeat(65) })).toEqual([
+      "id: must be at most 64 characters [string.max_len]",
+      `id: ${ID_RULE}`,
+    ]);
+  });
+});
+
+describe("control characters in the other admin strings", () => {
+  it.each<[string, () => string[]]>([
+    ["constraints[0].value", () => violations(AdminCreateApiKeyRequestSchema, key({ constraints: [{ type: ConstraintType.REGEX, value: "/a\u0000" }] }))],
+    ["allowed_subnets[0]", () => violations(AdminCreateApiKeyRequestSchema, key({ allowedSubnets: ["10.0.0.0/8\u0000"] }))],
+    ["permissions[0]", () => violations(AdminCreateApiKeyPolicyRequestSchema, { name: "p", permissions: ["a.b.c\u0000"] })],
+    ["service", () => violations(RegisterPermissionsRequestSchema, { service: "s\u0000" })],
+    ["permissions[0].name", () => violations(RegisterPermissionsRequestSchema, { service: "s", permissions: [{ name: "s.a.b\u0000" }] })],
+    ["target", () => violations(AdminListAuditEventsRequestSchema, { target: "api_keys/\u0000" })],
+  ])("%s refuses a NUL", (field, check) => {
+    expect(check()).toEqual([`${field}: must not contain control characters [keyward.free_text]`]);
+  });
+
+  it("page tokens are base64url", () => {
+    expect(violations(AdminListApiKeysRequestSchema, { pageToken: "eyJ0Ijoi-_" })).toEqual([]);
+    for (const pageToken of ["a\u0000", "a b", "a+/="]) {
+      expect(violations(AdminListAuditEventsRequestSchema, { pageToken })).toEqual(["page_token: does not match regex pattern `^[A-Za-z0-9_-]*$` [string.pattern]"]);
+    }
   });
 });
 
@@ -184,12 +238,13 @@ describe("numbers, enums, durations and times", () => {
     expect(violations(AdminListApiKeysRequestSchema, { pageSize: 5_000 })).toEqual([]);
     expect(violations(AdminListApiKeysRequestSchema, { pageSize: -1 })).toEqual(["page_size: must be greater than or equal to 0 [int32.gte]"]);
     expect(violations(AdminListAuditEventsRequestSchema, { pageSize: -1 })).toEqual(["page_size: must be greater than or equal to 0 [int32.gte]"]);
-    expect(violations(AdminListApiKeysRequestSchema, { expiringWithin: { seconds: -1n } })).toEqual([
-      "expiring_within: must be greater than or equal to 0s [duration.gte]",
-    ]);
-    expect(violations(AdminRotateApiKeyRequestSchema, { id: "k", overlap: { seconds: -1n } })).toEqual([
-      "overlap: must be greater than or equal to 0s [duration.gte]",
-    ]);
+    // At most 100 years, so that now + the duration is a date Postgres holds.
+    const durationRule = "must be greater than or equal to 0s and less than or equal to 3155760000s [duration.gte_lte]";
+    for (const seconds of [-1n, 3_155_760_001n, 315_576_000_000n]) {
+      expect(violations(AdminListApiKeysRequestSchema, { expiringWithin: { seconds } })).toEqual([`expiring_within: ${durationRule}`]);
+      expect(violations(AdminRotateApiKeyRequestSchema, { id: ID, overlap: { seconds } })).toEqual([`overlap: ${durationRule}`]);
+    }
+    expect(violations(AdminListApiKeysRequestSchema, { expiringWithin: { seconds: 3_155_760_000n } })).toEqual([]);
     expect(violations(AdminCreateApiKeyRequestSchema, key({ constraints: [{ value: "/x" }] }))).toEqual(["constraints[0].type: value is required [required]"]);
     expect(violations(AdminCreateApiKeyRequestSchema, key({ constraints: [{ type: 9 as ConstraintType, value: "/x" }] }))).toEqual([
       "constraints[0].type: value must be one of the defined enum values [enum.defined_only]",
@@ -203,5 +258,12 @@ describe("numbers, enums, durations and times", () => {
     expect(violations(AdminListAuditEventsRequestSchema, { startTime: { seconds: 10n }, endTime: { seconds: 10n } })).toEqual([
       "end_time: must be after start_time [keyward.audit.time_range]",
     ]);
+  });
+
+  it("refuses audit times outside protobuf's range (years 1 to 9999), which no Date or Postgres column could hold", () => {
+    const rule = "must be greater than or equal to 0001-01-01T00:00:00Z and less than or equal to 9999-12-31T23:59:59Z [timestamp.gte_lte]";
+    expect(violations(AdminListAuditEventsRequestSchema, { startTime: { seconds: 253_402_300_799n } })).toEqual([]);
+    expect(violations(AdminListAuditEventsRequestSchema, { startTime: { seconds: 253_402_300_800n } })).toEqual([`start_time: ${rule}`]);
+    expect(violations(AdminListAuditEventsRequestSchema, { endTime: { seconds: -62_135_596_801n } })).toEqual([`end_time: ${rule}`]);
   });
 });

@@ -16,7 +16,7 @@ import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/vali
  * Describes the file keyward/v1/field_rules.proto.
  */
 export const file_keyward_v1_field_rules: GenFile = /*@__PURE__*/
-  fileDesc("ChxrZXl3YXJkL3YxL2ZpZWxkX3J1bGVzLnByb3RvEgprZXl3YXJkLnYxOrUCCgxkaXNwbGF5X25hbWUSGS5idWYudmFsaWRhdGUuU3RyaW5nUnVsZXMY5PEEIAEoCEL0AcJI8AEK7QEKFGtleXdhcmQuZGlzcGxheV9uYW1lGtQBIXJ1bGUgPyAnJyA6IHRoaXMubWF0Y2hlcygnXltcXHNcXHB7Wn1dKiQnKSA/ICdpcyByZXF1aXJlZCcgOiB0aGlzLm1hdGNoZXMoJ1xccHtDY30nKSA/ICdtdXN0IG5vdCBjb250YWluIGNvbnRyb2wgY2hhcmFjdGVycycgOiB0aGlzLm1hdGNoZXMoJ15bXFxzXFxwe1p9XXxbXFxzXFxwe1p9XSQnKSA/ICdtdXN0IG5vdCBzdGFydCBvciBlbmQgd2l0aCBzcGFjZXMnIDogJydSC2Rpc3BsYXlOYW1lOr0BCglmcmVlX3RleHQSGS5idWYudmFsaWRhdGUuU3RyaW5nUnVsZXMY5fEEIAEoCEKCAcJIfwp9ChFrZXl3YXJkLmZyZWVfdGV4dBpocnVsZSAmJiB0aGlzLm1hdGNoZXMoJ1tcXHgwMC1cXHgwOFxceDBiLVxceDFmXFx4N2YtXFx4OWZdJykgPyAnbXVzdCBub3QgY29udGFpbiBjb250cm9sIGNoYXJhY3RlcnMnIDogJydSCGZyZWVUZXh0", [file_buf_validate_validate]);
+  fileDesc("ChxrZXl3YXJkL3YxL2ZpZWxkX3J1bGVzLnByb3RvEgprZXl3YXJkLnYxOrUCCgxkaXNwbGF5X25hbWUSGS5idWYudmFsaWRhdGUuU3RyaW5nUnVsZXMY5PEEIAEoCEL0AcJI8AEK7QEKFGtleXdhcmQuZGlzcGxheV9uYW1lGtQBIXJ1bGUgPyAnJyA6IHRoaXMubWF0Y2hlcygnXltcXHNcXHB7Wn1dKiQnKSA/ICdpcyByZXF1aXJlZCcgOiB0aGlzLm1hdGNoZXMoJ1xccHtDY30nKSA/ICdtdXN0IG5vdCBjb250YWluIGNvbnRyb2wgY2hhcmFjdGVycycgOiB0aGlzLm1hdGNoZXMoJ15bXFxzXFxwe1p9XXxbXFxzXFxwe1p9XSQnKSA/ICdtdXN0IG5vdCBzdGFydCBvciBlbmQgd2l0aCBzcGFjZXMnIDogJydSC2Rpc3BsYXlOYW1lOr0BCglmcmVlX3RleHQSGS5idWYudmFsaWRhdGUuU3RyaW5nUnVsZXMY5fEEIAEoCEKCAcJIfwp9ChFrZXl3YXJkLmZyZWVfdGV4dBpocnVsZSAmJiB0aGlzLm1hdGNoZXMoJ1tcXHgwMC1cXHgwOFxceDBiLVxceDFmXFx4N2YtXFx4OWZdJykgPyAnbXVzdCBub3QgY29udGFpbiBjb250cm9sIGNoYXJhY3RlcnMnIDogJydSCGZyZWVUZXh0OqYBCgJpZBIZLmJ1Zi52YWxpZGF0ZS5TdHJpbmdSdWxlcxjm8QQgASgIQnnCSHYKdAoKa2V5d2FyZC5pZBpmIXJ1bGUgfHwgdGhpcyA9PSAnJyB8fCB0aGlzLm1hdGNoZXMoJ15bMC05QS1aYS16XXsxNn0kJykgPyAnJyA6ICdtdXN0IGJlIGFuIGlkOiAxNiBsZXR0ZXJzIGFuZCBkaWdpdHMnUgJpZA", [file_buf_validate_validate]);
 
 /**
  * A name people read: not blank, no control characters, no spaces (of any
@@ -35,4 +35,16 @@ export const display_name: GenExtension<StringRules, boolean> = /*@__PURE__*/
  */
 export const free_text: GenExtension<StringRules, boolean> = /*@__PURE__*/
   extDesc(file_keyward_v1_field_rules, 1);
+
+/**
+ * An id Keyward made (policies, keys, audit events): 16 letters and digits,
+ * as src/domain/random.ts makes them. Anything else names nothing, so it is
+ * refused before it can reach the store or a log: no NUL, no megabyte, no
+ * credentials pasted where an id belongs. Empty passes (`required` says
+ * whether it may be empty).
+ *
+ * @generated from extension: optional bool id = 80102;
+ */
+export const id: GenExtension<StringRules, boolean> = /*@__PURE__*/
+  extDesc(file_keyward_v1_field_rules, 2);
 
