@@ -169,13 +169,14 @@ describe.each(TEST_STORES)("bounded input on $name", (store) => {
     const event = { actorKeyId: "", action: marker, outcome: "OK", clientIp: "", createTime: new Date(), changedFields: [] };
     const id = "D".repeat(16);
     await kw.keyward.store.auditEvents.insert({ ...event, id, target: "t" });
+    // Postgres refuses NUL in text (22021); the same id twice (23505, whose detail quotes the row).
+    // Each is caught as it is made: both run at once, and the second may fail before the first is awaited.
     const failures = [
-      // Postgres refuses NUL in text (22021); the same id twice (23505, whose detail quotes the row).
-      kw.keyward.store.auditEvents.insert({ ...event, id: "N".repeat(16), target: "\u0000" }),
-      kw.keyward.store.auditEvents.insert({ ...event, id, target: marker }),
-    ];
+      { ...event, id: "N".repeat(16), target: "\u0000" },
+      { ...event, id, target: marker },
+    ].map((row) => kw.keyward.store.auditEvents.insert(row).then(() => undefined, (e: unknown) => e));
     for (const failure of failures) {
-      const error = await failure.then(() => undefined, (e: unknown) => e);
+      const error = await failure;
       expect(error).toBeInstanceOf(Error);
       logger.error({ err: error }, "store failed");
     }
