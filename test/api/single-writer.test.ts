@@ -14,7 +14,7 @@ afterEach(killAll);
 
 const freshDataDir = async () => join(await mkdtemp(join(tmpdir(), "keyward-single-")), "data");
 
-describe("one process per embedded store", () => {
+describe("one process per embedded store", { timeout: 180_000 }, () => {
   it("refuses a second process on the same data directory, naming the holder, while the first keeps serving", async () => {
     const dataDir = await freshDataDir();
     const first = spawnKeyward({ KEYWARD_DATA_DIR: dataDir });
@@ -25,7 +25,7 @@ describe("one process per embedded store", () => {
     const message = second.output();
     expect(message).toContain(`pid ${first.child.pid}`);
     expect(message).toContain("DATABASE_URL");
-    expect(message).not.toMatch(/listening on/);
+    expect(message).not.toMatch(/Keyward listening on/);
 
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     first.child.kill("SIGTERM");

@@ -18,11 +18,11 @@ async function closedPort(): Promise<number> {
 async function failedStart(databaseUrl: string): Promise<string> {
   const started = spawnKeyward({ DATABASE_URL: databaseUrl });
   expect(await started.exited).not.toBe(0);
-  expect(started.output()).not.toMatch(/listening on/);
+  expect(started.output()).not.toMatch(/Keyward listening on/);
   return started.output();
 }
 
-describe("start-up errors about the database", () => {
+describe("start-up errors about the database", { timeout: 60_000 }, () => {
   it("refuses a DATABASE_URL without a scheme", async () => {
     const out = await failedStart("127.0.0.1:5432");
     expect(out).toContain("DATABASE_URL");

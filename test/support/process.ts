@@ -61,3 +61,14 @@ export async function listening(started: KeywardProcess, timeoutMs = 60_000): Pr
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Resolves once a line matches `pattern` (log lines reach stdout within about a second). */
+export async function lineMatching(started: KeywardProcess, pattern: RegExp, timeoutMs = 5_000): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const line = started.lines.find((l) => pattern.test(l));
+    if (line !== undefined) return line;
+    if (Date.now() > deadline) throw new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${started.output()}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
