@@ -10,7 +10,9 @@
 // recognised as stale — even when the pid has since been reused by another
 // process or the machine has rebooted — and taken over. Takeovers are
 // serialised by a second link()ed file, so two starters that both find the
-// same stale lock cannot both take it.
+// same stale lock cannot both take it. (Only if a starter dies inside that
+// guard's few lines, and two more then break the guard at the same moment,
+// could both pass: a window of microseconds after a crash in microseconds.)
 //
 // Why not proper-lockfile: it judges staleness by the lock's age, refreshed
 // by a timer, so a holder whose event loop stalls past the threshold loses
@@ -43,12 +45,12 @@ export class DataDirLockedError extends Error {
   ) {
     const who = holder
       ? `Keyward process pid ${holder.pid} on host ${holder.host} (started ${holder.startedAt})`
-      : "another Keyward process (its lock file is being written or cannot be read)";
+      : `another process (its lock file ${join(dataDir, LOCK_FILE)} cannot be read; if no Keyward runs on this directory, delete it)`;
     super(
       `the data directory ${dataDir} is in use by ${who}. The embedded store serves one process only: ` +
-        `stop that process first, or run several replicas on PostgreSQL (set DATABASE_URL). ` +
+        `stop that process first, or run several replicas on PostgreSQL (set DATABASE_URL).` +
         (holder && holder.host !== hostname()
-          ? `If host ${holder.host} no longer runs Keyward on this directory, delete ${join(dataDir, LOCK_FILE)}.`
+          ? ` If host ${holder.host} no longer runs Keyward on this directory, delete ${join(dataDir, LOCK_FILE)}.`
           : ""),
     );
     this.name = "DataDirLockedError";
