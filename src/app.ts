@@ -46,6 +46,12 @@ export interface KeywardOptions {
   /** Where the first admin key goes; defaults to KEYWARD_BOOTSTRAP_KEY_FILE, else stdout. */
   deliverBootstrapKey?: (credentials: string) => Promise<void>;
   now?: () => Date;
+  /**
+   * A server already listening (main.ts binds the port before opening the
+   * store, so a port in use stops the start before any data is touched);
+   * Keyward's handler replaces its "starting" one once everything is ready.
+   */
+  server?: OnePortServer;
 }
 
 /** Writes the bootstrap credentials once: to a new 0600 file, or as one stdout line. */
@@ -63,7 +69,7 @@ export function defaultBootstrapDelivery(file: string | undefined): (credentials
 
 export async function createKeyward(config: Config, logger: Logger, options: KeywardOptions = {}): Promise<Keyward> {
   const now = options.now ?? (() => new Date());
-  const store = await openStore(config.store);
+  const store = await openStore(config.store, { warn: (message, details) => logger.warn(details, message) });
   try {
     const hasher = new SecretHasher(config.hashCost);
     const settings = { keyPrefix: config.keyPrefix, maxKeyTtlMs: config.maxKeyTtlMs, maxRotationOverlapMs: config.maxRotationOverlapMs };
@@ -125,14 +131,14 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
       corsOrigins: config.corsOrigins,
       connections: config.connections,
       webRoot: WEB_ROOT,
-    });
+    }, options.server);
     return {
       config,
       store,
       services,
       server,
       bootstrapKeyId,
-      listen: () => server.listen(config.port, config.host),
+      listen: async () => server.address() ?? server.listen(config.port, config.host),
       async close() {
         readiness.markDraining();
         await server.close(config.shutdownGraceMs);

@@ -80,6 +80,29 @@ function corsOrigins(value: string | undefined): string[] {
   return origins;
 }
 
+/**
+ * A PostgreSQL URL with a host (`postgres://user:password@host:5432/db`, or a
+ * socket directory in `?host=`). The message never repeats the value: it may
+ * hold a password.
+ */
+function databaseUrl(value: string): string {
+  const example = "a URL such as postgres://user:password@host:5432/database";
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError("DATABASE_URL", `is not ${example}`);
+  }
+  if (url.protocol !== "postgres:" && url.protocol !== "postgresql:") {
+    // A scheme is letters, digits, + - . only: safe to show, and it says what was meant.
+    throw new ConfigError("DATABASE_URL", `scheme "${url.protocol}" is not postgres:// or postgresql:// (Keyward stores its data in PostgreSQL); expected ${example}`);
+  }
+  if (!url.hostname && !url.searchParams.get("host")) {
+    throw new ConfigError("DATABASE_URL", `names no host; expected ${example}`);
+  }
+  return value;
+}
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -99,9 +122,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (requestTimeoutMs < headersTimeoutMs) {
     throw new ConfigError("KEYWARD_REQUEST_TIMEOUT", `must be at least KEYWARD_HEADERS_TIMEOUT (${describeMs(headersTimeoutMs)})`);
   }
-  const databaseUrl = get("DATABASE_URL");
-  const store: StoreLocation = databaseUrl
-    ? { kind: "postgres", url: databaseUrl }
+  const postgresUrl = get("DATABASE_URL");
+  const store: StoreLocation = postgresUrl
+    ? { kind: "postgres", url: databaseUrl(postgresUrl) }
     : { kind: "pglite", dataDir: get("KEYWARD_DATA_DIR") ?? "./.keyward" };
   return Object.freeze({
     port: integer("KEYWARD_PORT", get("KEYWARD_PORT") ?? "8080", 0, 65_535),

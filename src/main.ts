@@ -1,7 +1,9 @@
-// Entry point: configuration, Keyward, the port, and SIGTERM.
+// Entry point: configuration, the port, Keyward, and SIGTERM.
 import { createKeyward } from "./app.js";
 import { ConfigError, loadConfig } from "./config.js";
 import { createLogger } from "./logger.js";
+import { connectionLimits, startingHandler } from "./server.js";
+import { OnePortServer } from "./transport/one-port.js";
 
 async function main(): Promise<void> {
   let config;
@@ -15,7 +17,27 @@ async function main(): Promise<void> {
     throw error;
   }
   const logger = createLogger(config.logLevel);
-  const keyward = await createKeyward(config, logger);
+  // The port first: a start that cannot have it must stop before the store
+  // is opened (and, for the embedded store, created or locked). Until the
+  // store is ready the port answers 503.
+  const server = new OnePortServer(startingHandler, connectionLimits(config.connections));
+  try {
+    await server.listen(config.port, config.host);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const where = `${config.host}:${config.port}`;
+    if (code === "EADDRINUSE") throw new Error(`${where} is already in use (EADDRINUSE): stop what listens there, or set KEYWARD_PORT to a free port`);
+    if (code === "EACCES") throw new Error(`not allowed to listen on ${where} (EACCES): use a port above 1023, or set KEYWARD_PORT`);
+    if (code === "EADDRNOTAVAIL") throw new Error(`${config.host} is not an address of this machine (EADDRNOTAVAIL): check KEYWARD_HOST`);
+    throw error;
+  }
+  let keyward;
+  try {
+    keyward = await createKeyward(config, logger, { server });
+  } catch (error) {
+    await server.close(0);
+    throw error;
+  }
   const address = await keyward.listen();
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   logger.info(

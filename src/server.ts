@@ -8,7 +8,14 @@ import type { Metrics } from "./transport/metrics.js";
 import { staticFiles } from "./transport/static-files.js";
 import { useMinimalGrpcMessageEncoding } from "./transport/grpc-message.js";
 import { auditRefusalInterceptor, authInterceptor, requestLogInterceptor, requestValidationInterceptor } from "./transport/interceptors.js";
-import { DEFAULT_CONNECTION_LIMITS, OnePortServer, type NodeRequest, type NodeResponse } from "./transport/one-port.js";
+import {
+  DEFAULT_CONNECTION_LIMITS,
+  OnePortServer,
+  type ConnectionLimits,
+  type NodeRequest,
+  type NodeResponse,
+  type RequestHandler,
+} from "./transport/one-port.js";
 import type { Readiness } from "./transport/readiness.js";
 import { createRestHandler } from "./transport/rest/handler.js";
 import { openApiDocument } from "./transport/rest/openapi.js";
@@ -53,12 +60,30 @@ export function clientIpOf(peer: string, forwardedFor: string | string[] | undef
   return normaliseIp(peer);
 }
 
+/** The limits a server built with `connections` applies. */
+export const connectionLimits = (connections: ServerSettings["connections"]): ConnectionLimits => ({
+  ...DEFAULT_CONNECTION_LIMITS,
+  ...connections,
+});
+
+/**
+ * What the port answers while the store is being opened: /healthz says
+ * NOT_SERVING, everything else 503 (gRPC clients read UNAVAILABLE and retry).
+ */
+export const startingHandler: RequestHandler = (req, res) => {
+  const path = (req.url ?? "/").split("?")[0];
+  if (path === "/healthz") sendJson(res, 503, { status: "NOT_SERVING" });
+  else sendJson(res, 503, { code: "unavailable", message: "Keyward is starting" });
+};
+
+/** Builds Keyward's server, or installs its handler in `existing` (already listening). */
 export function buildServer(
   services: DomainServices,
   readiness: Readiness,
   metrics: Metrics,
   logger: Logger,
   settings: ServerSettings,
+  existing?: OnePortServer,
 ): OnePortServer {
   // First is outermost: every RPC is logged, including those auth refuses, and refused mutations are audited;
   // only an authorized caller learns what is wrong with its request.
@@ -88,8 +113,7 @@ export function buildServer(
   const cors = corsPolicy(settings.corsOrigins);
   const dashboard = staticFiles(settings.webRoot);
 
-  const limits = { ...DEFAULT_CONNECTION_LIMITS, ...settings.connections };
-  return new OnePortServer((req: NodeRequest, res: NodeResponse) => {
+  const handler: RequestHandler = (req: NodeRequest, res: NodeResponse) => {
     if (cors(req, res)) return;
     const path = (req.url ?? "/").split("?")[0];
     const read = req.method === "GET" || req.method === "HEAD";
@@ -113,7 +137,10 @@ export function buildServer(
     if (dashboard(req, res)) return;
     if (req.headers["content-type"]?.startsWith("application/grpc")) useMinimalGrpcMessageEncoding(res);
     connect(req, res);
-  }, limits);
+  };
+  if (!existing) return new OnePortServer(handler, connectionLimits(settings.connections));
+  existing.setHandler(handler);
+  return existing;
 }
 
 /** `::ffff:10.0.0.1` → `10.0.0.1`: IPv4 peers on a dual-stack socket read as IPv4. */

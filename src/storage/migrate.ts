@@ -20,7 +20,9 @@ const provider: MigrationProvider = { getMigrations: async () => migrations };
 export async function migrateToLatest<T>(db: Kysely<T>): Promise<void> {
   const { error, results } = await new Migrator({ db, provider }).migrateToLatest();
   if (error) {
-    const failed = results?.find((r) => r.status === "Error")?.migrationName ?? "unknown";
-    throw new Error(`migration ${failed} failed`, { cause: error });
+    const failed = results?.find((r) => r.status === "Error")?.migrationName;
+    const reason = error instanceof Error ? error.message : String(error);
+    // No failed migration named: the run itself (its lock, its table) failed.
+    throw new Error(failed ? `migration ${failed} failed: ${reason}` : `could not apply migrations: ${reason}`, { cause: error });
   }
 }

@@ -1,11 +1,14 @@
-import { mkdirSync } from "node:fs";
 import { PGlite } from "@electric-sql/pglite";
 import { Kysely, PostgresDialect } from "kysely";
 import { PGliteDialect } from "kysely-pglite-dialect";
 import pg from "pg";
 import { PgliteChangeFeed, PostgresChangeFeed, type ChangeFeed } from "./changes.js";
 import type { Database } from "./database.js";
+import { lockDataDir, type DataDirLock } from "./data-dir-lock.js";
+import { secureDataDir } from "./data-dir-modes.js";
 import { migrateToLatest } from "./migrate.js";
+import { checkReachable } from "./postgres-reach.js";
+import { PrivateNodeFS } from "./private-node-fs.js";
 import { Store } from "./store.js";
 
 export type StoreLocation =
@@ -13,22 +16,39 @@ export type StoreLocation =
   // dataDir undefined = in memory (tests).
   | { kind: "pglite"; dataDir?: string };
 
-/** Opens the database, applies pending migrations and returns the store. */
-export async function openStore(location: StoreLocation): Promise<Store> {
-  const { db, changes } =
+export interface OpenOptions {
+  /** Told about anything fixed on the way that an operator should know of. */
+  warn?: (message: string, details: Record<string, unknown>) => void;
+}
+
+/**
+ * Opens the database, applies pending migrations and returns the store. An
+ * embedded store on disk is first made private (0700/0600) and locked to this
+ * process (DataDirLockedError if another holds it) until the store closes;
+ * PostgreSQL is first connected to once (DatabaseUnreachableError).
+ */
+export async function openStore(location: StoreLocation, options: OpenOptions = {}): Promise<Store> {
+  const { db, changes, lock } =
     location.kind === "postgres"
-      ? { db: openPostgres(location.url, location.poolSize ?? 10), changes: new PostgresChangeFeed(location.url) }
-      : await openPglite(location.dataDir);
+      ? await openPostgres(location.url, location.poolSize ?? 10)
+      : await openPglite(location.dataDir, options);
   try {
     await migrateToLatest(db);
   } catch (error) {
     await db.destroy();
+    lock?.release();
     throw error;
   }
-  return new Store(db, location.kind, changes);
+  return new Store(db, location.kind, changes, () => lock?.release());
 }
 
-function openPostgres(url: string, max: number): Kysely<Database> {
+interface Opened {
+  db: Kysely<Database>;
+  changes: ChangeFeed;
+  lock?: DataDirLock;
+}
+
+async function openPostgres(url: string, max: number): Promise<Opened> {
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on("error", () => {});
@@ -36,11 +56,30 @@ function openPostgres(url: string, max: number): Kysely<Database> {
   // out, e.g. between two queries of a transaction): its next query fails with
   // a connection error (UNAVAILABLE) and the pool drops it when it comes back.
   pool.on("connect", (client) => client.on("error", () => {}));
-  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  try {
+    await checkReachable(pool, url);
+  } catch (error) {
+    await pool.end();
+    throw error;
+  }
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), changes: new PostgresChangeFeed(url) };
 }
 
-async function openPglite(dataDir: string | undefined): Promise<{ db: Kysely<Database>; changes: ChangeFeed }> {
-  if (dataDir !== undefined) mkdirSync(dataDir, { recursive: true });
-  const pglite = await PGlite.create(dataDir);
-  return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite) }), changes: new PgliteChangeFeed(pglite) };
+async function openPglite(dataDir: string | undefined, options: OpenOptions): Promise<Opened> {
+  if (dataDir === undefined) {
+    const pglite = await PGlite.create();
+    return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite) }), changes: new PgliteChangeFeed(pglite) };
+  }
+  const { tightened } = secureDataDir(dataDir);
+  const lock = lockDataDir(dataDir);
+  if (tightened > 0) {
+    options.warn?.("tightened the permissions of the data directory: group and other users had access", { dataDir, entries: tightened });
+  }
+  try {
+    const pglite = await PGlite.create({ fs: new PrivateNodeFS(dataDir) });
+    return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite) }), changes: new PgliteChangeFeed(pglite), lock };
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
 }

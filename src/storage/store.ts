@@ -40,6 +40,8 @@ export class Store implements Repositories {
     readonly kind: "postgres" | "pglite",
     /** Notifications of changes made by any replica. */
     readonly changes: ChangeFeed,
+    /** Runs once the database is closed (releases the embedded store's lock). */
+    private readonly afterClose: () => void = () => {},
   ) {
     ({
       permissions: this.permissions,
@@ -80,5 +82,6 @@ export class Store implements Repositories {
   async close(): Promise<void> {
     await this.changes.close();
     await this.db.destroy();
+    this.afterClose();
   }
 }

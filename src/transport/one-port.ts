@@ -69,10 +69,11 @@ export class OnePortServer {
   private draining = false;
 
   constructor(
-    handler: RequestHandler,
+    private handler: RequestHandler,
     private readonly limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
   ) {
     const counted: RequestHandler = (req, res) => {
+      const handler = this.handler;
       this.inFlight++;
       this.lastRequestAt = performance.now();
       // While draining, HTTP/1.1 connections close after their response.
@@ -162,6 +163,19 @@ export class OnePortServer {
       (head.toString("latin1") === "PRI" ? this.h2 : this.h1).emit("connection", socket);
     };
     socket.once("readable", sniff);
+  }
+
+  /**
+   * Serves later requests with `handler`: main.ts binds the port with a
+   * "starting" handler before the store is opened, then installs Keyward's.
+   */
+  setHandler(handler: RequestHandler): void {
+    this.handler = handler;
+  }
+
+  /** Where the server listens, once it does. */
+  address(): AddressInfo | null {
+    return this.tcp.address() as AddressInfo | null;
   }
 
   listen(port: number, host: string): Promise<AddressInfo> {

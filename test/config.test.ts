@@ -1,0 +1,44 @@
+// DATABASE_URL is checked at start: a PostgreSQL URL with a host, or a
+// ConfigError naming the variable and the fault, never the password.
+import { describe, expect, it } from "vitest";
+import { ConfigError, loadConfig } from "../src/config.js";
+
+const refusal = (url: string): ConfigError => {
+  try {
+    loadConfig({ DATABASE_URL: url });
+  } catch (error) {
+    if (error instanceof ConfigError) return error;
+    throw error;
+  }
+  throw new Error(`${url} was accepted`);
+};
+
+describe("DATABASE_URL", () => {
+  it.each([
+    "postgres://keyward@db.internal:5432/keyward",
+    "postgresql://keyward:s3cret@db.internal/keyward?sslmode=require",
+    "postgres://[::1]:5432/keyward",
+    "postgresql:///keyward?host=/var/run/postgresql",
+  ])("accepts %s as given", (url) => {
+    expect(loadConfig({ DATABASE_URL: url }).store).toEqual({ kind: "postgres", url });
+  });
+
+  it.each([
+    ["127.0.0.1:5432", /not a URL|postgres:\/\//],
+    ["db.internal/keyward", /not a URL|postgres:\/\//],
+    ["mysql://u@h/db", /"mysql:".*postgres:\/\/ or postgresql:\/\//],
+    ["http://db.internal/keyward", /"http:"/],
+    ["postgres:///keyward", /host/],
+    ["postgres://", /host/],
+  ])("refuses %s", (url, reason) => {
+    const error = refusal(url);
+    expect(error.message).toMatch(/^DATABASE_URL: /);
+    expect(error.message).toMatch(reason);
+  });
+
+  it("never puts the password in the message", () => {
+    for (const url of ["mysql://keyward:hunter2@h/db", "keyward:hunter2@db.internal/keyward", "postgres://keyward:hunter2@/db", "hunter2"]) {
+      expect(refusal(url).message).not.toContain("hunter2");
+    }
+  });
+});
