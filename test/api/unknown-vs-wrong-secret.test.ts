@@ -99,26 +99,33 @@ describe.each(TEST_STORES)("an unknown key id and a wrong secret for a real id, 
 
   /** Every observable answer to `probe` for one presented key. */
   type Probe = (key: string) => Promise<unknown>;
-  const probes: Array<[string, Probe]> = [
+  /** What each probe answers, so that comparing two answers is not comparing two 404s. */
+  const NOT_FOUND_VERDICT = { code: grpc.status.OK, answer: "1003" }; // field 2 (code) = 3 (NOT_FOUND), no id
+  const GRPC_UNAUTHENTICATED = { code: grpc.status.UNAUTHENTICATED, details: "invalid API key" };
+  const HTTP_UNAUTHENTICATED = { status: 401, body: expect.stringContaining('"invalid API key"') };
+  const probes: Array<[string, Probe, object]> = [
     [
       "CheckKey's verdict (grpc-js)",
       (key) => grpcObservable(kw.port, "/keyward.v1.CheckService/CheckKey", toBinary(CheckKeyRequestSchema, create(CheckKeyRequestSchema, { key })), kw.adminKey),
+      NOT_FOUND_VERDICT,
     ],
-    ["an admin RPC with the key as caller (grpc-js)", (key) => grpcObservable(kw.port, "/keyward.v1.ApiKeyService/AdminListApiKeys", new Uint8Array(), key)],
+    ["an admin RPC with the key as caller (grpc-js)", (key) => grpcObservable(kw.port, "/keyward.v1.ApiKeyService/AdminListApiKeys", new Uint8Array(), key), GRPC_UNAUTHENTICATED],
     [
       "an admin RPC with the key as caller (Connect JSON)",
       (key) =>
         httpObservable(`${kw.url}/keyward.v1.ApiKeyService/AdminListApiKeys`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${key}` }, body: "{}" }),
+      HTTP_UNAUTHENTICATED,
     ],
-    ["REST with the key as caller", (key) => httpObservable(`${kw.url}/api/v1/api_keys`, { headers: { authorization: `Bearer ${key}` } })],
-    ["REST with the key in x-api-key", (key) => httpObservable(`${kw.url}/api/v1/policies`, { headers: { "x-api-key": key } })],
+    ["REST with the key as caller", (key) => httpObservable(`${kw.url}/api/v1/api_keys`, { headers: { authorization: `Bearer ${key}` } }), HTTP_UNAUTHENTICATED],
+    ["REST with the key in x-api-key", (key) => httpObservable(`${kw.url}/api/v1/api_keys/policies`, { headers: { "x-api-key": key } }), HTTP_UNAUTHENTICATED],
   ];
 
-  it.each(probes)("%s is identical", async (_what, probe) => {
+  it.each(probes)("%s is identical", async (_what, probe, refusal) => {
     const unknown = await probe(unknownId());
     const wrong = await probe(wrongSecret());
     expect(wrong).toEqual(unknown);
-    // Not vacuous: the answer names no id, and is a refusal.
+    // Not vacuous: both are the refusal this path gives, and name no id.
+    expect(unknown).toMatchObject(refusal);
     expect(JSON.stringify(wrong)).not.toContain(realId);
   });
 
