@@ -12,6 +12,8 @@ import { connectJson } from "../support/clients.js";
 
 interface Started {
   child: ChildProcess;
+  /** For requests before the drain (closed by the process's exit). */
+  agent: http.Agent;
   url: string;
   lines: string[];
   exited: Promise<number | null>;
@@ -23,7 +25,7 @@ afterEach(() => {
 });
 
 /** Starts `tsx src/main.ts` on a free port and waits for its "listening" line. */
-async function startProcess(dataDir: string): Promise<Started> {
+async function startProcess(dataDir: string, env: Record<string, string> = {}): Promise<Started> {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     env: {
       ...process.env,
@@ -32,6 +34,7 @@ async function startProcess(dataDir: string): Promise<Started> {
       DATABASE_URL: "",
       KEYWARD_BOOTSTRAP_KEY_FILE: "",
       LOG_LEVEL: "warn",
+      ...env,
     },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -46,7 +49,7 @@ async function startProcess(dataDir: string): Promise<Started> {
     });
     void exited.then((code) => reject(new Error(`keyward exited with ${code} before listening:\n${lines.join("\n")}`)));
   });
-  return { child, url, lines, exited };
+  return { child, url, lines, exited, agent: new http.Agent() };
 }
 
 /** One HTTP/1.1 request through `agent`; resolves with the status and parsed body. */
@@ -62,32 +65,60 @@ function request(agent: http.Agent, url: string, path: string, body?: unknown, h
   });
 }
 
+const auth = (key: string) => ({ authorization: `Bearer ${key}` });
+
+/** How many checks are in flight at SIGTERM. */
+const IN_FLIGHT = 6;
+/** argon2 at OWASP's cost (the default), one verification at a time: the checks queue behind each other. */
+const ONE_ARGON2_AT_A_TIME = { KEYWARD_ARGON2_MAX_IN_FLIGHT: "1" };
+
 const bootstrapKeyIn = (lines: string[]) => lines.map((l) => /bootstrap admin key.*: (kw_\S+)$/.exec(l)?.[1]).find(Boolean);
 
 describe("the keyward process", () => {
   it("prints its URL and the bootstrap key once, keeps data across restarts, and drains on SIGTERM", async () => {
     const dataDir = join(await mkdtemp(join(tmpdir(), "keyward-proc-")), "data");
-    const first = await startProcess(dataDir);
+    const first = await startProcess(dataDir, ONE_ARGON2_AT_A_TIME);
     const key = bootstrapKeyIn(first.lines);
     expect(key).toMatch(/^kw_/);
     expect(first.lines.filter((l) => l.includes("kw_"))).toHaveLength(1);
     expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
 
-    // Requests in flight when SIGTERM arrives still get their answers. Twenty
-    // keep-alive connections are opened first (a connection the server has
-    // not accepted when its listener closes is refused, as it should be);
-    // then, at OWASP's argon2 cost, 20 checks keep this 2-core server busy
-    // for about a second, well past the signal.
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 20 });
-    await Promise.all(Array.from({ length: 20 }, () => request(agent, first.url, "/healthz")));
-    const inFlight = Array.from({ length: 20 }, () =>
-      request(agent, first.url, "/keyward.v1.CheckService/CheckKey", { key }, { authorization: `Bearer ${key}` }),
+    // Requests in flight when SIGTERM arrives still get their answers. Each
+    // check presents a different cold key, so each costs its own argon2
+    // verification (checks of one key would share a single one), and the
+    // process runs one at a time: the checks queue up behind each other. SIGTERM is sent when the first answer arrives, so the rest
+    // are still being worked on, and must arrive after it, complete.
+    const { policies } = (await request(first.agent, first.url, "/keyward.v1.PolicyService/AdminGetApiKeyPolicies", {}, auth(key!))).body as {
+      policies: Array<{ id: string }>;
+    };
+    const expireTime = new Date(Date.now() + 86_400_000).toISOString();
+    const cold: string[] = [];
+    for (let i = 0; i < IN_FLIGHT; i++) {
+      const created = await request(first.agent, first.url, "/keyward.v1.ApiKeyService/AdminCreateApiKey", { name: `drain-${i}`, policyId: policies[0]!.id, expireTime }, auth(key!));
+      expect(created.status).toBe(200);
+      cold.push(created.body.credentials as string);
+    }
+    // One keep-alive connection per check, opened first: a connection the server has
+    // not accepted when its listener closes is refused, as it should be.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
+    await Promise.all(cold.map(() => request(agent, first.url, "/healthz")));
+    let signalledAt = 0;
+    const answeredAt: number[] = [];
+    const inFlight = cold.map((credentials) =>
+      request(agent, first.url, "/keyward.v1.CheckService/CheckKey", { key: credentials }, auth(key!)).then((answer) => {
+        answeredAt.push(performance.now());
+        if (signalledAt === 0) {
+          signalledAt = performance.now();
+          first.child.kill("SIGTERM");
+        }
+        return answer;
+      }),
     );
-    await new Promise((r) => setTimeout(r, 100));
-    first.child.kill("SIGTERM");
     const answers = await Promise.all(inFlight);
     agent.destroy();
     for (const answer of answers) expect(answer).toMatchObject({ status: 200, body: { valid: true, code: "CHECK_CODE_VALID" } });
+    // Not drained by luck: most checks were answered after the signal was sent.
+    expect(answeredAt.filter((t) => t > signalledAt).length).toBeGreaterThanOrEqual(IN_FLIGHT / 2);
     expect(await first.exited).toBe(0);
 
     const second = await startProcess(dataDir);
@@ -96,5 +127,5 @@ describe("the keyward process", () => {
     expect(check.body).toMatchObject({ valid: true });
     second.child.kill("SIGTERM");
     expect(await second.exited).toBe(0);
-  });
+  }, 90_000); // two process starts and a dozen argon2 runs at OWASP's cost
 });
