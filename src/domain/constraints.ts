@@ -96,7 +96,7 @@ const STRUCTURE = /[./\\;%?#:\u0000-\u001f\u007f]/;
 const foldsIntoStructure = (text: string): boolean => [...text].some((c) => c.charCodeAt(0) > 0x7f && STRUCTURE.test(c.normalize("NFKC")));
 
 /** Whether a raw path reads the same to every router: no form above, also once percent-decoded. */
-export function isUnambiguousPath(path: string): boolean {
+function isUnambiguousPath(path: string): boolean {
   if (UNSAFE_CHARACTER.test(path) || EMPTY_SEGMENT.test(path) || DOTS_SEGMENT.test(path)) return false;
   if (NON_ASCII.test(path) && foldsIntoStructure(path)) return false;
   if (!path.includes("%")) return true;
