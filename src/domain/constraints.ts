@@ -19,7 +19,12 @@ function checkPathValue(field: string, value: string): string {
     throw new InvalidArgumentError(field, "a path must not contain spaces, control characters, '?' or '#'");
   }
   if (DOT_SEGMENT.test(value)) throw new InvalidArgumentError(field, "a path must not contain '.' or '..' segments");
-  return absolutePath(value);
+  const path = absolutePath(value);
+  // Such a value could never match: checks refuse every path that holds one of these forms.
+  if (!isUnambiguousPath(path)) {
+    throw new InvalidArgumentError(field, "a path must not contain '\\', ';', '//', dot-only segments, or encoded '.', '/', '\\', ';', '%', '?', '#' or control characters");
+  }
+  return path;
 }
 
 // Compiled regexes, shared by every key that uses the same pattern; bounded
@@ -64,13 +69,53 @@ export function checkConstraints(field: string, constraints: readonly Constraint
   return out.filter((c) => !seen.has(`${c.type} ${c.value}`) && !!seen.add(`${c.type} ${c.value}`));
 }
 
+// A path is judged as the raw string a service passes, so a form that some
+// router reads as another path could walk out of a prefix. Such forms are
+// refused outright (fail closed: CONSTRAINT_DENIED for a path constraint);
+// none is normalised, since Keyward cannot know which reading the service
+// makes. README "Scoping and lifecycle" lists every form and why.
+
+/** Characters no router agrees on: `\` (a separator on Windows and to many routers), `;` (path parameters, stripped before `..` is resolved), controls. */
+const UNSAFE_CHARACTER = /[\\;\u0000-\u001f\u007f]/;
+/** An empty segment: `//` is collapsed by some routers, and read as a network path (`//host/...`) by URL parsers. */
+const EMPTY_SEGMENT = /\/\//;
+/**
+ * A `%` that is not a plain escape of a harmless byte: not followed by two hex
+ * digits (IIS's `%u002e`, malformed escapes), or encoding `.` `/` `\` `;` `%`
+ * (double encoding) `?` `#` or a control character, which a decoding service
+ * turns into structure.
+ */
+const UNSAFE_ESCAPE = /%(?![0-9a-f]{2})|%(?:2e|2f|5c|3b|25|3f|23|[01][0-9a-f]|7f)/i;
+/** A segment of dots only, also with trailing spaces (which Windows strips): `.`, `..`, `...`, `.. `. */
+const DOTS_SEGMENT = /(?:^|\/)\s*\.[.\s]*(?:\/|$)/;
+const NON_ASCII = /[^\u0000-\u007f]/;
+/** ASCII that gives a path structure, should a non-ASCII character fold into it. */
+const STRUCTURE = /[./\\;%?#:\u0000-\u001f\u007f]/;
+
+/** Whether a character folds (NFKC) into path structure: fullwidth `．` `／` `＼`, `‥`, `℅`. */
+const foldsIntoStructure = (text: string): boolean => [...text].some((c) => c.charCodeAt(0) > 0x7f && STRUCTURE.test(c.normalize("NFKC")));
+
+/** Whether a raw path reads the same to every router: no form above, also once percent-decoded. */
+function isUnambiguousPath(path: string): boolean {
+  if (UNSAFE_CHARACTER.test(path) || EMPTY_SEGMENT.test(path) || DOTS_SEGMENT.test(path)) return false;
+  if (NON_ASCII.test(path) && foldsIntoStructure(path)) return false;
+  if (!path.includes("%")) return true;
+  if (UNSAFE_ESCAPE.test(path)) return false;
+  let decoded: string;
+  try {
+    // Throws on escapes that are not UTF-8, overlong forms included (`%c0%ae` for '.').
+    decoded = decodeURIComponent(path);
+  } catch {
+    return false;
+  }
+  // The escapes left decode to no structure, but may complete a dot segment (`..%20`) or a fullwidth dot.
+  return !DOTS_SEGMENT.test(decoded) && !(NON_ASCII.test(decoded) && foldsIntoStructure(decoded));
+}
+
 /** The path a check is judged on: without query or fragment; undefined when it cannot be judged safely. */
 function requestPath(path: string): string | undefined {
   const bare = path.split(/[?#]/)[0]!;
-  if (!bare.startsWith("/")) return undefined;
-  // Dot segments, and encoded dots, slashes or backslashes that a service may
-  // decode before routing, could walk out of an allowed prefix: fail closed.
-  if (DOT_SEGMENT.test(bare) || /%2e|%2f|%5c/i.test(bare)) return undefined;
+  if (!bare.startsWith("/") || !isUnambiguousPath(bare)) return undefined;
   return bare;
 }
 

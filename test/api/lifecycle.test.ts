@@ -3,6 +3,7 @@
 // expiring-soon listing.
 import type { Timestamp } from "@bufbuild/protobuf/wkt";
 import { status } from "@grpc/grpc-js";
+import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService, ApiKeyState, ConstraintType } from "../../gen/keyward/v1/api_keys_pb.js";
 import { AuditService } from "../../gen/keyward/v1/audit_pb.js";
@@ -239,13 +240,37 @@ describe.each(TEST_STORES)("key scoping and lifecycle on $name", (store) => {
   it("records last use within seconds of a check, without an UPDATE per check", async () => {
     const { credentials, apiKey } = await createKey({});
     expect((await c.keys.call(ApiKeyService.method.adminGetApiKey, { id: apiKey!.id }, admin)).apiKey!.lastUsedTime).toBeUndefined();
-    for (let i = 0; i < 5; i++) await check(credentials);
-    let lastUsed;
-    for (let tries = 0; tries < 50 && !lastUsed; tries++) {
-      await new Promise((r) => setTimeout(r, 100));
-      lastUsed = (await c.keys.call(ApiKeyService.method.adminGetApiKey, { id: apiKey!.id }, admin)).apiKey!.lastUsedTime;
+    // The store itself counts UPDATE statements on api_keys, with a statement-level trigger.
+    const db = kw.keyward.store.db;
+    await sql`create table test_api_key_updates (at timestamptz not null default clock_timestamp())`.execute(db);
+    await sql`create function test_count_api_key_update() returns trigger language plpgsql as $$
+      begin insert into test_api_key_updates default values; return null; end $$`.execute(db);
+    await sql`create trigger test_count_api_key_update after update on api_keys for each statement execute function test_count_api_key_update()`.execute(db);
+    try {
+      const started = Date.now();
+      const checks = 40;
+      for (let batch = 0; batch < checks / 10; batch++) {
+        const verdicts = await Promise.all(Array.from({ length: 10 }, () => codeOf(credentials)));
+        expect(verdicts.every((v) => v === CheckCode.VALID)).toBe(true);
+      }
+      let lastUsed;
+      for (let tries = 0; tries < 50 && !lastUsed; tries++) {
+        await new Promise((r) => setTimeout(r, 100));
+        lastUsed = (await c.keys.call(ApiKeyService.method.adminGetApiKey, { id: apiKey!.id }, admin)).apiKey!.lastUsedTime;
+      }
+      expect(lastUsed).toBeDefined();
+      const elapsed = Date.now() - started;
+      const { rows } = await sql<{ n: number }>`select count(*)::int as n from test_api_key_updates`.execute(db);
+      const updates = rows[0]!.n;
+      // Last use was written by UPDATE, at most once per flush interval (200 ms in tests), not once per check.
+      expect(updates).toBeGreaterThanOrEqual(1);
+      expect(updates).toBeLessThanOrEqual(Math.ceil(elapsed / 200) + 1);
+      expect(updates).toBeLessThan(checks / 2);
+    } finally {
+      await sql`drop trigger test_count_api_key_update on api_keys`.execute(db);
+      await sql`drop function test_count_api_key_update()`.execute(db);
+      await sql`drop table test_api_key_updates`.execute(db);
     }
-    expect(lastUsed).toBeDefined();
   });
 
   it("lists keys expiring soon, to rotate them", async () => {

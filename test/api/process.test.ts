@@ -2,6 +2,7 @@
 // and the bootstrap key once, keeps its data across restarts, and drains on SIGTERM.
 import { spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";
+import net from "node:net";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,6 +13,8 @@ import { connectJson } from "../support/clients.js";
 
 interface Started {
   child: ChildProcess;
+  /** For requests before the drain (closed by the process's exit). */
+  agent: http.Agent;
   url: string;
   lines: string[];
   exited: Promise<number | null>;
@@ -23,7 +26,7 @@ afterEach(() => {
 });
 
 /** Starts `tsx src/main.ts` on a free port and waits for its "listening" line. */
-async function startProcess(dataDir: string): Promise<Started> {
+async function startProcess(dataDir: string, env: Record<string, string> = {}): Promise<Started> {
   const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
     env: {
       ...process.env,
@@ -32,6 +35,7 @@ async function startProcess(dataDir: string): Promise<Started> {
       DATABASE_URL: "",
       KEYWARD_BOOTSTRAP_KEY_FILE: "",
       LOG_LEVEL: "warn",
+      ...env,
     },
     stdio: ["ignore", "pipe", "inherit"],
   });
@@ -46,7 +50,7 @@ async function startProcess(dataDir: string): Promise<Started> {
     });
     void exited.then((code) => reject(new Error(`keyward exited with ${code} before listening:\n${lines.join("\n")}`)));
   });
-  return { child, url, lines, exited };
+  return { child, url, lines, exited, agent: new http.Agent() };
 }
 
 /** One HTTP/1.1 request through `agent`; resolves with the status and parsed body. */
@@ -62,31 +66,80 @@ function request(agent: http.Agent, url: string, path: string, body?: unknown, h
   });
 }
 
+/** Resolves once a new connection to `port` is refused: the process has closed its listener. */
+async function listenerClosed(port: number): Promise<void> {
+  for (;;) {
+    const refused = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, "127.0.0.1");
+      socket.once("connect", () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once("error", () => resolve(true));
+    });
+    if (refused) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const auth = (key: string) => ({ authorization: `Bearer ${key}` });
+
+/** How many checks are in flight at SIGTERM. */
+const IN_FLIGHT = 6;
+/** argon2 at OWASP's cost (the default), one verification at a time: the checks queue behind each other. */
+const ONE_ARGON2_AT_A_TIME = { KEYWARD_ARGON2_MAX_IN_FLIGHT: "1" };
+
 const bootstrapKeyIn = (lines: string[]) => lines.map((l) => /bootstrap admin key.*: (kw_\S+)$/.exec(l)?.[1]).find(Boolean);
 
 describe("the keyward process", () => {
   it("prints its URL and the bootstrap key once, keeps data across restarts, and drains on SIGTERM", async () => {
     const dataDir = join(await mkdtemp(join(tmpdir(), "keyward-proc-")), "data");
-    const first = await startProcess(dataDir);
+    const first = await startProcess(dataDir, ONE_ARGON2_AT_A_TIME);
     const key = bootstrapKeyIn(first.lines);
     expect(key).toMatch(/^kw_/);
     expect(first.lines.filter((l) => l.includes("kw_"))).toHaveLength(1);
     expect((await fetch(`${first.url}/healthz`)).status).toBe(200);
 
-    // Requests in flight when SIGTERM arrives still get their answers. Twenty
-    // keep-alive connections are opened first (a connection the server has
-    // not accepted when its listener closes is refused, as it should be);
-    // then, at OWASP's argon2 cost, 20 checks keep this 2-core server busy
-    // for about a second, well past the signal.
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 20 });
-    await Promise.all(Array.from({ length: 20 }, () => request(agent, first.url, "/healthz")));
-    const inFlight = Array.from({ length: 20 }, () =>
-      request(agent, first.url, "/keyward.v1.CheckService/CheckKey", { key }, { authorization: `Bearer ${key}` }),
+    // Requests in flight when SIGTERM arrives still get their answers. Each
+    // check presents a different cold key, so each costs its own argon2
+    // verification (checks of one key would share a single one), and the
+    // process runs one at a time: the checks queue up behind each other.
+    // SIGTERM is sent when the first answer arrives; once the process has
+    // acted on it (its listener refuses new connections), checks must still
+    // be unanswered, and then be answered, complete.
+    const { policies } = (await request(first.agent, first.url, "/keyward.v1.PolicyService/AdminGetApiKeyPolicies", {}, auth(key!))).body as {
+      policies: Array<{ id: string }>;
+    };
+    const expireTime = new Date(Date.now() + 86_400_000).toISOString();
+    const cold: string[] = [];
+    for (let i = 0; i < IN_FLIGHT; i++) {
+      const created = await request(first.agent, first.url, "/keyward.v1.ApiKeyService/AdminCreateApiKey", { name: `drain-${i}`, policyId: policies[0]!.id, expireTime }, auth(key!));
+      expect(created.status).toBe(200);
+      cold.push(created.body.credentials as string);
+    }
+    // One keep-alive connection per check, opened first: a connection the server has
+    // not accepted when its listener closes is refused, as it should be.
+    const agent = new http.Agent({ keepAlive: true, maxSockets: IN_FLIGHT });
+    await Promise.all(cold.map(() => request(agent, first.url, "/healthz")));
+    let answered = 0;
+    let signalled: () => void;
+    const signal = new Promise<void>((resolve) => (signalled = resolve));
+    const inFlight = cold.map((credentials) =>
+      request(agent, first.url, "/keyward.v1.CheckService/CheckKey", { key: credentials }, auth(key!)).then((answer) => {
+        if (answered++ === 0) {
+          first.child.kill("SIGTERM");
+          signalled();
+        }
+        return answer;
+      }),
     );
-    await new Promise((r) => setTimeout(r, 100));
-    first.child.kill("SIGTERM");
+    await signal;
+    await listenerClosed(Number(new URL(first.url).port));
+    const unansweredWhenDraining = IN_FLIGHT - answered;
     const answers = await Promise.all(inFlight);
     agent.destroy();
+    // Not drained by luck: checks were still being worked on after the process acted on SIGTERM.
+    expect(unansweredWhenDraining).toBeGreaterThanOrEqual(1);
     for (const answer of answers) expect(answer).toMatchObject({ status: 200, body: { valid: true, code: "CHECK_CODE_VALID" } });
     expect(await first.exited).toBe(0);
 
@@ -96,5 +149,5 @@ describe("the keyward process", () => {
     expect(check.body).toMatchObject({ valid: true });
     second.child.kill("SIGTERM");
     expect(await second.exited).toBe(0);
-  });
+  }, 90_000); // two process starts and a dozen argon2 runs at OWASP's cost
 });

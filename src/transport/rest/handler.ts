@@ -106,7 +106,10 @@ export function createRestHandler(options: RestOptions): (req: NodeRequest, res:
     }
     const abort = new AbortController();
     res.once("close", () => abort.abort());
-    const contextValues = options.contextValues(req).set(httpRequestKey, { method: req.method ?? "", path: url.pathname });
+    // The caller's constraints judge the path as sent, by the same rules as CheckKey: `url.pathname` has
+    // had `\`, `..` and `%2e%2e` resolved away, which would hide from them a form they refuse.
+    const sentPath = (req.url ?? "").split(/[?#]/)[0]!;
+    const contextValues = options.contextValues(req).set(httpRequestKey, { method: req.method ?? "", path: sentPath });
     const response = await handler({
       httpVersion: req.httpVersion,
       url: `http://keyward${handler.requestPath}`,
