@@ -2,6 +2,7 @@
 import { UniqueViolation } from "../storage/errors.js";
 import type { PolicyRecord } from "../storage/records.js";
 import type { Repositories, Store } from "../storage/store.js";
+import { assertAdminRemains, policyAdministers } from "./admin-guard.js";
 import { audit, fieldsSet, target } from "./audit.js";
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
 import { GRANT_RULE, parseGrant, serviceOf, uncoveredEntries } from "./permissions.js";
@@ -107,6 +108,7 @@ export class PolicyService {
           assertCallerCovers(caller, permissions, "cannot change this policy");
         }
         await repos.policies.update(id, { name: changes.name, description: changes.description, permissions }, this.now());
+        if (permissions !== undefined && policyAdministers(current.permissions)) await assertAdminRemains(repos, this.now());
         const changedFields = fieldsSet({ name: changes.name, description: changes.description, permissions });
         await audit(repos, caller, { action: "AdminUpdateApiKeyPolicy", target: target.policy(id), changedFields }, this.now());
       })
@@ -123,6 +125,7 @@ export class PolicyService {
       if (!current) throw new NotFoundError(`policy "${id}" not found`);
       assertCallerCovers(caller, current.permissions, "cannot delete this policy");
       const { apiKeyCount } = await repos.policies.delete(id);
+      if (policyAdministers(current.permissions)) await assertAdminRemains(repos, this.now());
       await audit(repos, caller, { action: "AdminDeleteApiKeyPolicy", target: target.policy(id) }, this.now());
       return apiKeyCount;
     });
