@@ -54,8 +54,8 @@ export interface KeywardOptions {
   server?: OnePortServer;
 }
 
-/** Writes the bootstrap credentials once: to a new 0600 file, or as one stdout line. */
-export function defaultBootstrapDelivery(file: string | undefined): (credentials: string) => Promise<void> {
+/** Writes admin credentials once: to a new 0600 file, or as one stdout line (`what` names them there). */
+export function defaultBootstrapDelivery(file: string | undefined, what = "bootstrap admin key"): (credentials: string) => Promise<void> {
   if (file !== undefined) {
     return async (credentials) => {
       // "wx" refuses to overwrite: the file is written once, ever.
@@ -63,7 +63,7 @@ export function defaultBootstrapDelivery(file: string | undefined): (credentials
     };
   }
   return async (credentials) => {
-    process.stdout.write(`Keyward bootstrap admin key (shown once, store it now): ${credentials}\n`);
+    process.stdout.write(`Keyward ${what} (shown once, store it now): ${credentials}\n`);
   };
 }
 

@@ -1,5 +1,5 @@
 // Builds Keyward's HTTP surface on one port; never listens (main.ts and tests do).
-import { createConnectRouter, createContextValues } from "@connectrpc/connect";
+import { createConnectRouter, createContextValues, type ConnectRouter } from "@connectrpc/connect";
 import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { clientIpKey } from "./transport/context.js";
@@ -21,6 +21,7 @@ import { createRestHandler } from "./transport/rest/handler.js";
 import { openApiDocument } from "./transport/rest/openapi.js";
 import { restRoutes } from "./transport/rest/routes.js";
 import { KEYWARD_SERVICES, routes, type DomainServices } from "./transport/routes.js";
+import { strictJsonRouter } from "./transport/strict-json.js";
 import { encodeStringsWithNodeBuffers } from "./transport/utf8.js";
 
 // Process-wide protobuf-es setting: once, whatever number of servers is built.
@@ -93,7 +94,9 @@ export function buildServer(
     authInterceptor(services.checker),
     requestValidationInterceptor(),
   ];
-  const register = routes(services, readiness, metrics);
+  // Every JSON request is checked strictly: unknown fields and malformed values are refused, naming the field.
+  const serve = routes(services, readiness, metrics);
+  const register = (router: ConnectRouter) => serve(strictJsonRouter(router));
   const contextValues = (req: NodeRequest) =>
     createContextValues().set(clientIpKey, clientIpOf(req.socket.remoteAddress ?? "", req.headers["x-forwarded-for"], settings.trustedProxyHops));
 

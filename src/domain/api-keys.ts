@@ -2,6 +2,7 @@
 import { UniqueViolation } from "../storage/errors.js";
 import type { ApiKeyRecord, ConstraintRecord } from "../storage/records.js";
 import type { Repositories, Store } from "../storage/store.js";
+import { assertAdminRemains, isAdminKey } from "./admin-guard.js";
 import { audit, fieldsSet, target } from "./audit.js";
 import { checkConstraints, constraintsWithin } from "./constraints.js";
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
@@ -170,7 +171,9 @@ export class ApiKeyService {
         assertNarrowing(caller, checked.allowedSubnets ?? current.allowedSubnets, checked.constraints ?? current.constraints, "api_key.");
         const service = checked.service === undefined ? current.service : checked.service;
         assertMayGiveService(caller, service, service !== current.service, "api_key.service");
+        const wasAdmin = await this.isAdminKey(repos, current);
         await repos.apiKeys.update(id, checked, this.now());
+        if (wasAdmin) await assertAdminRemains(repos, this.now());
         const changedFields = fieldsSet({
           name: checked.name,
           policy_id: checked.policyId,
@@ -193,7 +196,9 @@ export class ApiKeyService {
       if (!current) throw new NotFoundError(`API key "${id}" not found`);
       await this.assertPolicyGrantable(repos, caller, current.policyId, "id", "cannot delete this key");
       assertManageable(caller, [current], "cannot delete this key", thisKey);
+      const wasAdmin = await this.isAdminKey(repos, current);
       await repos.apiKeys.delete(id);
+      if (wasAdmin) await assertAdminRemains(repos, this.now());
       await audit(repos, caller, { action: "AdminDeleteApiKey", target: target.apiKey(id) }, this.now());
     });
   }
@@ -206,7 +211,9 @@ export class ApiKeyService {
       await this.assertPolicyGrantable(repos, caller, current.policyId, "id", "cannot retire this key");
       assertManageable(caller, [current], "cannot retire this key", thisKey);
       if (current.state === "retired") throw new FailedPreconditionError(`API key "${id}" is already retired`);
+      const wasAdmin = await this.isAdminKey(repos, current);
       await repos.apiKeys.retire(id, caller.keyId || null, this.now());
+      if (wasAdmin) await assertAdminRemains(repos, this.now());
       await audit(repos, caller, { action: "AdminRetireApiKey", target: target.apiKey(id), changedFields: ["state"] }, this.now());
     });
     return this.get(id);
@@ -253,6 +260,11 @@ export class ApiKeyService {
       await audit(repos, caller, { action: "AdminRotateApiKey", target: target.apiKey(id), changedFields: ["secret"] }, now);
     });
     return { key: await this.get(id), credentials, previousExpireTime };
+  }
+
+  /** Whether the key counts toward "some key can still administer Keyward" (domain/admin-guard.ts). */
+  private async isAdminKey(repos: Repositories, key: ApiKeyRecord): Promise<boolean> {
+    return isAdminKey(key, (await repos.policies.permissionsOf(key.policyId)) ?? [], this.now());
   }
 
   /** The policy exists and the caller holds everything it grants. */

@@ -1,5 +1,8 @@
-// The first admin key, issued once per store (design §5).
-import type { Store } from "../storage/store.js";
+// The first admin key, issued once per store (design §5), and the recovery of
+// an admin key by whoever can reach the store (`npm run recover`, issue #15).
+import type { Repositories, Store } from "../storage/store.js";
+import { target } from "./audit.js";
+import { FailedPreconditionError } from "./errors.js";
 import { newCredentials } from "./key-format.js";
 import { newId } from "./random.js";
 import type { SecretHasher } from "./secret-hasher.js";
@@ -10,6 +13,31 @@ export const ADMIN_KEY_NAME = "keyward-admin";
 export interface BootstrapSettings {
   keyPrefix: string;
   maxKeyTtlMs: number;
+}
+
+/** Creates the policy `keyward-admin` holding `*`; returns its id. */
+async function insertAdminPolicy(repos: Repositories, description: string, at: Date): Promise<string> {
+  const policyId = newId();
+  await repos.policies.insert({ id: policyId, name: ADMIN_POLICY_NAME, description, permissions: ["*"], creatorKeyId: null, now: at });
+  return policyId;
+}
+
+/** Inserts an admin key on `policyId`, expiring after the deployment's maximum lifetime. */
+async function insertAdminKey(
+  repos: Repositories,
+  key: { id: string; name: string; secretHash: string; policyId: string },
+  settings: BootstrapSettings,
+  at: Date,
+): Promise<void> {
+  await repos.apiKeys.insert({
+    ...key,
+    expireTime: new Date(at.getTime() + settings.maxKeyTtlMs),
+    allowedSubnets: [],
+    constraints: [],
+    service: null,
+    creatorKeyId: null,
+    now: at,
+  });
 }
 
 /**
@@ -33,29 +61,52 @@ export async function issueBootstrapKey(
     await repos.bootstrap.lock();
     if (await repos.bootstrap.isDone()) return undefined;
     const at = now();
-    const policyId = newId();
-    await repos.policies.insert({
-      id: policyId,
-      name: ADMIN_POLICY_NAME,
-      description: "Every permission, present and future. Created at first start.",
-      permissions: ["*"],
-      creatorKeyId: null,
-      now: at,
-    });
-    await repos.apiKeys.insert({
-      id,
-      name: ADMIN_KEY_NAME,
-      policyId,
-      secretHash,
-      expireTime: new Date(at.getTime() + settings.maxKeyTtlMs),
-      allowedSubnets: [],
-      constraints: [],
-      service: null,
-      creatorKeyId: null,
-      now: at,
-    });
+    const policyId = await insertAdminPolicy(repos, "Every permission, present and future. Created at first start.", at);
+    await insertAdminKey(repos, { id, name: ADMIN_KEY_NAME, secretHash, policyId }, settings, at);
     await repos.bootstrap.markDone(id, at);
     await deliver(credentials);
     return id;
+  });
+}
+
+export const RECOVERY_ACTION = "RecoverAdminKey";
+
+/**
+ * Recovery, for an operator locked out of the API: issues a new admin key on
+ * `keyward-admin` (recreating that policy, holding `*`, if it was deleted),
+ * audits it as Keyward itself (no actor key) with the action RecoverAdminKey,
+ * and hands the credentials to `deliver` before committing (a failed delivery
+ * keeps nothing). Always allowed: it needs the store, not the API, and whoever
+ * can write the store could do as much by hand. Refuses only when a policy
+ * named `keyward-admin` exists but no longer holds `*`, rather than widen it
+ * for every key on it.
+ */
+export async function recoverAdminKey(
+  store: Store,
+  hasher: SecretHasher,
+  settings: BootstrapSettings,
+  now: () => Date,
+  deliver: (credentials: string) => Promise<void>,
+): Promise<{ keyId: string; policyId: string; policyCreated: boolean }> {
+  const { id, secret, credentials } = newCredentials(settings.keyPrefix);
+  const secretHash = await hasher.hash(secret);
+  return store.transaction(async (repos) => {
+    const at = now();
+    const existing = (await repos.policies.list()).find((p) => p.name === ADMIN_POLICY_NAME);
+    if (existing && !existing.permissions.includes("*")) {
+      throw new FailedPreconditionError(
+        `the policy "${ADMIN_POLICY_NAME}" exists but no longer holds "*"; rename it or give it back "*" in the store, then run recover again`,
+      );
+    }
+    const policyId = existing?.id ?? (await insertAdminPolicy(repos, `Every permission, present and future. Recreated by recovery on ${at.toISOString()}.`, at));
+    // Key names are unique and the bootstrap key (or an earlier recovery's) may still be there.
+    await insertAdminKey(repos, { id, name: `${ADMIN_KEY_NAME}-recovered-${id.slice(0, 8).toLowerCase()}`, secretHash, policyId }, settings, at);
+    const event = { actorKeyId: "", action: RECOVERY_ACTION, outcome: "OK", clientIp: "", createTime: at };
+    if (!existing) {
+      await repos.auditEvents.insert({ ...event, id: newId(), target: target.policy(policyId), changedFields: ["name", "description", "permissions"] });
+    }
+    await repos.auditEvents.insert({ ...event, id: newId(), target: target.apiKey(id), changedFields: ["name", "policy_id", "expire_time"] });
+    await deliver(credentials);
+    return { keyId: id, policyId, policyCreated: !existing };
   });
 }

@@ -2,6 +2,7 @@
 import { UniqueViolation } from "../storage/errors.js";
 import type { PolicyRecord } from "../storage/records.js";
 import type { Repositories, Store } from "../storage/store.js";
+import { assertAdminRemains, policyAdministers } from "./admin-guard.js";
 import { audit, auditEach, fieldsSet, target } from "./audit.js";
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
 import { KeywardPermission } from "./keyward-permissions.js";
@@ -125,6 +126,7 @@ export class PolicyService {
           assertCallerCovers(caller, permissions, "cannot change this policy", true);
         }
         await repos.policies.update(id, { name: changes.name, description: changes.description, permissions }, this.now());
+        if (permissions !== undefined && policyAdministers(current.permissions)) await assertAdminRemains(repos, this.now());
         const changedFields = fieldsSet({ name: changes.name, description: changes.description, permissions });
         await audit(repos, caller, { action: "AdminUpdateApiKeyPolicy", target: target.policy(id), changedFields }, this.now());
       })
@@ -146,6 +148,7 @@ export class PolicyService {
       assertCallerCovers(caller, current.permissions, "cannot delete this policy");
       await assertKeysManageable(repos, caller, id, "cannot delete this policy");
       const { apiKeyIds } = await repos.policies.delete(id);
+      if (policyAdministers(current.permissions)) await assertAdminRemains(repos, this.now());
       const action = "AdminDeleteApiKeyPolicy";
       await auditEach(repos, caller, [{ action, target: target.policy(id) }, ...apiKeyIds.map((k) => ({ action, target: target.apiKey(k) }))], this.now());
       return apiKeyIds.length;

@@ -18,6 +18,11 @@ export const session = {
   clear: () => sessionStorage.removeItem(STORAGE_KEY),
 };
 
+/** The id of the key signed in with (credentials are `<prefix>_<16-character id>_<secret>`), to warn before removing it. */
+export function signedInKeyId(): string | undefined {
+  return /^[a-z][a-z0-9]{0,15}_([0-9A-Za-z]{16})_/.exec(session.get() ?? "")?.[1];
+}
+
 const bearer: Interceptor = (next) => (req) => {
   const key = session.get();
   if (key) req.header.set("authorization", `Bearer ${key}`);

@@ -70,6 +70,10 @@ const PUBLIC_COLUMNS = [
   "service",
 ] as const;
 
+// Arbitrary constant shared by every replica: writes that may remove an admin
+// key take it, so the check that one remains is race-free (domain/admin-guard.ts).
+const ADMIN_CHANGES_LOCK_ID = 0x6b776164; // "kwad"
+
 export class ApiKeyRepository {
   constructor(
     private readonly db: Kysely<Database>,
@@ -90,6 +94,31 @@ export class ApiKeyRepository {
       .forUpdate()
       .executeTakeFirst();
     return row && toRecord(row);
+  }
+
+  /** Waits for, then holds until the transaction ends, the lock on changes that may remove an admin key. */
+  async lockAdminChanges(): Promise<void> {
+    await sql`select pg_advisory_xact_lock(${sql.lit(ADMIN_CHANGES_LOCK_ID)})`.execute(this.db);
+  }
+
+  /** The permissions of each policy with at least one active, unexpired, unconstrained key. */
+  async policiesOfUsableKeys(now: Date): Promise<string[][]> {
+    const rows = await this.db
+      .selectFrom("policies")
+      .select("permissions")
+      .where((eb) =>
+        eb.exists(
+          eb
+            .selectFrom("api_keys")
+            .select("api_keys.id")
+            .whereRef("api_keys.policy_id", "=", "policies.id")
+            .where("api_keys.state", "=", "active")
+            .where("api_keys.expire_time", ">", now)
+            .where(sql<boolean>`api_keys.constraints = '[]'::jsonb`),
+        ),
+      )
+      .execute();
+    return rows.map((r) => r.permissions);
   }
 
   /** Keys in creation order, after a cursor. */

@@ -5,6 +5,7 @@ import { fromJson, toJson, type DescMethod, type JsonObject, type JsonValue } fr
 import { Code, type ContextValues } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { httpRequestKey } from "../context.js";
+import { checkRequestJson } from "../json-input.js";
 import type { NodeRequest, NodeResponse } from "../one-port.js";
 import { findRoute, type RestRoute } from "./routes.js";
 import { codeFromConnectName, detailsFromConnect, errorBody, httpStatusOf } from "./status.js";
@@ -90,7 +91,8 @@ export function createRestHandler(options: RestOptions): (req: NodeRequest, res:
         throw new TranscodeError("the request body is not valid JSON");
       }
       const json = transcodeRequest({ route, variables, query: url.searchParams, body });
-      // Validate here so the error names the field; fromJson rejects unknown fields.
+      // Checked here so the error names the field; fromJson (strict) is the backstop.
+      checkRequestJson(route.method.input, json);
       requestJson = toJson(route.method.input, fromJson(route.method.input, json));
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);

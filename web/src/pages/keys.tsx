@@ -4,13 +4,13 @@ import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { useEffect, useState } from "preact/hooks";
 import { ApiKeyState, ConstraintType, type ApiKey } from "../../../gen/keyward/v1/api_keys_pb.js";
 import type { Policy } from "../../../gen/keyward/v1/policies_pb.js";
-import { api, explain, fieldError } from "../api.js";
+import { api, explain, fieldError, signedInKeyId } from "../api.js";
 import type { PageProps } from "../app.js";
 import { Confirm, ErrorText, FieldError, FormActions, Modal, formatTime } from "../ui.js";
 
 const SOON_MS = 30 * 86_400_000;
 
-export function KeysPage(_: PageProps) {
+export function KeysPage(props: PageProps) {
   const [keys, setKeys] = useState<ApiKey[]>([]);
   const [policies, setPolicies] = useState<Policy[]>([]);
   const [policyFilter, setPolicyFilter] = useState("");
@@ -50,6 +50,7 @@ export function KeysPage(_: PageProps) {
     try {
       if (action === "Retire") await api.keys.adminRetireApiKey({ id: key.id });
       else await api.keys.adminDeleteApiKey({ id: key.id });
+      if (key.id === signedInKeyId()) return props.onSignedOut();
       await load();
     } catch (err) {
       setError(explain(err));
@@ -151,9 +152,12 @@ export function KeysPage(_: PageProps) {
         <Confirm
           title={`${confirming.action} ${confirming.key.name}?`}
           message={
-            confirming.action === "Retire"
+            (confirming.key.id === signedInKeyId()
+              ? `This ${confirming.action === "Retire" ? "retires" : "deletes"} the key you are signed in with; you will be signed out. `
+              : "") +
+            (confirming.action === "Retire"
               ? "The key stops working at once, on every service, for good. Its record and audit trail remain."
-              : "The key and its record are deleted at once. It cannot be undone."
+              : "The key and its record are deleted at once. It cannot be undone.")
           }
           action={confirming.action}
           onConfirm={() => void act(confirming.key, confirming.action)}

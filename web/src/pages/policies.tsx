@@ -3,22 +3,30 @@
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { Permission } from "../../../gen/keyward/v1/permissions_pb.js";
 import type { Policy } from "../../../gen/keyward/v1/policies_pb.js";
-import { api, explain, fieldError } from "../api.js";
+import { api, explain, fieldError, signedInKeyId } from "../api.js";
 import type { PageProps } from "../app.js";
 import { Confirm, ErrorText, FieldError, FormActions, Modal } from "../ui.js";
 
-export function PoliciesPage(_: PageProps) {
+export function PoliciesPage(props: PageProps) {
   const [policies, setPolicies] = useState<Policy[]>([]);
   const [permissions, setPermissions] = useState<Permission[]>([]);
   const [error, setError] = useState<string>();
   const [editing, setEditing] = useState<Policy | "new">();
   const [deleting, setDeleting] = useState<Policy>();
+  // The policy of the key signed in with, to say so before deleting or narrowing it.
+  const [ownPolicyId, setOwnPolicyId] = useState<string>();
 
   async function load() {
     try {
-      const [p, perms] = await Promise.all([api.policies.adminGetApiKeyPolicies({}), api.permissions.adminGetApiKeyPermissions({})]);
+      const ownKeyId = signedInKeyId();
+      const [p, perms, own] = await Promise.all([
+        api.policies.adminGetApiKeyPolicies({}),
+        api.permissions.adminGetApiKeyPermissions({}),
+        ownKeyId ? api.keys.adminGetApiKey({ id: ownKeyId }).catch(() => undefined) : undefined,
+      ]);
       setPolicies(p.policies);
       setPermissions(perms.permissions);
+      setOwnPolicyId(own?.apiKey?.policyId);
       setError(undefined);
     } catch (err) {
       setError(explain(err));
@@ -30,6 +38,7 @@ export function PoliciesPage(_: PageProps) {
     setDeleting(undefined);
     try {
       await api.policies.adminDeleteApiKeyPolicy({ id: policy.id });
+      if (policy.id === ownPolicyId) return props.onSignedOut();
       await load();
     } catch (err) {
       setError(explain(err));
@@ -88,6 +97,7 @@ export function PoliciesPage(_: PageProps) {
         <PolicyForm
           policy={editing === "new" ? undefined : editing}
           permissions={permissions}
+          own={editing !== "new" && editing.id === ownPolicyId}
           onDone={async () => {
             setEditing(undefined);
             await load();
@@ -98,7 +108,10 @@ export function PoliciesPage(_: PageProps) {
       {deleting && (
         <Confirm
           title={`Delete policy ${deleting.name}?`}
-          message={`This deletes the policy and its ${deleting.apiKeyCount} API key${deleting.apiKeyCount === 1 ? "" : "s"}, at once. It cannot be undone.`}
+          message={
+            (deleting.id === ownPolicyId ? "This deletes the key you are signed in with (it is on this policy); you will be signed out. " : "") +
+            `This deletes the policy and its ${deleting.apiKeyCount} API key${deleting.apiKeyCount === 1 ? "" : "s"}, at once. It cannot be undone.`
+          }
           action="Delete"
           onConfirm={() => void remove(deleting)}
           onCancel={() => setDeleting(undefined)}
@@ -110,13 +123,15 @@ export function PoliciesPage(_: PageProps) {
 
 const isUnregistered = (entry: string, permissions: Permission[]) => permissions.some((p) => p.name === entry && !p.registered);
 
-function PolicyForm(props: { policy: Policy | undefined; permissions: Permission[]; onDone: () => void; onCancel: () => void }) {
+function PolicyForm(props: { policy: Policy | undefined; permissions: Permission[]; own: boolean; onDone: () => void; onCancel: () => void }) {
   const [name, setName] = useState(props.policy?.name ?? "");
   const [description, setDescription] = useState(props.policy?.description ?? "");
   const [chosen, setChosen] = useState<Set<string>>(new Set(props.policy?.permissions ?? []));
   const [search, setSearch] = useState("");
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<string>();
+  // Entries being taken off the signed-in key's own policy, awaiting confirmation.
+  const [narrowing, setNarrowing] = useState<string[]>();
 
   const byService = useMemo(() => {
     const groups = new Map<string, Permission[]>();
@@ -134,8 +149,15 @@ function PolicyForm(props: { policy: Policy | undefined; permissions: Permission
     setChosen(next);
   };
 
-  async function submit(e: Event) {
+  function submit(e: Event) {
     e.preventDefault();
+    const removed = (props.policy?.permissions ?? []).filter((entry) => !chosen.has(entry));
+    if (props.own && removed.length > 0) setNarrowing(removed);
+    else void save();
+  }
+
+  async function save() {
+    setNarrowing(undefined);
     setErrors({});
     setError(undefined);
     const permissions = [...chosen];
@@ -192,6 +214,15 @@ function PolicyForm(props: { policy: Policy | undefined; permissions: Permission
         <ErrorText error={error} />
         <FormActions submit={props.policy ? "Save" : "Create"} onCancel={props.onCancel} />
       </form>
+      {narrowing && (
+        <Confirm
+          title={`Narrow your own policy ${props.policy?.name ?? ""}?`}
+          message={`This narrows the policy of the key you are signed in with, removing ${narrowing.join(", ")}; your key may lose what this dashboard needs, and you may be signed out.`}
+          action="Save"
+          onConfirm={() => void save()}
+          onCancel={() => setNarrowing(undefined)}
+        />
+      )}
     </Modal>
   );
 }
