@@ -76,7 +76,6 @@ describe.each(TEST_STORES)("admin lockout on $name", (store) => {
       { name: uniqueName("admin"), policyId: keywardOnly, expireTime: expiresIn(kw, DAY), allowedSubnets: ["127.0.0.1/32"] },
       other.credentials,
     );
-    expect((await c.policies.call(PolicyService.method.adminDeleteApiKeyPolicy, { id: adminPolicy }, other.credentials)).deletedApiKeyCount).toBe(1);
     expect((await c.policies.call(PolicyService.method.adminDeleteApiKeyPolicy, { id: everything }, other.credentials)).deletedApiKeyCount).toBe(1);
     expect(await works(third.credentials)).toBe(true);
     await expect(c.keys.call(ApiKeyService.method.adminDeleteApiKey, { id: third.apiKey!.id }, third.credentials)).rejects.toMatchObject(refused);
@@ -89,20 +88,23 @@ describe.each(TEST_STORES)("admin lockout on $name", (store) => {
     try {
       const { policies } = await f.policies.call(PolicyService.method.adminGetApiKeyPolicies, {}, fresh.adminKey);
       const policyId = policies.find((p) => p.name === "keyward-admin")!.id;
-      const create = (name: string, constraints: Array<{ type: ConstraintType; value: string }> = []) =>
-        f.keys.call(ApiKeyService.method.adminCreateApiKey, { name, policyId, expireTime: expiresIn(fresh, DAY), constraints }, fresh.adminKey);
+      const create = (name: string) => f.keys.call(ApiKeyService.method.adminCreateApiKey, { name, policyId, expireTime: expiresIn(fresh, DAY) }, fresh.adminKey);
       const a = await create("a");
       const b = await create("b");
-      // The caller is limited to the key RPCs by a constraint, so it is no admin key itself.
-      const caller = await create("caller", [{ type: ConstraintType.PREFIX, value: "/keyward.v1.ApiKeyService/" }]);
-      await f.keys.call(ApiKeyService.method.adminDeleteApiKey, { id: fresh.keyward.bootstrapKeyId! }, caller.credentials);
+      await f.keys.call(ApiKeyService.method.adminDeleteApiKey, { id: fresh.keyward.bootstrapKeyId! }, a.credentials);
+      // Both callers verified (and cached) first, so that both deletions pass authentication and meet in the store.
+      await f.keys.call(ApiKeyService.method.adminGetApiKey, { id: a.apiKey!.id }, b.credentials);
+      // Each deletes the other at once: either alone leaves one admin key, both together would leave none.
       const results = await Promise.allSettled([
-        f.keys.call(ApiKeyService.method.adminDeleteApiKey, { id: a.apiKey!.id }, caller.credentials),
-        f.keys.call(ApiKeyService.method.adminDeleteApiKey, { id: b.apiKey!.id }, caller.credentials),
+        f.keys.call(ApiKeyService.method.adminDeleteApiKey, { id: b.apiKey!.id }, a.credentials),
+        f.keys.call(ApiKeyService.method.adminDeleteApiKey, { id: a.apiKey!.id }, b.credentials),
       ]);
       expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
-      expect(results.find((r) => r.status === "rejected")).toMatchObject({ reason: refused });
-      await expect(f.keys.call(ApiKeyService.method.adminDeleteApiKey, { id: caller.apiKey!.id }, caller.credentials)).resolves.toBeDefined();
+      const rejected = results.find((r): r is PromiseRejectedResult => r.status === "rejected")!;
+      // PostgreSQL runs both transactions at once, so the guard must refuse one; PGlite runs one session,
+      // where the second may start after the first committed and find its own caller deleted.
+      if (store.name === "postgres") expect(rejected).toMatchObject({ reason: refused });
+      else expect([refused.code, 16]).toContain((rejected.reason as { code: number }).code);
     } finally {
       f.close();
       await fresh.close();
