@@ -52,6 +52,8 @@ export interface KeywardOptions {
    * Keyward's handler replaces its "starting" one once everything is ready.
    */
   server?: OnePortServer;
+  /** false: CheckKey over gRPC goes through Connect like every other RPC (tests compare the two paths). */
+  grpcFastPath?: boolean;
 }
 
 /** Writes admin credentials once: to a new 0600 file, or as one stdout line (`what` names them there). */
@@ -131,6 +133,7 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
       corsOrigins: config.corsOrigins,
       connections: config.connections,
       webRoot: WEB_ROOT,
+      grpcFastPath: options.grpcFastPath,
     }, options.server);
     return {
       config,
