@@ -25,6 +25,7 @@ import type { Store } from "./storage/store.js";
 import type { OnePortServer } from "./transport/one-port.js";
 import { Metrics } from "./transport/metrics.js";
 import { Readiness } from "./transport/readiness.js";
+import { RpcLog } from "./transport/rpc-log.js";
 import type { DomainServices } from "./transport/routes.js";
 
 /** The dashboard's build output (npm start builds it first when its sources changed). */
@@ -128,7 +129,8 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
     const bootstrapKeyId = await issueBootstrapKey(store, hasher, settings, now, deliver);
     if (bootstrapKeyId) logger.info({ apiKeyId: bootstrapKeyId }, "issued the bootstrap admin key");
     const readiness = new Readiness(() => store.ping());
-    const server = buildServer(services, readiness, metrics, logger, {
+    const rpcLog = new RpcLog(logger, metrics);
+    const server = buildServer(services, readiness, metrics, rpcLog, logger, {
       trustedProxyHops: config.trustedProxyHops,
       corsOrigins: config.corsOrigins,
       connections: config.connections,
@@ -145,6 +147,7 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
       async close() {
         readiness.markDraining();
         await server.close(config.shutdownGraceMs);
+        rpcLog.close();
         await lastUse.close();
         await store.close();
       },

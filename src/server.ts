@@ -17,7 +17,7 @@ import {
   type NodeResponse,
   type RequestHandler,
 } from "./transport/one-port.js";
-import { RpcLog } from "./transport/rpc-log.js";
+import type { RpcLog } from "./transport/rpc-log.js";
 import type { Readiness } from "./transport/readiness.js";
 import { createRestHandler } from "./transport/rest/handler.js";
 import { openApiDocument } from "./transport/rest/openapi.js";
@@ -86,13 +86,13 @@ export function buildServer(
   services: DomainServices,
   readiness: Readiness,
   metrics: Metrics,
+  rpcLog: RpcLog,
   logger: Logger,
   settings: ServerSettings,
   existing?: OnePortServer,
 ): OnePortServer {
   // First is outermost: every RPC is logged, including those auth refuses, and refused mutations are audited;
   // only an authorized caller learns what is wrong with its request.
-  const rpcLog = new RpcLog(logger, metrics);
   const validator = requestValidator();
   const interceptors = [
     requestLogInterceptor(rpcLog),

@@ -26,6 +26,8 @@ import type { Metrics } from "../metrics.js";
 import type { RpcFacts, RpcLog } from "../rpc-log.js";
 import type { StreamHandler } from "../one-port.js";
 import { checkAnswerFrame, checkRequestOf, verdictCounters } from "./check.js";
+import { readCheckRequest } from "./check-request-wire.js";
+import { withinLengthRules } from "./length-rules.js";
 
 const METHOD = CheckService.method.checkKey;
 const PATH = `/${CheckService.typeName}/${METHOD.name}`;
@@ -45,14 +47,30 @@ export interface GrpcCheckDeps {
   clientIpOf(peer: string, forwardedFor: string | string[] | undefined): string;
 }
 
+/** One call's state, kept on its stream so that the stream's listeners are shared functions, not closures per call. */
+interface Call {
+  readonly stream: ServerHttp2Stream;
+  readonly headers: IncomingHttpHeaders;
+  readonly startedAt: number;
+  readonly rpc: RpcFacts;
+  chunks: Buffer[];
+  received: number;
+  /** Answered (or refused): what else arrives is dropped, and a late verdict is not sent. */
+  done: boolean;
+  timeoutError: ConnectError | undefined;
+  deadline: NodeJS.Timeout | undefined;
+}
+
+const CALL = Symbol("keyward.check-grpc.call");
+type CallStream = ServerHttp2Stream & { [CALL]: Call };
+
 /** Web Headers' reading of a node:http2 header (repeated headers joined), for the code shared with the Connect path. */
-function headerReader(headers: IncomingHttpHeaders): { get(name: string): string | null } {
-  return {
-    get(name) {
-      const value = headers[name];
-      return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
-    },
-  };
+class HeaderReader {
+  constructor(private readonly headers: IncomingHttpHeaders) {}
+  get(name: string): string | null {
+    const value = this.headers[name];
+    return value === undefined ? null : Array.isArray(value) ? value.join(", ") : value;
+  }
 }
 
 /** Sends the trailers a finished unary call ends with ('wantTrailers' listener: `this` is the stream). */
@@ -60,8 +78,13 @@ function sendOkTrailers(this: ServerHttp2Stream): void {
   this.sendTrailers({ "grpc-status": "0" });
 }
 
+function ignoreStreamError(): void {
+  // A client's reset: nothing to answer, and nothing to crash on.
+}
+
 export function grpcCheckKey(deps: GrpcCheckDeps): StreamHandler {
   const counted = verdictCounters(deps.metrics);
+  const withinRules = withinLengthRules(CheckKeyRequestSchema);
   // Connect's own parser for this method's input: the same size limit and the same errors.
   const parse = createMethodSerializationLookup(METHOD, undefined, undefined, {
     readMaxBytes: deps.readMaxBytes,
@@ -100,7 +123,7 @@ export function grpcCheckKey(deps: GrpcCheckDeps): StreamHandler {
       throw new ConnectError("protocol error: received extra input message for unary method", Code.Unimplemented);
     }
     if (body[0]! & FLAG_COMPRESSED) throw new ConnectError("received compressed envelope, but do not know how to decompress", Code.Internal);
-    return parse(message);
+    return readCheckRequest(message) ?? parse(message);
   }
 
   function envelopeAt(body: Buffer, offset: number): Buffer {
@@ -115,6 +138,7 @@ export function grpcCheckKey(deps: GrpcCheckDeps): StreamHandler {
   }
 
   function validate(request: CheckKeyRequest): void {
+    if (withinRules?.(request)) return;
     const result = deps.validator.validate(CheckKeyRequestSchema, request);
     if (result.kind === "valid") return;
     const details = [];
@@ -125,21 +149,82 @@ export function grpcCheckKey(deps: GrpcCheckDeps): StreamHandler {
     throw new ConnectError(result.error.message, Code.InvalidArgument, undefined, details, result.error);
   }
 
-  async function serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders, body: Buffer, rpc: RpcFacts, timeoutError: ConnectError | undefined): Promise<Verdict> {
-    // Connect raises a bad grpc-timeout when it starts reading the body, before the envelope's own checks.
-    if (timeoutError) throw timeoutError;
-    const request = messageOf(body);
-    const key = presentedKey(headerReader(headers));
-    if (key === undefined) throw new ConnectError("missing API key: send it as 'Authorization: Bearer <key>'", Code.Unauthenticated);
-    // The caller's own key, judged as the Connect path's auth interceptor judges it.
-    const caller = await deps.checker.check({ key, permissions: CALLER_NEEDS, method: "POST", path: PATH, clientIp: rpc.clientIp });
-    rpc.callerKeyId = caller.code === "VALID" ? caller.key.id : "keyId" in caller ? caller.keyId : "";
-    if (caller.code !== "VALID") throw callerRefusal(caller, KeywardPermission.keysCheck);
-    validate(request);
-    const verdict = await deps.checker.check(checkRequestOf(request));
+  /** The call is over: answered (`error` undefined) or to be refused with `error`. Only the first word counts. */
+  function finish(call: Call, error: unknown): void {
+    if (call.done) return;
+    call.done = true;
+    if (call.deadline) clearTimeout(call.deadline);
+    if (error === undefined) {
+      deps.log.answered(PROCEDURE, call.rpc.callerKeyId, call.startedAt);
+      return;
+    }
+    const connectError = toConnectError(error);
+    fail(call.stream, connectError);
+    deps.log.finished(call.rpc, call.startedAt, connectError);
+  }
+
+  // The steps of a call. A warm check decides each without I/O, so the whole
+  // call runs in one go; a step that must wait continues in a promise.
+  function start(call: Call, body: Buffer): void {
+    try {
+      // Connect raises a bad grpc-timeout when it starts reading the body, before the envelope's own checks.
+      if (call.timeoutError) throw call.timeoutError;
+      const request = messageOf(body);
+      const key = presentedKey(new HeaderReader(call.headers));
+      if (key === undefined) throw new ConnectError("missing API key: send it as 'Authorization: Bearer <key>'", Code.Unauthenticated);
+      // The caller's own key, judged as the Connect path's auth interceptor judges it.
+      const caller = deps.checker.decide({ key, permissions: CALLER_NEEDS, method: "POST", path: PATH, clientIp: call.rpc.clientIp });
+      if (caller instanceof Promise) caller.then((verdict) => authorized(call, request, verdict), (error: unknown) => finish(call, error));
+      else authorized(call, request, caller);
+    } catch (error) {
+      finish(call, error);
+    }
+  }
+
+  function authorized(call: Call, request: CheckKeyRequest, caller: Verdict): void {
+    try {
+      call.rpc.callerKeyId = caller.code === "VALID" ? caller.key.id : "keyId" in caller ? caller.keyId : "";
+      if (caller.code !== "VALID") throw callerRefusal(caller, KeywardPermission.keysCheck);
+      validate(request);
+      const verdict = deps.checker.decide(checkRequestOf(request));
+      if (verdict instanceof Promise) verdict.then((v) => decided(call, v), (error: unknown) => finish(call, error));
+      else decided(call, verdict);
+    } catch (error) {
+      finish(call, error);
+    }
+  }
+
+  function decided(call: Call, verdict: Verdict): void {
+    if (call.done) return;
     counted[verdict.code].inc();
-    answer(stream, checkAnswerFrame(verdict));
-    return verdict;
+    answer(call.stream, checkAnswerFrame(verdict));
+    finish(call, undefined);
+  }
+
+  function onData(this: CallStream, chunk: Buffer): void {
+    const call = this[CALL];
+    if (call.done) return;
+    call.received += chunk.length;
+    call.chunks.push(chunk);
+    const declared = call.received >= ENVELOPE_HEADER_BYTES ? (call.chunks.length === 1 ? chunk : Buffer.concat(call.chunks)).readUInt32BE(1) : 0;
+    // As Connect does: an envelope declaring more than the limit is refused as soon as its header is in. Past one
+    // whole message and a second header, the request is wrong whatever follows (messageOf says how).
+    if (declared > deps.readMaxBytes || call.received > 2 * ENVELOPE_HEADER_BYTES + declared) {
+      const body = Buffer.concat(call.chunks);
+      // What else arrives is read and dropped, never held (the request timeout bounds how long).
+      call.chunks = [];
+      try {
+        messageOf(body);
+      } catch (error) {
+        finish(call, error);
+      }
+    }
+  }
+
+  function onEnd(this: CallStream): void {
+    const call = this[CALL];
+    if (call.done) return;
+    start(call, call.chunks.length === 1 ? call.chunks[0]! : Buffer.concat(call.chunks));
   }
 
   return {
@@ -152,63 +237,33 @@ export function grpcCheckKey(deps: GrpcCheckDeps): StreamHandler {
     },
 
     serve(stream, headers) {
-      const startedAt = performance.now();
-      const rpc: RpcFacts = {
-        procedure: PROCEDURE,
-        protocol: headers["content-type"]!,
-        callerKeyId: "",
-        clientIp: deps.clientIpOf(stream.session?.socket.remoteAddress ?? "", headers["x-forwarded-for"]),
+      const call: Call = {
+        stream,
+        headers,
+        startedAt: performance.now(),
+        rpc: {
+          procedure: PROCEDURE,
+          protocol: headers["content-type"]!,
+          callerKeyId: "",
+          clientIp: deps.clientIpOf(stream.session?.socket.remoteAddress ?? "", headers["x-forwarded-for"]),
+        },
+        chunks: [],
+        received: 0,
+        done: false,
+        timeoutError: undefined,
+        deadline: undefined,
       };
-      const finish = (error: unknown) => {
-        const connectError = error === undefined ? undefined : toConnectError(error);
-        if (connectError) fail(stream, connectError);
-        deps.log.finished(rpc, startedAt, connectError);
-      };
-      stream.on("error", () => {
-        // A client's reset: nothing to answer, and nothing to crash on.
-      });
-      let deadline: NodeJS.Timeout | undefined;
-      const timeout = parseTimeout(headerReader(headers).get("grpc-timeout"), Number.MAX_SAFE_INTEGER);
-      if (timeout.timeoutMs !== undefined) {
-        deadline = setTimeout(() => finish(new ConnectError("the operation timed out", Code.DeadlineExceeded)), timeout.timeoutMs);
-      }
-      // The body: one small DATA frame for a check; more are gathered, up to the size limit.
-      let chunks: Buffer[] = [];
-      let received = 0;
-      let refused = false;
-      stream.on("data", (chunk: Buffer) => {
-        received += chunk.length;
-        if (refused) return;
-        chunks.push(chunk);
-        const declared = received >= ENVELOPE_HEADER_BYTES ? (chunks.length === 1 ? chunk : Buffer.concat(chunks)).readUInt32BE(1) : 0;
-        // As Connect does: an envelope declaring more than the limit is refused as soon as its header is in. Past one
-        // whole message and a second header, the request is wrong whatever follows (messageOf says how).
-        if (declared > deps.readMaxBytes || received > 2 * ENVELOPE_HEADER_BYTES + declared) {
-          refused = true;
-          if (deadline) clearTimeout(deadline);
-          try {
-            messageOf(Buffer.concat(chunks));
-          } catch (error) {
-            finish(error);
-          }
-          // What else arrives is read and dropped, never held (the request timeout bounds how long).
-          chunks = [];
+      (stream as CallStream)[CALL] = call;
+      if (headers["grpc-timeout"] !== undefined) {
+        const timeout = parseTimeout(new HeaderReader(headers).get("grpc-timeout"), Number.MAX_SAFE_INTEGER);
+        call.timeoutError = timeout.error;
+        if (timeout.timeoutMs !== undefined) {
+          call.deadline = setTimeout(() => finish(call, new ConnectError("the operation timed out", Code.DeadlineExceeded)), timeout.timeoutMs);
         }
-      });
-      stream.on("end", () => {
-        if (refused || stream.headersSent) return;
-        const body = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-        serve(stream, headers, body, rpc, timeout.error).then(
-          () => {
-            if (deadline) clearTimeout(deadline);
-            finish(undefined);
-          },
-          (error: unknown) => {
-            if (deadline) clearTimeout(deadline);
-            finish(error);
-          },
-        );
-      });
+      }
+      stream.on("error", ignoreStreamError);
+      stream.on("data", onData);
+      stream.on("end", onEnd);
     },
   };
 }
