@@ -25,6 +25,7 @@ import type { Store } from "./storage/store.js";
 import type { OnePortServer } from "./transport/one-port.js";
 import { Metrics } from "./transport/metrics.js";
 import { Readiness } from "./transport/readiness.js";
+import { RpcLog } from "./transport/rpc-log.js";
 import type { DomainServices } from "./transport/routes.js";
 
 /** The dashboard's build output (npm start builds it first when its sources changed). */
@@ -52,6 +53,8 @@ export interface KeywardOptions {
    * Keyward's handler replaces its "starting" one once everything is ready.
    */
   server?: OnePortServer;
+  /** false: CheckKey over gRPC goes through Connect like every other RPC (tests compare the two paths). */
+  grpcFastPath?: boolean;
 }
 
 /** Writes admin credentials once: to a new 0600 file, or as one stdout line (`what` names them there). */
@@ -126,11 +129,13 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
     const bootstrapKeyId = await issueBootstrapKey(store, hasher, settings, now, deliver);
     if (bootstrapKeyId) logger.info({ apiKeyId: bootstrapKeyId }, "issued the bootstrap admin key");
     const readiness = new Readiness(() => store.ping());
-    const server = buildServer(services, readiness, metrics, logger, {
+    const rpcLog = new RpcLog(logger, metrics);
+    const server = buildServer(services, readiness, metrics, rpcLog, logger, {
       trustedProxyHops: config.trustedProxyHops,
       corsOrigins: config.corsOrigins,
       connections: config.connections,
       webRoot: WEB_ROOT,
+      grpcFastPath: options.grpcFastPath,
     }, options.server);
     return {
       config,
@@ -142,6 +147,7 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
       async close() {
         readiness.markDraining();
         await server.close(config.shutdownGraceMs);
+        rpcLog.close();
         await lastUse.close();
         await store.close();
       },

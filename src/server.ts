@@ -7,7 +7,8 @@ import { corsPolicy } from "./transport/cors.js";
 import type { Metrics } from "./transport/metrics.js";
 import { staticFiles } from "./transport/static-files.js";
 import { useMinimalGrpcMessageEncoding } from "./transport/grpc-message.js";
-import { auditRefusalInterceptor, authInterceptor, requestLogInterceptor, requestValidationInterceptor } from "./transport/interceptors.js";
+import { grpcCheckKey } from "./transport/handlers/check-grpc.js";
+import { auditRefusalInterceptor, authInterceptor, requestLogInterceptor, requestValidationInterceptor, requestValidator } from "./transport/interceptors.js";
 import {
   DEFAULT_CONNECTION_LIMITS,
   OnePortServer,
@@ -16,6 +17,7 @@ import {
   type NodeResponse,
   type RequestHandler,
 } from "./transport/one-port.js";
+import type { RpcLog } from "./transport/rpc-log.js";
 import type { Readiness } from "./transport/readiness.js";
 import { createRestHandler } from "./transport/rest/handler.js";
 import { openApiDocument } from "./transport/rest/openapi.js";
@@ -43,6 +45,8 @@ export interface ServerSettings {
   /** Origins browsers may call from (CORS); empty = none. */
   corsOrigins: readonly string[];
   connections: { headersTimeoutMs: number; requestTimeoutMs: number; maxConnections: number; maxConcurrentStreams: number };
+  /** Serve gRPC CheckKey on the HTTP/2 stream API (handlers/check-grpc.ts); false leaves it to Connect (tests compare the two). */
+  grpcFastPath?: boolean;
 }
 
 export const OPENAPI_PATH = "/api/v1/openapi.json";
@@ -82,23 +86,25 @@ export function buildServer(
   services: DomainServices,
   readiness: Readiness,
   metrics: Metrics,
+  rpcLog: RpcLog,
   logger: Logger,
   settings: ServerSettings,
   existing?: OnePortServer,
 ): OnePortServer {
   // First is outermost: every RPC is logged, including those auth refuses, and refused mutations are audited;
   // only an authorized caller learns what is wrong with its request.
+  const validator = requestValidator();
   const interceptors = [
-    requestLogInterceptor(logger, metrics),
+    requestLogInterceptor(rpcLog),
     auditRefusalInterceptor(services.audit, logger),
     authInterceptor(services.checker),
-    requestValidationInterceptor(),
+    requestValidationInterceptor(validator),
   ];
   // Every JSON request is checked strictly: unknown fields and malformed values are refused, naming the field.
   const serve = routes(services, readiness, metrics);
   const register = (router: ConnectRouter) => serve(strictJsonRouter(router));
-  const contextValues = (req: NodeRequest) =>
-    createContextValues().set(clientIpKey, clientIpOf(req.socket.remoteAddress ?? "", req.headers["x-forwarded-for"], settings.trustedProxyHops));
+  const clientIp = (peer: string, forwardedFor: string | string[] | undefined) => clientIpOf(peer, forwardedFor, settings.trustedProxyHops);
+  const contextValues = (req: NodeRequest) => createContextValues().set(clientIpKey, clientIp(req.socket.remoteAddress ?? "", req.headers["x-forwarded-for"]));
 
   const connect = connectNodeAdapter({
     routes: register,
@@ -141,8 +147,13 @@ export function buildServer(
     if (req.headers["content-type"]?.startsWith("application/grpc")) useMinimalGrpcMessageEncoding(res);
     connect(req, res);
   };
-  if (!existing) return new OnePortServer(handler, connectionLimits(settings.connections));
+  const streams =
+    settings.grpcFastPath === false
+      ? undefined
+      : grpcCheckKey({ checker: services.checker, metrics, log: rpcLog, validator, readMaxBytes: READ_MAX_BYTES, clientIpOf: clientIp });
+  if (!existing) return new OnePortServer(handler, connectionLimits(settings.connections), streams);
   existing.setHandler(handler);
+  existing.streamHandler = streams;
   return existing;
 }
 

@@ -85,32 +85,36 @@ export class KeyChecker {
 
   check(request: CheckRequest): Promise<Verdict> {
     try {
-      return this.checkNow(request);
+      const verdict = this.decide(request);
+      return verdict instanceof Promise ? verdict : Promise.resolve(verdict);
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
-  // A warm check runs without a single await: every step is synchronous until
-  // something must be read from the store.
-  private checkNow(request: CheckRequest): Promise<Verdict> {
+  /**
+   * The verdict at once when it needs no I/O (a warm key, a malformed one, a
+   * remembered failure), else a promise of it. Throws at once on a malformed
+   * permission name. A warm check runs without a single await: every step is
+   * synchronous until something must be read from the store.
+   */
+  decide(request: CheckRequest): Verdict | Promise<Verdict> {
     const requested = parseRequestedPermissions(request.permissions);
     // Every key has the same length: anything else is refused before it is hashed.
-    if (request.key.length !== this.keyLength) return Promise.resolve({ code: "MALFORMED" });
+    if (request.key.length !== this.keyLength) return { code: "MALFORMED" };
     const now = this.deps.now();
     const { cache } = this.deps;
     const digest = cache.digest(request.key);
     const cached = cache.lookup(digest);
     // A wrong secret reads as an unknown key: the caller learns nothing about the id.
-    if (cached === null) return Promise.resolve({ code: "NOT_FOUND" });
+    if (cached === null) return { code: "NOT_FOUND" };
     // Cached means verified, so well-formed: the format is checked on a miss only.
     if (cached && (cached.secretExpireTime === null || cached.secretExpireTime > now)) {
-      const verdict = this.judge(cached, requested, request, now);
-      return verdict ? Promise.resolve(verdict) : this.judgeWithRegistry(cached, requested, request, now);
+      return this.judge(cached, requested, request, now) ?? this.judgeWithRegistry(cached, requested, request, now);
     }
     // Format and checksum before any I/O: a forged or mistyped key costs none.
     const parsed = parseKey(this.deps.keyPrefix, request.key);
-    if (!parsed) return Promise.resolve({ code: "MALFORMED" });
+    if (!parsed) return { code: "MALFORMED" };
     return this.checkSlowly(digest, parsed, requested, request, now);
   }
 

@@ -1,58 +1,40 @@
 import { createRegistry, type DescMethod } from "@bufbuild/protobuf";
-import { createValidator } from "@bufbuild/protovalidate";
+import { createValidator, type Validator } from "@bufbuild/protovalidate";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { refusedTarget, type AuditLog } from "../domain/audit.js";
-import type { KeyChecker } from "../domain/check.js";
+import type { KeyChecker, Verdict } from "../domain/check.js";
 import { AUTHENTICATED, PUBLIC, requirementOf, servesRotatedOutSecret } from "./authorization.js";
 import { constraintsAllow } from "../domain/constraints.js";
 import { assertCurrentSecret, type Principal } from "../domain/principal.js";
 import { actorKeyIdKey, clientIpKey, httpRequestKey, principalKey } from "./context.js";
 import { toConnectError } from "./errors.js";
-import type { Metrics } from "./metrics.js";
+import type { RpcFacts, RpcLog } from "./rpc-log.js";
 import { file_keyward_v1_field_rules } from "../../gen/keyward/v1/field_rules_pb.js";
-import { scalarLineLogger } from "../logger.js";
-import { bounded } from "../logged-error.js";
 
 /**
  * Outermost: one log line per RPC (procedure, code, duration, caller key id)
- * and the mapping of every error to a Connect code. Never logs a message body
- * or a header, so no secret can reach the log from here.
+ * and the mapping of every error to a Connect code.
  */
-export function requestLogInterceptor(logger: Logger, metrics: Metrics): Interceptor {
-  const accessLog = scalarLineLogger(logger);
+export function requestLogInterceptor(log: RpcLog): Interceptor {
   return (next) => async (req) => {
     const started = performance.now();
-    const procedure = `${req.service.typeName}/${req.method.name}`;
-    // One duration for the metric and the log line, measured when the RPC ends.
-    const finished = (code: Code | undefined) => {
-      const seconds = (performance.now() - started) / 1000;
-      const codeName = code === undefined ? "OK" : Code[code];
-      metrics.rpcDuration.observe({ procedure, code: codeName }, seconds);
-      return {
-        procedure,
-        protocol: req.header.get("content-type")?.split(";")[0] ?? "",
-        callerKeyId: req.contextValues.get(actorKeyIdKey) || undefined,
-        clientIp: req.contextValues.get(clientIpKey),
-        durationMs: Math.round(seconds * 1_000_000) / 1000,
-        code: code === undefined ? "ok" : codeName,
-      };
-    };
+    // Read when the RPC ends: the caller's key id is known only after authentication.
+    const facts = (): RpcFacts => ({
+      procedure: `${req.service.typeName}/${req.method.name}`,
+      protocol: req.header.get("content-type")?.split(";")[0] ?? "",
+      callerKeyId: req.contextValues.get(actorKeyIdKey),
+      clientIp: req.contextValues.get(clientIpKey),
+    });
     try {
       const res = await next(req);
-      accessLog.info(finished(undefined), "rpc");
+      log.finished(facts(), started, undefined);
       return res;
     } catch (error) {
       const connectError = toConnectError(error);
-      const fields = finished(connectError.code);
-      if (connectError.code === Code.Internal || connectError.code === Code.Unavailable) {
-        logger.error({ ...fields, err: connectError.cause ?? connectError }, "rpc failed");
-      } else {
-        // The reason may quote a value the caller sent (a name, a pattern): bounded.
-        accessLog.info({ ...fields, reason: bounded(connectError.rawMessage) }, "rpc");
-      }
+      log.finished(facts(), started, connectError);
       throw connectError;
     }
   };
@@ -68,8 +50,8 @@ function pathOf(url: string): string {
   return end < 0 ? url.slice(start) : url.slice(start, end);
 }
 
-/** The key presented in `Authorization: Bearer`, `api-key` or `x-api-key`. */
-export function presentedKey(header: Headers): string | undefined {
+/** The key presented in `Authorization: Bearer`, `api-key` or `x-api-key` (`header` as Web Headers read it). */
+export function presentedKey(header: { get(name: string): string | null }): string | undefined {
   const authorization = header.get("authorization");
   if (authorization !== null) return BEARER.exec(authorization)?.[1] ?? "";
   return header.get("api-key") ?? header.get("x-api-key") ?? undefined;
@@ -121,20 +103,28 @@ export function authInterceptor(checker: KeyChecker): Interceptor {
         req.contextValues.set(principalKey, principal);
         return next(req);
       }
-      case "PERMISSION_DENIED":
-        throw new ConnectError(`this key's policy does not hold ${requirement}`, Code.PermissionDenied);
-      case "SUBNET_DENIED":
-      case "CONSTRAINT_DENIED":
-        throw new ConnectError("this key may not be used for this request", Code.PermissionDenied);
-      case "EXPIRED":
-        throw new ConnectError("the API key has expired", Code.Unauthenticated);
-      case "RETIRED":
-        throw new ConnectError("the API key was retired", Code.Unauthenticated);
-      case "MALFORMED":
-      case "NOT_FOUND":
-        throw new ConnectError("invalid API key", Code.Unauthenticated);
+      default:
+        throw callerRefusal(verdict, requirement);
     }
   };
+}
+
+/** What a caller whose own key is refused is told (every path that authenticates callers says the same). */
+export function callerRefusal(verdict: Exclude<Verdict, { code: "VALID" }>, requirement: string): ConnectError {
+  switch (verdict.code) {
+    case "PERMISSION_DENIED":
+      return new ConnectError(`this key's policy does not hold ${requirement}`, Code.PermissionDenied);
+    case "SUBNET_DENIED":
+    case "CONSTRAINT_DENIED":
+      return new ConnectError("this key may not be used for this request", Code.PermissionDenied);
+    case "EXPIRED":
+      return new ConnectError("the API key has expired", Code.Unauthenticated);
+    case "RETIRED":
+      return new ConnectError("the API key was retired", Code.Unauthenticated);
+    case "MALFORMED":
+    case "NOT_FOUND":
+      return new ConnectError("invalid API key", Code.Unauthenticated);
+  }
 }
 
 
@@ -192,8 +182,8 @@ export function auditRefusalInterceptor(audit: AuditLog, logger: Logger): Interc
  * runs. A violation is INVALID_ARGUMENT naming the field, with the violations
  * as a `buf.validate.Violations` detail; nothing has been read or written yet.
  */
-export function requestValidationInterceptor(): Interceptor {
-  return createValidateInterceptor({ validator: requestValidator() });
+export function requestValidationInterceptor(validator: Validator = requestValidator()): Interceptor {
+  return createValidateInterceptor({ validator });
 }
 
 /** The validator for request messages; Keyward's predefined rules (display_name, free_text) must be known to it. */

@@ -3,7 +3,7 @@
 // TLS, so each new connection's first bytes pick the server: the HTTP/2
 // preface starts with "PRI", which no HTTP/1.1 request line does.
 import http from "node:http";
-import http2, { type Http2Session, type ServerHttp2Stream } from "node:http2";
+import http2, { type Http2Session, type IncomingHttpHeaders, type ServerHttp2Stream } from "node:http2";
 import type { connectNodeAdapter } from "@connectrpc/connect-node";
 import net, { type AddressInfo, type Socket } from "node:net";
 
@@ -12,6 +12,15 @@ type ConnectHandler = ReturnType<typeof connectNodeAdapter>;
 export type NodeRequest = Parameters<ConnectHandler>[0];
 export type NodeResponse = Parameters<ConnectHandler>[1];
 export type RequestHandler = (req: NodeRequest, res: NodeResponse) => void;
+/**
+ * Serves the HTTP/2 streams it takes before node:http2's compatibility layer
+ * wraps them; the request handler gets the rest. The fast path of the one hot
+ * RPC (handlers/check-grpc.ts).
+ */
+export interface StreamHandler {
+  takes(headers: IncomingHttpHeaders): boolean;
+  serve(stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void;
+}
 
 /** Limits that keep slow or greedy clients from holding the port. */
 export interface ConnectionLimits {
@@ -71,6 +80,8 @@ export class OnePortServer {
   constructor(
     private handler: RequestHandler,
     private readonly limits: ConnectionLimits = DEFAULT_CONNECTION_LIMITS,
+    /** Takes the streams of the hot RPC; undefined leaves every stream to `handler` (tests flip it to compare the two). */
+    public streamHandler?: StreamHandler,
   ) {
     const counted: RequestHandler = (req, res) => {
       const handler = this.handler;
@@ -111,6 +122,7 @@ export class OnePortServer {
       (req, res) => counted(req, res as NodeResponse),
     );
     this.h2.on("stream", (stream: ServerHttp2Stream) => this.boundReceiving(stream));
+    this.offerStreams();
     this.h2.on("session", (session) => {
       this.sessions.add(session);
       session.setTimeout(limits.idleTimeoutMs, () => session.close());
@@ -121,6 +133,30 @@ export class OnePortServer {
     // sockets, so we must).
     this.tcp = net.createServer({ noDelay: true }, (socket) => this.route(socket));
     this.tcp.maxConnections = limits.maxConnections;
+  }
+
+  /**
+   * Offers each new HTTP/2 stream to the stream handler before anyone else sees
+   * it. node:http2 installs its compatibility layer as a 'stream' listener, and
+   * every listener of an event runs, so a stream the handler takes must never
+   * be emitted: the server's emit is wrapped for that one event.
+   */
+  private offerStreams(): void {
+    const emit = this.h2.emit;
+    const taken = (stream: ServerHttp2Stream, headers: IncomingHttpHeaders): boolean => {
+      const streamHandler = this.streamHandler;
+      if (!streamHandler?.takes(headers)) return false;
+      this.lastRequestAt = performance.now();
+      this.inFlight++;
+      stream.once("close", () => this.inFlight--);
+      this.boundReceiving(stream);
+      streamHandler.serve(stream, headers);
+      return true;
+    };
+    this.h2.emit = function (this: http2.Http2Server, event: string | symbol, ...args: unknown[]): boolean {
+      if (event === "stream" && taken(args[0] as ServerHttp2Stream, args[1] as IncomingHttpHeaders)) return true;
+      return emit.call(this, event, ...args);
+    } as typeof emit;
   }
 
   /**

@@ -67,12 +67,13 @@ export interface RunningKeyward {
 
 export async function startKeyward(
   store: StoreLocation,
-  options: { clock?: TestClock; logger?: Logger; config?: Partial<Config> } = {},
+  options: { clock?: TestClock; logger?: Logger; config?: Partial<Config>; grpcFastPath?: boolean } = {},
 ): Promise<RunningKeyward> {
   const clock = options.clock ?? new TestClock();
   let adminKey = "";
   const keyward = await createKeyward(testConfig(store, options.config), options.logger ?? createLogger("silent"), {
     now: clock.now,
+    grpcFastPath: options.grpcFastPath,
     deliverBootstrapKey: async (credentials) => {
       adminKey = credentials;
     },

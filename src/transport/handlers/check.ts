@@ -5,8 +5,8 @@ import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { parseContentType as connectContentType } from "@connectrpc/connect/protocol-connect";
 import { parseContentType as grpcContentType } from "@connectrpc/connect/protocol-grpc";
 import { parseContentType as grpcWebContentType } from "@connectrpc/connect/protocol-grpc-web";
-import { CheckCode, CheckKeyResponseSchema, CheckService, type CheckKeyResponse } from "../../../gen/keyward/v1/check_pb.js";
-import type { KeyChecker, Verdict } from "../../domain/check.js";
+import { CheckCode, CheckKeyResponseSchema, CheckService, type CheckKeyRequest, type CheckKeyResponse } from "../../../gen/keyward/v1/check_pb.js";
+import type { CheckRequest, KeyChecker, Verdict } from "../../domain/check.js";
 import type { Metrics } from "../metrics.js";
 
 const CODE: Record<Verdict["code"], CheckCode> = {
@@ -48,32 +48,58 @@ interface ValidAnswer {
   policy: object;
   response: CheckKeyResponse;
   preEncoded: CheckKeyResponse;
+  /** The encoded answer in its gRPC envelope, for the HTTP/2 fast path (check-grpc.ts). */
+  grpcFrame: Buffer;
+}
+
+/** A message in a gRPC envelope: flag 0 (not compressed), big-endian length, the bytes. */
+export function grpcEnvelope(bytes: Uint8Array): Buffer {
+  const frame = Buffer.allocUnsafe(5 + bytes.length);
+  frame[0] = 0;
+  frame.writeUInt32BE(bytes.length, 1);
+  frame.set(bytes, 5);
+  return frame;
 }
 
 // A VALID answer depends only on the cached key and policy records: build it
 // once per cache entry (their objects), not once per check.
 const validAnswers = new WeakMap<object, ValidAnswer>();
 
+function validAnswer(verdict: Extract<Verdict, { code: "VALID" }>): ValidAnswer {
+  let answer = validAnswers.get(verdict.key);
+  if (!answer || answer.policy !== verdict.policy) {
+    const response = create(CheckKeyResponseSchema, {
+      valid: true,
+      code: CheckCode.VALID,
+      apiKeyId: verdict.key.id,
+      apiKeyName: verdict.key.name,
+      policyId: verdict.policy.id,
+      policyName: verdict.policy.name,
+      permissions: verdict.policy.permissions,
+      expireTime: timestampFromDate(verdict.key.expireTime),
+      service: verdict.key.service ?? "",
+    });
+    answer = {
+      policy: verdict.policy,
+      response,
+      preEncoded: preEncoded(response),
+      grpcFrame: grpcEnvelope(toBinary(CheckKeyResponseSchema, response)),
+    };
+    validAnswers.set(verdict.key, answer);
+  }
+  return answer;
+}
+
+/** The answer to a check in a gRPC envelope; a VALID one is encoded once per cache entry. */
+export function checkAnswerFrame(verdict: Verdict): Buffer {
+  return verdict.code === "VALID" ? validAnswer(verdict).grpcFrame : grpcEnvelope(toBinary(CheckKeyResponseSchema, verdictToProto(verdict, true)));
+}
+
 /** The answer to a check; `binary` when the caller's codec is protobuf binary (then it may be pre-encoded). */
 function verdictToProto(verdict: Verdict, binary: boolean): CheckKeyResponse {
   switch (verdict.code) {
     case "VALID": {
-      let answer = validAnswers.get(verdict.key);
-      if (!answer || answer.policy !== verdict.policy) {
-        const response = create(CheckKeyResponseSchema, {
-          valid: true,
-          code: CheckCode.VALID,
-          apiKeyId: verdict.key.id,
-          apiKeyName: verdict.key.name,
-          policyId: verdict.policy.id,
-          policyName: verdict.policy.name,
-          permissions: verdict.policy.permissions,
-          expireTime: timestampFromDate(verdict.key.expireTime),
-          service: verdict.key.service ?? "",
-        });
-        answer = { policy: verdict.policy, response, preEncoded: preEncoded(response) };
-        validAnswers.set(verdict.key, answer);
-      }
+      const answer = validAnswer(verdict);
       return binary ? answer.preEncoded : answer.response;
     }
     case "MALFORMED":
@@ -84,18 +110,25 @@ function verdictToProto(verdict: Verdict, binary: boolean): CheckKeyResponse {
   }
 }
 
+/** One counter per verdict code, bound once (and exported at 0 from the start), not looked up by label per check. */
+export function verdictCounters(metrics: Metrics): Record<Verdict["code"], { inc(): void }> {
+  return Object.fromEntries(Object.keys(CODE).map((code) => [code, metrics.checks.labels({ code })])) as Record<Verdict["code"], { inc(): void }>;
+}
+
+/** The request as the domain takes it (the same fields on every path to CheckKey). */
+export const checkRequestOf = (req: CheckKeyRequest): CheckRequest => ({
+  key: req.key,
+  permissions: req.permissions,
+  method: req.method,
+  path: req.path,
+  clientIp: req.clientIp,
+});
+
 export function checkHandlers(checker: KeyChecker, metrics: Metrics): ServiceImpl<typeof CheckService> {
-  // One counter per verdict code, bound once (and exported at 0 from the start), not looked up by label per check.
-  const counted = Object.fromEntries(Object.keys(CODE).map((code) => [code, metrics.checks.labels({ code })])) as Record<Verdict["code"], { inc(): void }>;
+  const counted = verdictCounters(metrics);
   return {
     async checkKey(req, ctx) {
-      const verdict = await checker.check({
-        key: req.key,
-        permissions: req.permissions,
-        method: req.method,
-        path: req.path,
-        clientIp: req.clientIp,
-      });
+      const verdict = await checker.check(checkRequestOf(req));
       counted[verdict.code].inc();
       return verdictToProto(verdict, isBinaryCodec(ctx));
     },
