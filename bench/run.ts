@@ -16,6 +16,7 @@ import { CheckCode, CheckService } from "../gen/keyward/v1/check_pb.js";
 import { PermissionService } from "../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../gen/keyward/v1/policies_pb.js";
 import { GrpcClient } from "../test/support/clients.js";
+import { floorComparison } from "./floor.js";
 import type { Mode } from "./load.js";
 
 // This machine's speed changes from one moment to the next: the ratio of one
@@ -244,6 +245,15 @@ async function main(): Promise<void> {
   }
   const setup = await setUp(server, admin);
   pin(server.child.pid!, "0");
+  log("\nwarm CheckKey against the floor (raw node:http2, bare grpc-js), h2load on CPU 1:");
+  const floor = await floorComparison(
+    { keyward: { pid: server.child.pid!, baseUrl: server.url }, callerKey: admin, checkedKey: setup.key, permission: "bench.items.read", workDir: dir },
+    log,
+  );
+  if (process.env.BENCH_ONLY === "floor") {
+    await server.stop();
+    return;
+  }
   // Pairs of windows, ABBA (check, health, health, check, ...) so neither
   // always goes first; each pair gives a ratio, so a drift in the machine's
   // speed between pairs cancels out. One load generator for all of them: one
@@ -305,6 +315,7 @@ async function main(): Promise<void> {
       }
     })(),
     store,
+    floor,
     pairs: PAIRS,
     windowSeconds: WINDOW_SECONDS,
     throughput: {
