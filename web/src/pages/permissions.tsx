@@ -23,7 +23,7 @@ export function PermissionsPage(_: PageProps) {
       {services.map((service) => (
         <section class="service-group" aria-label={service}>
           <h2>{service}</h2>
-          {[...new Set(permissions.filter((p) => p.service === service).map((p) => parentOf(p.name)))].map((group) => (
+          {[...new Set(permissions.filter((p) => p.service === service).map((p) => parentOf(p.name)))].sort().map((group) => (
             <>
               {group !== service && <h3>{group}.*</h3>}
               <ul>
