@@ -1,6 +1,7 @@
 // Which Keyward permission each RPC needs. An RPC missing from this table is
 // refused (fail closed), so a new RPC cannot ship unguarded by accident.
 import type { DescMethod } from "@bufbuild/protobuf";
+import { Authorization as EnvoyAuthorization } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
@@ -37,6 +38,8 @@ const entries: Array<[DescMethod, Requirement]> = [
   [PermissionService.method.registerPermissions, AUTHENTICATED],
   [AuditService.method.adminListAuditEvents, P.auditRead],
   [CheckService.method.checkKey, P.keysCheck],
+  // Envoy's ext_authz: a check made by the proxy in front of a service, with the proxy's own key.
+  [EnvoyAuthorization.method.check, P.keysCheck],
   [Health.method.check, PUBLIC],
   [Health.method.watch, PUBLIC],
   [Health.method.list, PUBLIC],
@@ -53,7 +56,7 @@ export const requirementOf = (method: DescMethod): Requirement | undefined => ta
 // The calls a running service makes with its own key. A secret replaced by a
 // rotation keeps serving these during the overlap, so the service can switch
 // without downtime; every other RPC refuses it (domain/principal.ts).
-const serviceCalls = new Set([CheckService.method.checkKey, PermissionService.method.registerPermissions].map(procedureOf));
+const serviceCalls = new Set([CheckService.method.checkKey, EnvoyAuthorization.method.check, PermissionService.method.registerPermissions].map(procedureOf));
 
 /** Whether a caller presenting a rotated-out secret (during its overlap) may call this RPC. */
 export const servesRotatedOutSecret = (method: DescMethod): boolean => serviceCalls.has(procedureOf(method));
