@@ -70,6 +70,7 @@ describe.each(PROXIES)("%s in front of a service, configured as the README says"
   it.each([
     ["no", () => ({}), 401],
     ["a malformed", () => bearer("kw_nonsense"), 401],
+    ["an unknown", () => bearer(keys.unknown), 401],
     ["a retired", () => bearer(keys.retired), 401],
     ["an under-privileged", () => bearer(keys.underPrivileged), 403],
     ["an out-of-subnet", () => bearer(keys.outOfSubnet), 403],

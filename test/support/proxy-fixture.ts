@@ -3,6 +3,7 @@
 import { ApiKeyService, ConstraintType } from "../../gen/keyward/v1/api_keys_pb.js";
 import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
+import { newCredentials } from "../../src/domain/key-format.js";
 import { DAY, expiresIn, uniqueName, type Clients } from "./fixtures.js";
 import type { RunningKeyward } from "./keyward.js";
 
@@ -23,6 +24,8 @@ export interface ProxyKeys {
   /** Only under /invoices. */
   constrained: string;
   retired: string;
+  /** Well-formed, with the reader's id and checksum right, and another secret. */
+  unknown: string;
   /** Expires an hour after creation: call `expire()` to move the clock past it. */
   expiring: string;
   expire(): void;
@@ -54,6 +57,7 @@ export async function createProxyKeys(kw: RunningKeyward, c: Clients): Promise<P
     outOfSubnet: (await key(readPolicy, { allowedSubnets: ["10.0.0.0/8"] })).credentials,
     constrained: (await key(readPolicy, { constraints: [{ type: ConstraintType.PREFIX, value: "/invoices" }] })).credentials,
     retired: retired.credentials,
+    unknown: newCredentials("kw", retired.id).credentials,
     expiring: (await key(readPolicy, {}, 3_600_000)).credentials,
     expire: () => kw.clock.advance(2 * 3_600_000),
   };
