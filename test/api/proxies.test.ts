@@ -47,7 +47,8 @@ describe.each(PROXIES)("%s in front of a service, configured as the README says"
   const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 
   it("passes a good key's request upstream with the x-keyward-* headers and without the key", async () => {
-    for (const credentials of [bearer(keys.reader.credentials), { "x-api-key": keys.reader.credentials }, { "api-key": keys.reader.credentials }]) {
+    const presented: Array<Record<string, string>> = [bearer(keys.reader.credentials), { "x-api-key": keys.reader.credentials }, { "api-key": keys.reader.credentials }];
+    for (const credentials of presented) {
       // A client's own x-keyward-* headers are replaced by Keyward's.
       const res = await request("/invoices/7?sort=asc", { ...credentials, "x-keyward-key-id": "forged", "x-keyward-service": "forged" }, "POST");
       expect(res.status, proxy.output()).toBe(200);
