@@ -5,6 +5,7 @@
 // (checked by test/proto/keyward-options.test.ts). An RPC that declares
 // nothing is refused (fail closed), so a new RPC cannot ship unguarded by accident.
 import { getOption, hasOption, type DescMethod, type DescService } from "@bufbuild/protobuf";
+import { Authorization as EnvoyAuthorization } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
@@ -26,7 +27,7 @@ export type Requirement = KeywardPermissionName | typeof PUBLIC | typeof AUTHENT
 /** Keyward's own services, whose RPCs declare their requirements in proto options. */
 export const KEYWARD_SERVICES: readonly DescService[] = [ApiKeyService, PolicyService, PermissionService, AuditService, CheckService];
 
-// Third-party protos we serve but cannot annotate: the only hand-written entries.
+// Third-party protos we serve but cannot annotate: the only hand-written entries (these and Envoy's below).
 const PUBLIC_SERVICES: readonly DescService[] = [Health, ReflectionV1, ReflectionV1alpha];
 
 const KNOWN_NAMES = new Set<string>(Object.values(KeywardPermission));
@@ -60,13 +61,15 @@ for (const service of KEYWARD_SERVICES) {
   }
 }
 for (const service of PUBLIC_SERVICES) for (const method of service.methods) table.set(procedureOf(method), PUBLIC);
+// Envoy's ext_authz: a check made by the proxy in front of a service, with the proxy's own key.
+table.set(procedureOf(EnvoyAuthorization.method.check), KeywardPermission.keysCheck);
 
 export const requirementOf = (method: DescMethod): Requirement | undefined => table.get(procedureOf(method));
 
 // The calls a running service makes with its own key. A secret replaced by a
 // rotation keeps serving these during the overlap, so the service can switch
 // without downtime; every other RPC refuses it (domain/principal.ts).
-const serviceCalls = new Set([CheckService.method.checkKey, PermissionService.method.registerPermissions].map(procedureOf));
+const serviceCalls = new Set([CheckService.method.checkKey, EnvoyAuthorization.method.check, PermissionService.method.registerPermissions].map(procedureOf));
 
 /** Whether a caller presenting a rotated-out secret (during its overlap) may call this RPC. */
 export const servesRotatedOutSecret = (method: DescMethod): boolean => serviceCalls.has(procedureOf(method));
