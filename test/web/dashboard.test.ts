@@ -2,36 +2,30 @@
 // The dashboard end to end in headless Chromium (Debian's package, driven by
 // playwright-core): an admin signs in with the bootstrap key and does every
 // task without a terminal. Screenshots for the README are taken on the way.
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { connectJson } from "../support/clients.js";
+import { desktopContext, launchDashboardBrowser, NO_BROWSER } from "../support/browser.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 // The README's pictures are refreshed on request (UPDATE_SCREENSHOTS=1), so a
 // test run leaves the work tree as it found it.
 const SHOTS = process.env.UPDATE_SCREENSHOTS ? "docs/screenshots" : mkdtempSync(join(tmpdir(), "keyward-shots-"));
 
-// CI installs Chromium, so there a missing browser fails rather than skips.
-describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the dashboard in Chromium", () => {
+describe.skipIf(NO_BROWSER)("the dashboard in Chromium", () => {
   let kw: RunningKeyward;
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    execFileSync(process.execPath, ["scripts/build-web.mjs"], { stdio: "inherit" });
     kw = await startKeyward({ kind: "pglite" });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic"],
-    });
-    const context = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+    browser = await launchDashboardBrowser();
+    const context = await desktopContext(browser);
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: kw.url });
     page = await context.newPage();
   }, 120_000);

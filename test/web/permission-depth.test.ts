@@ -2,25 +2,22 @@
 // Issue #17, item 1, in the dashboard: two-segment and deeper permission
 // names are listed under their service, grouped by the prefix they sit under,
 // and a policy can be made from them and from prefix patterns (billing.invoices.*).
-import { existsSync } from "node:fs";
-import { execFileSync } from "node:child_process";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { connectJson } from "../support/clients.js";
+import { desktopContext, launchDashboardBrowser, NO_BROWSER } from "../support/browser.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 
-describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("permission names of any depth in the dashboard", () => {
+describe.skipIf(NO_BROWSER)("permission names of any depth in the dashboard", () => {
   let kw: RunningKeyward;
   let browser: Browser;
   let page: Page;
   const auth = () => ({ authorization: `Bearer ${kw.adminKey}` });
 
   beforeAll(async () => {
-    execFileSync(process.execPath, ["scripts/build-web.mjs"], { stdio: "inherit" });
     kw = await startKeyward({ kind: "pglite" });
     for (const [service, names] of [
       ["orders", ["orders.read", "orders.write"]],
@@ -28,8 +25,8 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("permission names of a
     ] as const) {
       await connectJson(kw.url, PermissionService.method.registerPermissions, { service, permissions: names.map((name) => ({ name })) }, auth());
     }
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic"] });
-    page = await (await browser.newContext({ viewport: { width: 1200, height: 800 } })).newPage();
+    browser = await launchDashboardBrowser();
+    page = await (await desktopContext(browser)).newPage();
     await page.goto(kw.url);
     await page.getByLabel("Admin key").fill(kw.adminKey);
     await page.getByRole("button", { name: "Sign in" }).click();

@@ -2,30 +2,24 @@
 // The dashboard says plainly when an action removes the key you are signed in
 // with (issue #15, defect 4): deleting or retiring that key, deleting its
 // policy, or narrowing that policy; and signs out once the key is gone.
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { connectJson } from "../support/clients.js";
+import { desktopContext, launchDashboardBrowser, NO_BROWSER } from "../support/browser.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 
-const CHROMIUM = "/usr/bin/chromium";
 
-describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("the dashboard warns before removing the signed-in key", () => {
+describe.skipIf(NO_BROWSER)("the dashboard warns before removing the signed-in key", () => {
   let kw: RunningKeyward;
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    execFileSync(process.execPath, ["scripts/build-web.mjs"], { stdio: "inherit" });
     kw = await startKeyward({ kind: "pglite" });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic"],
-    });
-    page = await (await browser.newContext({ viewport: { width: 1200, height: 800 } })).newPage();
+    browser = await launchDashboardBrowser();
+    page = await (await desktopContext(browser)).newPage();
     page.setDefaultTimeout(10_000);
   }, 120_000);
   afterAll(async () => {

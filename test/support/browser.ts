@@ -1,0 +1,24 @@
+// Headless Chromium for the dashboard's tests: Debian's package, driven by
+// playwright-core (no browser download). One place for where it lives, the
+// flags a container needs, and the dashboard build the tests load.
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { chromium, type Browser, type BrowserContext } from "playwright-core";
+
+const CHROMIUM = "/usr/bin/chromium";
+
+/** CI installs Chromium, so there a missing browser fails the tests rather than skipping them. */
+export const NO_BROWSER = !existsSync(CHROMIUM) && !process.env.CI;
+
+/** Builds the dashboard when its sources changed (what `npm start` serves), then starts Chromium. */
+export async function launchDashboardBrowser(): Promise<Browser> {
+  execFileSync(process.execPath, ["scripts/build-web.mjs"], { stdio: "inherit" });
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    // No sandbox: tests run as root in containers. The rest keeps Chromium off the network and quiet.
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic"],
+  });
+}
+
+/** A desktop-sized page context, the size the README's screenshots are taken at. */
+export const desktopContext = (browser: Browser): Promise<BrowserContext> => browser.newContext({ viewport: { width: 1200, height: 800 } });
