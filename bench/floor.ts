@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { create, toBinary } from "@bufbuild/protobuf";
 import { CheckKeyRequestSchema } from "../gen/keyward/v1/check_pb.js";
+import { median, round } from "./stats.js";
 import { ensureH2load, grpcBody, h2load, latencies, type H2loadOptions } from "./h2load.js";
 
 const ROUNDS = Number(process.env.BENCH_FLOOR_ROUNDS ?? 5);
@@ -30,12 +31,6 @@ async function startFloor(mode: "raw" | "grpc-js"): Promise<{ child: ChildProces
   });
   return { child, target: { pid: child.pid!, url: `http://127.0.0.1:${port}${PATH}` } };
 }
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
 
 /** Sum of a metric's series whose labels contain `match`, from Keyward's /metrics. */
 async function metricSum(baseUrl: string, name: string, match = ""): Promise<number> {

@@ -7,11 +7,10 @@
 // The upstream is nginx answering "ok" itself, so the ratio is the cost of
 // the auth subrequest, not of a slow service. Keyward runs as `npm start`
 // does (PGlite, access lines on), in its own process.
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { promisify } from "node:util";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ApiKeyService } from "../gen/keyward/v1/api_keys_pb.js";
@@ -19,40 +18,17 @@ import { PermissionService } from "../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../gen/keyward/v1/policies_pb.js";
 import { GrpcClient } from "../test/support/clients.js";
 import { freePort, readmeSnippet, startNginx } from "../test/support/proxies.js";
+import { startKeywardProcess } from "./keyward-process.js";
+import { median } from "./stats.js";
 
 const ROUNDS = Number(process.env.BENCH_PROXY_ROUNDS ?? 4);
 const WINDOW_SECONDS = Number(process.env.BENCH_PROXY_WINDOW_SECONDS ?? 5);
 const CONCURRENCY = Number(process.env.BENCH_PROXY_CONCURRENCY ?? 32);
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-
-async function startKeyward(dir: string): Promise<{ url: string; port: number; admin: string; stop(): Promise<void> }> {
+async function startKeyward(dir: string) {
   const keyFile = join(dir, "admin.key");
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { ...process.env, KEYWARD_PORT: "0", KEYWARD_DATA_DIR: join(dir, "data"), KEYWARD_BOOTSTRAP_KEY_FILE: keyFile, LOG_LEVEL: "info" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    // Read every line: an unread pipe would stall the server's logging.
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      const m = /listening on (http:\/\/\S+)/.exec(line);
-      if (m) resolve(m[1]!);
-    });
-    child.once("exit", (code) => reject(new Error(`keyward exited with ${code}`)));
-  });
-  return {
-    url,
-    port: Number(new URL(url).port),
-    admin: readFileSync(keyFile, "utf8").trim(),
-    stop: () =>
-      new Promise((resolve) => {
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
-  };
+  const keyward = await startKeywardProcess({ KEYWARD_DATA_DIR: join(dir, "data"), KEYWARD_BOOTSTRAP_KEY_FILE: keyFile });
+  return { ...keyward, admin: readFileSync(keyFile, "utf8").trim() };
 }
 
 /** The proxy's key (keyward.keys.check) and a client's key holding billing.invoices.read. */

@@ -7,7 +7,7 @@
 // Store: PGlite, or PostgreSQL when DATABASE_URL is set. Revocation lag needs
 // two replicas on one PostgreSQL: DATABASE_URL, or a throwaway cluster when
 // Debian's postgresql is installed (scripts/throwaway-postgres.sh).
-import { execFileSync, spawn, type ChildProcess } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { availableParallelism, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +19,8 @@ import { PermissionService } from "../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../gen/keyward/v1/policies_pb.js";
 import { GrpcClient } from "../test/support/clients.js";
 import { floorComparison } from "./floor.js";
+import { startKeywardProcess, type KeywardProcess } from "./keyward-process.js";
+import { median, quantile, round } from "./stats.js";
 import { h2load } from "./h2load.js";
 import type { Mode } from "./load.js";
 
@@ -49,44 +51,11 @@ interface LoadResult {
   serverCpuUsPerCall: number;
 }
 
-interface Server {
-  child: ChildProcess;
-  target: string;
-  url: string;
-  stop(): Promise<void>;
-}
+type Server = KeywardProcess;
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(q * xs.length))]!;
-const round = (x: number, d = 3) => Math.round(x * 10 ** d) / 10 ** d;
-
-async function startServer(env: Record<string, string>): Promise<Server> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { ...process.env, KEYWARD_PORT: "0", LOG_LEVEL: "info", KEYWARD_CACHE_MAX_ENTRIES: String(CACHE_MAX_ENTRIES), KEYWARD_CACHE_NEGATIVE_MAX_ENTRIES: String(CACHE_NEGATIVE_MAX_ENTRIES), ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      const m = /listening on (http:\/\/\S+)/.exec(line);
-      if (m) resolve(m[1]!);
-    });
-    child.once("exit", (code) => reject(new Error(`keyward exited with ${code}`)));
-  });
-  const target = url.replace("http://", "");
-  return {
-    child,
-    target,
-    url,
-    stop: () =>
-      new Promise((resolve) => {
-        child.once("exit", () => resolve());
-        child.kill("SIGTERM");
-      }),
-  };
-}
+/** Keyward with small cache bounds, so the memory phase shows them holding. */
+const startServer = (env: Record<string, string>): Promise<Server> =>
+  startKeywardProcess({ KEYWARD_CACHE_MAX_ENTRIES: String(CACHE_MAX_ENTRIES), KEYWARD_CACHE_NEGATIVE_MAX_ENTRIES: String(CACHE_NEGATIVE_MAX_ENTRIES), ...env });
 
 // The latency windows run with the server on CPU 0 and the grpc-js client on
 // CPU 1 (when taskset and two CPUs are there), as the floor comparison does.
@@ -147,7 +116,7 @@ interface Setup {
 }
 
 async function setUp(server: Server, admin: string): Promise<Setup> {
-  const port = Number(server.target.split(":")[1]);
+  const port = server.port;
   const permissions = new GrpcClient(PermissionService, port);
   const policies = new GrpcClient(PolicyService, port);
   const keys = new GrpcClient(ApiKeyService, port);
@@ -163,7 +132,7 @@ async function setUp(server: Server, admin: string): Promise<Setup> {
 }
 
 async function createKeys(server: Server, admin: string, policyId: string, n: number): Promise<string[]> {
-  const keys = new GrpcClient(ApiKeyService, Number(server.target.split(":")[1]));
+  const keys = new GrpcClient(ApiKeyService, server.port);
   const out: string[] = [];
   for (let i = 0; i < n; i++) {
     const created = await keys.call(
@@ -255,9 +224,8 @@ async function memoryPhase(storeEnv: Record<string, string>, dir: string): Promi
     const admin = readFileSync(adminFile, "utf8").trim();
     const rssStart = await metric(server, "keyward_process_resident_memory_bytes");
     const { policyId } = await setUp(server, admin);
-    const port = Number(server.target.split(":")[1]);
-    const keys = new GrpcClient(ApiKeyService, port);
-    const check = new GrpcClient(CheckService, port);
+    const keys = new GrpcClient(ApiKeyService, server.port);
+    const check = new GrpcClient(CheckService, server.port);
     const expireTime = timestampFromDate(new Date(Date.now() + 86_400_000));
     await pool(MEMORY_KEYS, 32, async (i) => {
       const { credentials } = await keys.call(ApiKeyService.method.adminCreateApiKey, { name: `memory-${i}`, policyId, expireTime }, admin);
@@ -314,7 +282,7 @@ async function main(): Promise<void> {
   const cold = await once(server, { concurrency: 8, callerKey: admin, key: coldKeys.join(",") }, "cold", 60);
   // A cold check while warm traffic runs at half its maximum rate: the p99 a new caller sees on a busy Keyward.
   const busyColdKeys = await createKeys(server, admin, setup.policyId, 40);
-  const checkClient = new GrpcClient(CheckService, Number(server.target.split(":")[1]));
+  const checkClient = new GrpcClient(CheckService, server.port);
   const warmTraffic = h2load({
     url: `${server.url}/keyward.v1.CheckService/CheckKey`,
     bodyFile: join(dir, "check.bin"),

@@ -7,28 +7,21 @@
 // the added cost is the median over pairs of (protected − unprotected).
 //
 //   npm run bench:service            BENCH_SERVICE_PAIRS (default 20), BENCH_SERVICE_REQUESTS per window (default 200)
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import * as grpc from "@grpc/grpc-js";
 import { definition, startOrdersService, type RunningOrdersService } from "../examples/orders/service.js";
+import { startKeywardProcess } from "./keyward-process.js";
+import { median, round } from "./stats.js";
 
 const PAIRS = Number(process.env.BENCH_SERVICE_PAIRS ?? 20);
 const REQUESTS = Number(process.env.BENCH_SERVICE_REQUESTS ?? 200);
 
-async function startKeywardProcess(dir: string) {
-  const env = { ...process.env, KEYWARD_PORT: "0", LOG_LEVEL: "info", KEYWARD_BOOTSTRAP_KEY_FILE: join(dir, "admin.key"), ...(process.env.DATABASE_URL ? {} : { KEYWARD_DATA_DIR: join(dir, "data") }) };
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], { env, stdio: ["ignore", "pipe", "inherit"] });
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      const m = /listening on (http:\/\/\S+)/.exec(line);
-      if (m) resolve(m[1]!);
-    });
-    child.once("exit", (code) => reject(new Error(`keyward exited with ${code}`)));
-  });
-  return { child, url, admin: readFileSync(join(dir, "admin.key"), "utf8").trim() };
+async function startKeyward(dir: string) {
+  const keyFile = join(dir, "admin.key");
+  const keyward = await startKeywardProcess({ KEYWARD_BOOTSTRAP_KEY_FILE: keyFile, ...(process.env.DATABASE_URL ? {} : { KEYWARD_DATA_DIR: join(dir, "data") }) });
+  return { ...keyward, admin: readFileSync(keyFile, "utf8").trim() };
 }
 
 async function rest(url: string, admin: string, method: string, path: string, body: unknown): Promise<Record<string, unknown>> {
@@ -74,15 +67,9 @@ function target(name: string, service: RunningOrdersService, key: string): Targe
   };
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-};
-const round = (x: number) => Math.round(x * 10) / 10;
-
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "keyward-bench-service-"));
-  const kw = await startKeywardProcess(dir);
+  const kw = await startKeyward(dir);
   const address = kw.url.replace("http://", "");
   try {
     const serviceKey = await issueKey(kw.url, kw.admin, ["keyward.keys.check"], "orders");
@@ -107,7 +94,7 @@ async function main(): Promise<void> {
           base.push(unprot);
         }
       }
-      log(`${protocol}: unprotected ${round(median(base))} µs/request; added by protection: warm (cache hit) ${round(median(added.warm))} µs, cold (one CheckKey) ${round(median(added.cold))} µs`);
+      log(`${protocol}: unprotected ${round(median(base), 1)} µs/request; added by protection: warm (cache hit) ${round(median(added.warm), 1)} µs, cold (one CheckKey) ${round(median(added.cold), 1)} µs`);
     }
     // The cache hit itself, without any server: what a repeated check costs the service.
     const client = warm.keyward;
@@ -116,10 +103,10 @@ async function main(): Promise<void> {
     const n = 100_000;
     const start = process.hrtime.bigint();
     for (let i = 0; i < n; i++) await client.check(request);
-    log(`client.check() on a cache hit: ${round(Number(process.hrtime.bigint() - start) / 1000 / n)} µs`);
+    log(`client.check() on a cache hit: ${round(Number(process.hrtime.bigint() - start) / 1000 / n, 1)} µs`);
     await Promise.all([open.close(), warm.close(), cold.close()]);
   } finally {
-    kw.child.kill("SIGTERM");
+    await kw.stop();
   }
 }
 
