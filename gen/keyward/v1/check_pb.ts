@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file keyward/v1/check.proto.
  */
 export const file_keyward_v1_check: GenFile = /*@__PURE__*/
-  fileDesc("ChZrZXl3YXJkL3YxL2NoZWNrLnByb3RvEgprZXl3YXJkLnYxIpsBCg9DaGVja0tleVJlcXVlc3QSFQoDa2V5GAEgASgJQgi6SAVyAxiAAhIkCgtwZXJtaXNzaW9ucxgCIAMoCUIPukgMkgEJEGQiBXIDGMgBEhcKBm1ldGhvZBgDIAEoCUIHukgEcgIYIBIWCgRwYXRoGAQgASgJQgi6SAVyAxiAQBIaCgljbGllbnRfaXAYBSABKAlCB7pIBHICGEAi7wEKEENoZWNrS2V5UmVzcG9uc2USDQoFdmFsaWQYASABKAgSIwoEY29kZRgCIAEoDjIVLmtleXdhcmQudjEuQ2hlY2tDb2RlEhIKCmFwaV9rZXlfaWQYAyABKAkSFAoMYXBpX2tleV9uYW1lGAQgASgJEhEKCXBvbGljeV9pZBgFIAEoCRITCgtwb2xpY3lfbmFtZRgGIAEoCRITCgtwZXJtaXNzaW9ucxgHIAMoCRIvCgtleHBpcmVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHc2VydmljZRgJIAEoCSqDAgoJQ2hlY2tDb2RlEhoKFkNIRUNLX0NPREVfVU5TUEVDSUZJRUQQABIUChBDSEVDS19DT0RFX1ZBTElEEAESGAoUQ0hFQ0tfQ09ERV9NQUxGT1JNRUQQAhIYChRDSEVDS19DT0RFX05PVF9GT1VORBADEhYKEkNIRUNLX0NPREVfRVhQSVJFRBAEEhYKEkNIRUNLX0NPREVfUkVUSVJFRBAFEhwKGENIRUNLX0NPREVfU1VCTkVUX0RFTklFRBAGEiAKHENIRUNLX0NPREVfQ09OU1RSQUlOVF9ERU5JRUQQBxIgChxDSEVDS19DT0RFX1BFUk1JU1NJT05fREVOSUVEEAgyewoMQ2hlY2tTZXJ2aWNlEmsKCENoZWNrS2V5Ehsua2V5d2FyZC52MS5DaGVja0tleVJlcXVlc3QaHC5rZXl3YXJkLnYxLkNoZWNrS2V5UmVzcG9uc2UiJJACAYLT5JMCGzoBKiIWL2FwaS92MS9hcGlfa2V5czpjaGVja2IGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("ChZrZXl3YXJkL3YxL2NoZWNrLnByb3RvEgprZXl3YXJkLnYxIsYBCg9DaGVja0tleVJlcXVlc3QSFQoDa2V5GAEgASgJQgi6SAVyAxiAAhIkCgtwZXJtaXNzaW9ucxgCIAMoCUIPukgMkgEJEGQiBXIDGMgBEhcKBm1ldGhvZBgDIAEoCUIHukgEcgIYIBIWCgRwYXRoGAQgASgJQgi6SAVyAxiAQBIaCgljbGllbnRfaXAYBSABKAlCB7pIBHICGEASIAoEY29zdBgUIAEoA0INMAK6SAgiBhjAhD0oAEgAiAEBQgcKBV9jb3N0IskCChBDaGVja0tleVJlc3BvbnNlEg0KBXZhbGlkGAEgASgIEiMKBGNvZGUYAiABKA4yFS5rZXl3YXJkLnYxLkNoZWNrQ29kZRISCgphcGlfa2V5X2lkGAMgASgJEhQKDGFwaV9rZXlfbmFtZRgEIAEoCRIRCglwb2xpY3lfaWQYBSABKAkSEwoLcG9saWN5X25hbWUYBiABKAkSEwoLcGVybWlzc2lvbnMYByADKAkSLwoLZXhwaXJlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3NlcnZpY2UYCSABKAkSGgoJcmVtYWluaW5nGBQgASgDQgIwAkgAiAEBEi4KCnJlc2V0X3RpbWUYFSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgwKCl9yZW1haW5pbmcqvwIKCUNoZWNrQ29kZRIaChZDSEVDS19DT0RFX1VOU1BFQ0lGSUVEEAASFAoQQ0hFQ0tfQ09ERV9WQUxJRBABEhgKFENIRUNLX0NPREVfTUFMRk9STUVEEAISGAoUQ0hFQ0tfQ09ERV9OT1RfRk9VTkQQAxIWChJDSEVDS19DT0RFX0VYUElSRUQQBBIWChJDSEVDS19DT0RFX1JFVElSRUQQBRIcChhDSEVDS19DT0RFX1NVQk5FVF9ERU5JRUQQBhIgChxDSEVDS19DT0RFX0NPTlNUUkFJTlRfREVOSUVEEAcSIAocQ0hFQ0tfQ09ERV9QRVJNSVNTSU9OX0RFTklFRBAIEhsKF0NIRUNLX0NPREVfUkFURV9MSU1JVEVEEBQSHQoZQ0hFQ0tfQ09ERV9VU0FHRV9FWENFRURFRBAVMnsKDENoZWNrU2VydmljZRJrCghDaGVja0tleRIbLmtleXdhcmQudjEuQ2hlY2tLZXlSZXF1ZXN0Ghwua2V5d2FyZC52MS5DaGVja0tleVJlc3BvbnNlIiSQAgGC0+STAhs6ASoiFi9hcGkvdjEvYXBpX2tleXM6Y2hlY2tiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message keyward.v1.CheckKeyRequest
@@ -54,6 +54,13 @@ export type CheckKeyRequest = Message<"keyward.v1.CheckKeyRequest"> & {
    * @generated from field: string client_ip = 5;
    */
   clientIp: string;
+
+  /**
+   * Credits this check spends, for a key with credits (unset = 1; 0 = read without spending).
+   *
+   * @generated from field: optional int64 cost = 20 [jstype = JS_NUMBER];
+   */
+  cost?: bigint | undefined;
 };
 
 /**
@@ -119,6 +126,21 @@ export type CheckKeyResponse = Message<"keyward.v1.CheckKeyResponse"> & {
    * @generated from field: string service = 9;
    */
   service: string;
+
+  /**
+   * For a key with usage limits: its credits left (a key with credits), else
+   * the checks left under its tightest rate limit. Unset for a key without limits.
+   *
+   * @generated from field: optional int64 remaining = 20 [jstype = JS_NUMBER];
+   */
+  remaining?: bigint | undefined;
+
+  /**
+   * When `remaining` next grows: the credits' refill, or the rate limit's window.
+   *
+   * @generated from field: google.protobuf.Timestamp reset_time = 21;
+   */
+  resetTime?: Timestamp | undefined;
 };
 
 /**
@@ -180,6 +202,20 @@ export enum CheckCode {
    * @generated from enum value: CHECK_CODE_PERMISSION_DENIED = 8;
    */
   PERMISSION_DENIED = 8,
+
+  /**
+   * Over one of the key's rate limits: retry after `reset_time`.
+   *
+   * @generated from enum value: CHECK_CODE_RATE_LIMITED = 20;
+   */
+  RATE_LIMITED = 20,
+
+  /**
+   * The key's credits are spent (or fewer than the check's cost are left).
+   *
+   * @generated from enum value: CHECK_CODE_USAGE_EXCEEDED = 21;
+   */
+  USAGE_EXCEEDED = 21,
 }
 
 /**
