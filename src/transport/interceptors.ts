@@ -124,6 +124,10 @@ export function callerRefusal(verdict: Exclude<Verdict, { code: "VALID" }>, requ
     case "MALFORMED":
     case "NOT_FOUND":
       return new ConnectError("invalid API key", Code.Unauthenticated);
+    case "RATE_LIMITED":
+      return new ConnectError(`this key is over its rate limit; retry after ${verdict.usage.resetTime?.toISOString() ?? "a while"}`, Code.ResourceExhausted);
+    case "USAGE_EXCEEDED":
+      return new ConnectError("this key has no credits left", Code.ResourceExhausted);
   }
 }
 

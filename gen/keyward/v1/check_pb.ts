@@ -14,7 +14,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file keyward/v1/check.proto.
  */
 export const file_keyward_v1_check: GenFile = /*@__PURE__*/
-  fileDesc("ChZrZXl3YXJkL3YxL2NoZWNrLnByb3RvEgprZXl3YXJkLnYxIsYBCg9DaGVja0tleVJlcXVlc3QSFQoDa2V5GAEgASgJQgi6SAVyAxiAAhIkCgtwZXJtaXNzaW9ucxgCIAMoCUIPukgMkgEJEGQiBXIDGMgBEhcKBm1ldGhvZBgDIAEoCUIHukgEcgIYIBIWCgRwYXRoGAQgASgJQgi6SAVyAxiAQBIaCgljbGllbnRfaXAYBSABKAlCB7pIBHICGEASIAoEY29zdBgUIAEoA0INMAK6SAgiBhjAhD0oAEgAiAEBQgcKBV9jb3N0IskCChBDaGVja0tleVJlc3BvbnNlEg0KBXZhbGlkGAEgASgIEiMKBGNvZGUYAiABKA4yFS5rZXl3YXJkLnYxLkNoZWNrQ29kZRISCgphcGlfa2V5X2lkGAMgASgJEhQKDGFwaV9rZXlfbmFtZRgEIAEoCRIRCglwb2xpY3lfaWQYBSABKAkSEwoLcG9saWN5X25hbWUYBiABKAkSEwoLcGVybWlzc2lvbnMYByADKAkSLwoLZXhwaXJlX3RpbWUYCCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEg8KB3NlcnZpY2UYCSABKAkSGgoJcmVtYWluaW5nGBQgASgDQgIwAkgAiAEBEi4KCnJlc2V0X3RpbWUYFSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wQgwKCl9yZW1haW5pbmcqvwIKCUNoZWNrQ29kZRIaChZDSEVDS19DT0RFX1VOU1BFQ0lGSUVEEAASFAoQQ0hFQ0tfQ09ERV9WQUxJRBABEhgKFENIRUNLX0NPREVfTUFMRk9STUVEEAISGAoUQ0hFQ0tfQ09ERV9OT1RfRk9VTkQQAxIWChJDSEVDS19DT0RFX0VYUElSRUQQBBIWChJDSEVDS19DT0RFX1JFVElSRUQQBRIcChhDSEVDS19DT0RFX1NVQk5FVF9ERU5JRUQQBhIgChxDSEVDS19DT0RFX0NPTlNUUkFJTlRfREVOSUVEEAcSIAocQ0hFQ0tfQ09ERV9QRVJNSVNTSU9OX0RFTklFRBAIEhsKF0NIRUNLX0NPREVfUkFURV9MSU1JVEVEEBQSHQoZQ0hFQ0tfQ09ERV9VU0FHRV9FWENFRURFRBAVMnsKDENoZWNrU2VydmljZRJrCghDaGVja0tleRIbLmtleXdhcmQudjEuQ2hlY2tLZXlSZXF1ZXN0Ghwua2V5d2FyZC52MS5DaGVja0tleVJlc3BvbnNlIiSQAgGC0+STAhs6ASoiFi9hcGkvdjEvYXBpX2tleXM6Y2hlY2tiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
+  fileDesc("ChZrZXl3YXJkL3YxL2NoZWNrLnByb3RvEgprZXl3YXJkLnYxIsIBCg9DaGVja0tleVJlcXVlc3QSFQoDa2V5GAEgASgJQgi6SAVyAxiAAhIkCgtwZXJtaXNzaW9ucxgCIAMoCUIPukgMkgEJEGQiBXIDGMgBEhcKBm1ldGhvZBgDIAEoCUIHukgEcgIYIBIWCgRwYXRoGAQgASgJQgi6SAVyAxiAQBIaCgljbGllbnRfaXAYBSABKAlCB7pIBHICGEASHAoEY29zdBgUIAEoDUIJukgGKgQYwIQ9SACIAQFCBwoFX2Nvc3QixQIKEENoZWNrS2V5UmVzcG9uc2USDQoFdmFsaWQYASABKAgSIwoEY29kZRgCIAEoDjIVLmtleXdhcmQudjEuQ2hlY2tDb2RlEhIKCmFwaV9rZXlfaWQYAyABKAkSFAoMYXBpX2tleV9uYW1lGAQgASgJEhEKCXBvbGljeV9pZBgFIAEoCRITCgtwb2xpY3lfbmFtZRgGIAEoCRITCgtwZXJtaXNzaW9ucxgHIAMoCRIvCgtleHBpcmVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHc2VydmljZRgJIAEoCRIWCglyZW1haW5pbmcYFCABKANIAIgBARIuCgpyZXNldF90aW1lGBUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIMCgpfcmVtYWluaW5nKr8CCglDaGVja0NvZGUSGgoWQ0hFQ0tfQ09ERV9VTlNQRUNJRklFRBAAEhQKEENIRUNLX0NPREVfVkFMSUQQARIYChRDSEVDS19DT0RFX01BTEZPUk1FRBACEhgKFENIRUNLX0NPREVfTk9UX0ZPVU5EEAMSFgoSQ0hFQ0tfQ09ERV9FWFBJUkVEEAQSFgoSQ0hFQ0tfQ09ERV9SRVRJUkVEEAUSHAoYQ0hFQ0tfQ09ERV9TVUJORVRfREVOSUVEEAYSIAocQ0hFQ0tfQ09ERV9DT05TVFJBSU5UX0RFTklFRBAHEiAKHENIRUNLX0NPREVfUEVSTUlTU0lPTl9ERU5JRUQQCBIbChdDSEVDS19DT0RFX1JBVEVfTElNSVRFRBAUEh0KGUNIRUNLX0NPREVfVVNBR0VfRVhDRUVERUQQFTJ7CgxDaGVja1NlcnZpY2USawoIQ2hlY2tLZXkSGy5rZXl3YXJkLnYxLkNoZWNrS2V5UmVxdWVzdBocLmtleXdhcmQudjEuQ2hlY2tLZXlSZXNwb25zZSIkkAIBgtPkkwIbOgEqIhYvYXBpL3YxL2FwaV9rZXlzOmNoZWNrYgZwcm90bzM", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp]);
 
 /**
  * @generated from message keyward.v1.CheckKeyRequest
@@ -58,9 +58,9 @@ export type CheckKeyRequest = Message<"keyward.v1.CheckKeyRequest"> & {
   /**
    * Credits this check spends, for a key with credits (unset = 1; 0 = read without spending).
    *
-   * @generated from field: optional int64 cost = 20 [jstype = JS_NUMBER];
+   * @generated from field: optional uint32 cost = 20;
    */
-  cost?: bigint | undefined;
+  cost?: number | undefined;
 };
 
 /**
@@ -131,7 +131,7 @@ export type CheckKeyResponse = Message<"keyward.v1.CheckKeyResponse"> & {
    * For a key with usage limits: its credits left (a key with credits), else
    * the checks left under its tightest rate limit. Unset for a key without limits.
    *
-   * @generated from field: optional int64 remaining = 20 [jstype = JS_NUMBER];
+   * @generated from field: optional int64 remaining = 20;
    */
   remaining?: bigint | undefined;
 

@@ -178,7 +178,7 @@ export type AdminUpdateApiKeyPolicyRequest = Message<"keyward.v1.AdminUpdateApiK
   policy?: Policy | undefined;
 
   /**
-   * Fields to change: name, description, permissions.
+   * Fields to change: name, description, permissions, rate_limits (named with no value: cleared).
    *
    * @generated from field: google.protobuf.FieldMask update_mask = 2;
    */
