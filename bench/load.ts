@@ -12,7 +12,7 @@ import { readFileSync } from "node:fs";
 import { formatKey } from "../src/domain/key-format.js";
 import { randomBase62 } from "../src/domain/random.js";
 
-export type Mode = "check" | "health" | "forged" | "cold" | "unknown";
+export type Mode = "check" | "health" | "forged" | "cold" | "unknown" | "check-rate-limited" | "check-credits";
 
 interface Args {
   target: string;
@@ -25,6 +25,9 @@ interface Args {
   callerKey: string;
   /** check: the key to check; forged: the key whose id to forge; cold: comma-separated keys, each checked once. */
   key: string;
+  /** check-rate-limited / check-credits: a key with a rate limit it never reaches / with credits it never runs out of. */
+  rateLimitedKey?: string;
+  creditsKey?: string;
 }
 
 const args = JSON.parse(process.argv[2]!) as Args;
@@ -65,6 +68,10 @@ function call(mode: Mode): Promise<unknown> | undefined {
       return unary(healthClient, "Check", {});
     case "check":
       return unary(checkClient, "CheckKey", { key: args.key });
+    case "check-rate-limited":
+      return unary(checkClient, "CheckKey", { key: args.rateLimitedKey });
+    case "check-credits":
+      return unary(checkClient, "CheckKey", { key: args.creditsKey });
     case "forged":
       return unary(checkClient, "CheckKey", { key: formatKey("kw", forgedId, randomBase62(33)) });
     case "unknown":

@@ -120,6 +120,8 @@ interface LoadOptions {
   key?: string;
   /** CPUs to pin the load generator to. */
   cpus?: string;
+  rateLimitedKey?: string;
+  creditsKey?: string;
   /** Unmeasured calls of each mode first, so the load generator's JIT is warm as a long-running client's is. */
   warmupSeconds?: number;
 }
@@ -229,6 +231,43 @@ async function revocationLag(url: string): Promise<{ p50Ms: number; p99Ms: numbe
   }
 }
 
+/**
+ * Issue #20: a key with a rate limit (never reached) and one with credits
+ * (never run out), each against a key without limits, in triples of windows
+ * whose order rotates, so none always goes first. The server's default lease
+ * size applies (KEYWARD_CREDIT_LEASE).
+ */
+async function usageLimitsThroughput(server: Server, admin: string, setup: Setup) {
+  const keys = new GrpcClient(ApiKeyService, Number(server.target.split(":")[1]));
+  const expireTime = timestampFromDate(new Date(Date.now() + 86_400_000));
+  const create = async (name: string, init: object) =>
+    (await keys.call(ApiKeyService.method.adminCreateApiKey, { name: `${name}-${Date.now()}`, policyId: setup.policyId, expireTime, ...init }, admin)).credentials;
+  const rateLimitedKey = await create("bench-rate", { rateLimits: [{ limit: 1_000_000_000n, period: { seconds: 1n } }] });
+  const creditsKey = await create("bench-credits", { credits: { remaining: 1_000_000_000_000n } });
+  keys.close();
+  const triples = Math.max(4, Math.round(PAIRS / 4));
+  const orders: Mode[][] = [
+    ["check", "check-rate-limited", "check-credits"],
+    ["check-rate-limited", "check-credits", "check"],
+    ["check-credits", "check", "check-rate-limited"],
+  ];
+  const plan = Array.from({ length: triples }, (_, r) => orders[r % 3]!).flat().map((mode) => ({ mode, seconds: WINDOW_SECONDS }));
+  const runs = await load(server, { callerKey: admin, key: setup.key, rateLimitedKey, creditsKey, cpus: "1", plan, concurrency: 32, warmupSeconds: 3 });
+  if (runs.some((run) => run.errors > 0)) throw new Error("usage limits: failed calls");
+  const rps = (mode: Mode) => runs.filter((run) => run.mode === mode).map((run) => run.rps);
+  const [plain, rate, credits] = [rps("check"), rps("check-rate-limited"), rps("check-credits")];
+  return {
+    triples,
+    plainRps: round(median(plain), 0),
+    rateLimitedRps: round(median(rate), 0),
+    creditsRps: round(median(credits), 0),
+    rateLimitedRatio: round(median(rate.map((x, i) => x / plain[i]!))),
+    creditsRatio: round(median(credits.map((x, i) => x / plain[i]!))),
+    creditLeaseSize: Number(process.env.KEYWARD_CREDIT_LEASE ?? 10),
+    targets: { rateLimited: ">= 0.9", credits: ">= 0.8" },
+  };
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "keyward-bench-"));
   const storeEnv: Record<string, string> = process.env.DATABASE_URL ? {} : { KEYWARD_DATA_DIR: join(dir, "data") };
@@ -264,6 +303,7 @@ async function main(): Promise<void> {
   for (let r = 0; r < PAIRS; r++) tput.ratios.push(tput.check[r]! / tput.health[r]!);
   // Where the time goes: CPU per call in the server and in the load generator.
   const cpuOf = (mode: Mode, side: "serverCpuUsPerCall" | "clientCpuUsPerCall") => median(ofMode(tputRuns, mode).map((run) => run[side]));
+  const limits = await usageLimitsThroughput(server, admin, setup);
   // Latency at concurrency 8.
   const latRuns = await load(server, { ...hotPath, plan: pairs(LATENCY_PAIRS, LATENCY_WINDOW_SECONDS), concurrency: 8, warmupSeconds: WARMUP });
   const latencyOf = (mode: Mode, q: "p50Ms" | "p99Ms") => median(ofMode(latRuns, mode).map((run) => run[q]));
@@ -349,6 +389,7 @@ async function main(): Promise<void> {
       rssMiBAfter: round(rssAfter / 2 ** 20, 1),
     },
     revocationLagAcrossReplicas: lag,
+    usageLimits: limits,
   };
   log("");
   log(
@@ -367,6 +408,10 @@ async function main(): Promise<void> {
     `warm checks during a forged-secret flood: ${results.flood.warmRpsDuringFlood} vs ${results.flood.warmRpsAlone} rps alone; median of ${FLOOD_ROUNDS} rounds ${results.flood.ratio}× (target ≥ 0.8); forged answered ${results.flood.forgedAnsweredPerSecond}/s`,
   );
   log(`memory: ${results.memory.distinctUnknownKeys} distinct unknown keys → ${results.memory.cacheEntries} failures cached (max ${CACHE_NEGATIVE_MAX_ENTRIES}); RSS ${results.memory.rssMiBBefore} → ${results.memory.rssMiBAfter} MiB`);
+  log(
+    `usage limits, warm CheckKey throughput against a key without limits (c=32, median of ${limits.triples} triples): ` +
+      `rate limit ${limits.rateLimitedRatio}× (target ≥ 0.9), credits ${limits.creditsRatio}× (target ≥ 0.8; ${limits.creditLeaseSize} credits per lease)`,
+  );
   log(`revocation lag across two replicas: ${"skipped" in lag ? lag.skipped : `p50 ${lag.p50Ms} ms, p99 ${lag.p99Ms} ms over ${lag.samples} (target p99 ≤ 100 ms)`}`);
   mkdirSync("bench/results", { recursive: true });
   const file = join("bench/results", `${results.date.replace(/[:.]/g, "-")}-${results.commit}.json`);
