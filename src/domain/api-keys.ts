@@ -1,7 +1,7 @@
 // API keys: creation (credentials shown once), reads, updates and deletion.
 import { UniqueViolation } from "../storage/errors.js";
 import type { ApiKeyRecord, ConstraintRecord, CreditsRecord, RateLimitRecord } from "../storage/records.js";
-import { checkCredits, checkRateLimits } from "./usage-limits.js";
+import { assertRateLimitsWithin, checkCredits, checkRateLimits } from "./usage-limits.js";
 import type { Repositories, Store } from "../storage/store.js";
 import { assertAdminRemains, isAdminKey } from "./admin-guard.js";
 import { audit, fieldsSet, target } from "./audit.js";
@@ -113,6 +113,10 @@ export class ApiKeyService {
     await this.store
       .transaction(async (repos) => {
         await this.assertPolicyGrantable(repos, caller, input.policyId, "policy_id");
+        if (caller.rateLimits?.length) {
+          const effective = rateLimits.length > 0 ? rateLimits : await repos.policies.rateLimitsOf(input.policyId);
+          assertRateLimitsWithin("rate_limits", effective, caller.rateLimits);
+        }
         await repos.apiKeys.insert({
           id,
           name,
@@ -182,6 +186,11 @@ export class ApiKeyService {
           await this.assertPolicyGrantable(repos, caller, checked.policyId, "api_key.policy_id");
         }
         assertNarrowing(caller, checked.allowedSubnets ?? current.allowedSubnets, checked.constraints ?? current.constraints, "api_key.");
+        if (caller.rateLimits?.length) {
+          const own = checked.rateLimits ?? current.rateLimits;
+          const effective = own.length > 0 ? own : await repos.policies.rateLimitsOf(checked.policyId ?? current.policyId);
+          assertRateLimitsWithin("api_key.rate_limits", effective, caller.rateLimits);
+        }
         const service = checked.service === undefined ? current.service : checked.service;
         assertMayGiveService(caller, service, service !== current.service, "api_key.service");
         const wasAdmin = await this.isAdminKey(repos, current);

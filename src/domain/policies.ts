@@ -10,7 +10,7 @@ import { assertManageable, isRestricted } from "./narrowing.js";
 import { GRANT_RULE, entriesGrant, parseGrant, parsePermission, serviceOf, uncoveredEntries } from "./permissions.js";
 import type { Principal } from "./principal.js";
 import { newId } from "./random.js";
-import { checkRateLimits } from "./usage-limits.js";
+import { assertRateLimitsWithin, checkRateLimits } from "./usage-limits.js";
 import type { RateLimitRecord } from "../storage/records.js";
 
 export interface PolicyInput {
@@ -98,6 +98,8 @@ export class PolicyService {
   async create(caller: Principal, input: PolicyInput): Promise<PolicyRecord> {
     const { name, description } = input;
     const rateLimits = checkRateLimits("rate_limits", input.rateLimits ?? []);
+    // A new policy has no keys: without limits it loosens nothing (each key's are checked when it is put on it).
+    if (rateLimits.length > 0) assertRateLimitsWithin("rate_limits", rateLimits, caller.rateLimits);
     const id = newId();
     await this.store
       .transaction(async (repos) => {
@@ -116,6 +118,7 @@ export class PolicyService {
 
   async update(caller: Principal, id: string, changes: PolicyChanges): Promise<PolicyRecord> {
     const rateLimits = changes.rateLimits && checkRateLimits("policy.rate_limits", changes.rateLimits);
+    if (rateLimits) assertRateLimitsWithin("policy.rate_limits", rateLimits, caller.rateLimits);
     await this.store
       .transaction(async (repos) => {
         const current = await repos.policies.getForUpdate(id);

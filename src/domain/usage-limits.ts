@@ -17,7 +17,7 @@
 // what it held (at most one lease), which is never given back twice either.
 import type { CreditLease, RateCount } from "../storage/repositories/usage.js";
 import type { CreditsRecord, RateLimitRecord } from "../storage/records.js";
-import { InvalidArgumentError } from "./errors.js";
+import { InvalidArgumentError, PermissionDeniedError } from "./errors.js";
 
 /** Rate limits as given (their bounds are proto/'s): no two may share a period, since a period names its window. */
 export function checkRateLimits(field: string, limits: readonly RateLimitRecord[]): RateLimitRecord[] {
@@ -28,6 +28,20 @@ export function checkRateLimits(field: string, limits: readonly RateLimitRecord[
     if (twin !== i) throw new InvalidArgumentError(`${field}[${i}].period`, `is the period of ${field}[${twin}] already`);
     return { limit: l.limit, periodMs: l.periodMs };
   });
+}
+
+/**
+ * Narrowing (issue #20): a rate-limited caller may only give keys limits at
+ * least as tight, else it could mint a key that escapes its own. A limit of
+ * L' per P' implies L per P when L' ≤ L and P' ≥ P (every window of P lies
+ * within one of P'). Each of the caller's limits must be implied by one of the key's.
+ */
+export function assertRateLimitsWithin(field: string, limits: readonly RateLimitRecord[], callerLimits: readonly RateLimitRecord[] | undefined): void {
+  for (const c of callerLimits ?? []) {
+    if (!limits.some((l) => l.limit <= c.limit && l.periodMs >= c.periodMs)) {
+      throw new PermissionDeniedError(`${field}: your own key is limited to ${c.limit} checks per ${c.periodMs / 1000}s; a key you manage must be limited at least as tightly`);
+    }
+  }
 }
 
 export function checkCredits(field: string, credits: CreditsRecord | null): CreditsRecord | null {

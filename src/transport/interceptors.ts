@@ -94,6 +94,7 @@ export function authInterceptor(checker: KeyChecker): Interceptor {
           allowedSubnets: verdict.key.allowedSubnets,
           constraints: verdict.key.constraints,
           service: verdict.key.service,
+          rateLimits: verdict.key.rateLimits.length > 0 ? verdict.key.rateLimits : verdict.policy.rateLimits,
           withinConstraints: !selfService || constraintsAllow(verdict.key.constraints, method, path),
           secretRotatedOut: verdict.secretExpireTime !== null,
           clientIp,

@@ -69,6 +69,12 @@ export class PolicyRepository {
     return row?.permissions;
   }
 
+  /** Only the policy's rate limits: what a key without its own is limited by. */
+  async rateLimitsOf(id: string): Promise<RateLimitRecord[]> {
+    const row = await this.db.selectFrom("policies").select("rate_limits").where("id", "=", id).executeTakeFirst();
+    return row?.rate_limits ?? [];
+  }
+
   /** Locks the policy row until the transaction ends, so concurrent writers serialise. */
   async getForUpdate(id: string): Promise<PolicyRecord | undefined> {
     const row = await this.db.selectFrom("policies").selectAll().where("id", "=", id).forUpdate().executeTakeFirst();
