@@ -33,7 +33,8 @@ export interface CheckRequest {
 /** What a key with usage limits has left, told with its verdict. */
 export interface UsageFacts {
   remaining: number;
-  resetTime: Date | null;
+  /** When `remaining` next grows (ms since the epoch); null = never. */
+  resetTimeMs: number | null;
 }
 
 /** Denials after the secret was verified: the key is known, so its id may be reported. */
@@ -211,7 +212,7 @@ export class KeyChecker {
       if (isRegistered === undefined) return undefined;
       if (!isRegistered) return { code: "PERMISSION_DENIED", keyId };
     }
-    const valid: Verdict = { code: "VALID", key, policy, grants: verified.grants, secretExpireTime: verified.secretExpireTime };
+    const valid: Extract<Verdict, { code: "VALID" }> = { code: "VALID", key, policy, grants: verified.grants, secretExpireTime: verified.secretExpireTime };
     // Keys without limits (the usual case) pay this one test and nothing else.
     if (verified.limits === undefined || this.deps.usage === undefined) {
       this.deps.onValid?.(keyId, now);
@@ -223,10 +224,11 @@ export class KeyChecker {
 
   /** The verdict once the key's usage limits had their say. */
   private limited(valid: Extract<Verdict, { code: "VALID" }>, outcome: UsageOutcome, now: Date): Verdict {
-    const usage = { remaining: outcome.remaining, resetTime: outcome.resetTime };
-    if (outcome.code !== "VALID") return { code: outcome.code, keyId: valid.key.id, usage };
+    // The outcome is the usage facts (its extra `code` is never read): no copy per check.
+    if (outcome.code !== "VALID") return { code: outcome.code, keyId: valid.key.id, usage: outcome };
     this.deps.onValid?.(valid.key.id, now);
-    return { ...valid, usage };
+    valid.usage = outcome;
+    return valid;
   }
 
   /** judge(), once the registrations it needs are read from the store. */

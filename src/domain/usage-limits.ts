@@ -71,8 +71,8 @@ export function effectiveLimits(
 }
 
 export type UsageOutcome =
-  | { code: "VALID"; remaining: number; resetTime: Date | null }
-  | { code: "RATE_LIMITED" | "USAGE_EXCEEDED"; remaining: number; resetTime: Date | null };
+  | { code: "VALID"; remaining: number; resetTimeMs: number | null }
+  | { code: "RATE_LIMITED" | "USAGE_EXCEEDED"; remaining: number; resetTimeMs: number | null };
 
 /** The store's side of usage limits (storage/repositories/usage.ts). */
 export interface UsageStore {
@@ -112,6 +112,14 @@ interface Window {
   lastUsed: number;
 }
 
+/** Counts of one window sent in a sync, to settle when the store answers. */
+interface Sent {
+  w: Window;
+  start: number;
+  previous: boolean;
+  n: number;
+}
+
 /** This replica's lease on one key's credits. */
 interface Credit {
   epoch: number;
@@ -121,13 +129,17 @@ interface Credit {
   pool: number;
   /** performance.now() when the lease was asked for: it is given back `leaseHoldMs` later. */
   leasedAt: number;
-  nextRefill: Date | null;
+  /** When the pool is next refilled (ms since the epoch); null = never. */
+  nextRefill: number | null;
   /** A lease under way: checks of the key wait for it rather than ask for their own. */
   pending: Promise<void> | undefined;
+  /** A lease taken ahead, while this one still has credits: checks go on spending meanwhile. */
+  topUp: Promise<void> | undefined;
 }
 
 export class UsageLimiter {
-  private readonly windows = new Map<string, Window>();
+  /** Each key's windows, one per rate limit period (a key has at most five). */
+  private readonly windows = new Map<string, Window[]>();
   private readonly credits = new Map<string, Credit>();
   private readonly timer: NodeJS.Timeout;
   private syncing: Promise<void> = Promise.resolve();
@@ -158,13 +170,13 @@ export class UsageLimiter {
 
   // ---- rate limits --------------------------------------------------------
 
-  private window(keyId: string, periodMs: number, nowMs: number): Window {
-    const id = `${keyId}/${periodMs}`;
+  private window(keys: Window[], keyId: string, periodMs: number, nowMs: number): Window {
     const start = nowMs - (nowMs % periodMs);
-    let w = this.windows.get(id);
+    let w: Window | undefined;
+    for (const candidate of keys) if (candidate.periodMs === periodMs) w = candidate;
     if (!w) {
       w = { keyId, periodMs, start, shared: 0, local: 0, sending: 0, previous: 0, previousLocal: 0, lastUsed: nowMs };
-      this.windows.set(id, w);
+      keys.push(w);
     } else if (w.start !== start) {
       // The window rolled: what it counted becomes the previous window (if it is the one just before).
       const adjacent = start - w.start === periodMs;
@@ -185,23 +197,23 @@ export class UsageLimiter {
   }
 
   private admitRate(keyId: string, limits: readonly RateLimitRecord[], nowMs: number): UsageOutcome {
+    let keys = this.windows.get(keyId);
+    if (!keys) this.windows.set(keyId, (keys = []));
     let remaining = Infinity;
     let resetMs = 0;
     // All limits must admit the check before any counts it.
     for (const limit of limits) {
-      const w = this.window(keyId, limit.periodMs, nowMs);
+      const w = this.window(keys, keyId, limit.periodMs, nowMs);
       const estimate = UsageLimiter.estimate(w, nowMs);
-      if (estimate + 1 > limit.limit) {
-        return { code: "RATE_LIMITED", remaining: 0, resetTime: new Date(UsageLimiter.admitsAgainAt(w, limit.limit)) };
-      }
+      if (estimate + 1 > limit.limit) return { code: "RATE_LIMITED", remaining: 0, resetTimeMs: UsageLimiter.admitsAgainAt(w, limit.limit) };
       const left = Math.floor(limit.limit - estimate - 1);
       if (left < remaining) {
         remaining = left;
         resetMs = w.start + w.periodMs;
       }
     }
-    for (const limit of limits) this.windows.get(`${keyId}/${limit.periodMs}`)!.local++;
-    return { code: "VALID", remaining, resetTime: new Date(resetMs) };
+    for (const limit of limits) for (const w of keys) if (w.periodMs === limit.periodMs) w.local++;
+    return { code: "VALID", remaining, resetTimeMs: resetMs };
   }
 
   /** When the estimate falls low enough to admit one more check, if no other check comes. */
@@ -225,22 +237,13 @@ export class UsageLimiter {
   private async syncOnce(): Promise<void> {
     const nowMs = Date.now();
     const counts: RateCount[] = [];
-    const sent: Array<{ w: Window; start: number; previous: boolean; n: number }> = [];
-    for (const [id, w] of this.windows) {
+    const sent: Sent[] = [];
+    for (const [keyId, keys] of this.windows) {
       // A window idle for two periods says nothing any more.
-      if (nowMs - w.lastUsed > 2 * w.periodMs && w.local === 0 && w.previousLocal === 0) {
-        this.windows.delete(id);
-        continue;
-      }
-      if (w.previousLocal > 0) {
-        counts.push({ keyId: w.keyId, periodMs: w.periodMs, windowStart: w.start - w.periodMs, add: w.previousLocal });
-        sent.push({ w, start: w.start, previous: true, n: w.previousLocal });
-        w.previousLocal = 0;
-      }
-      const n = w.local - w.sending;
-      counts.push({ keyId: w.keyId, periodMs: w.periodMs, windowStart: w.start, add: n });
-      sent.push({ w, start: w.start, previous: false, n });
-      w.sending += n;
+      const live = keys.filter((w) => nowMs - w.lastUsed <= 2 * w.periodMs || w.local > 0 || w.previousLocal > 0);
+      if (live.length === 0) this.windows.delete(keyId);
+      else if (live.length < keys.length) this.windows.set(keyId, live);
+      for (const w of live) this.collect(w, counts, sent);
     }
     try {
       if (counts.length > 0) {
@@ -271,6 +274,19 @@ export class UsageLimiter {
     await this.giveBackIdleLeases();
   }
 
+  /** Adds a window's counts to a sync batch. */
+  private collect(w: Window, counts: RateCount[], sent: Sent[]): void {
+    if (w.previousLocal > 0) {
+      counts.push({ keyId: w.keyId, periodMs: w.periodMs, windowStart: w.start - w.periodMs, add: w.previousLocal });
+      sent.push({ w, start: w.start, previous: true, n: w.previousLocal });
+      w.previousLocal = 0;
+    }
+    const n = w.local - w.sending;
+    counts.push({ keyId: w.keyId, periodMs: w.periodMs, windowStart: w.start, add: n });
+    sent.push({ w, start: w.start, previous: false, n });
+    w.sending += n;
+  }
+
   // ---- credits ------------------------------------------------------------
 
   private spend(keyId: string, cost: number, now: Date): UsageOutcome | Promise<UsageOutcome> {
@@ -278,28 +294,62 @@ export class UsageLimiter {
     // A check with cost 0 reads without spending, but still needs a credit left.
     if (c && c.pending === undefined && this.usable(c, now) && c.left >= Math.max(cost, 1)) {
       c.left -= cost;
-      return { code: "VALID", remaining: c.left + c.pool, resetTime: c.nextRefill };
+      // Half a lease left: take the next one now, so that checks seldom wait for the store.
+      if (c.left * 2 < this.settings.leaseSize && c.pool > 0 && c.topUp === undefined) this.takeAhead(keyId, c, now);
+      return { code: "VALID", remaining: c.left + c.pool, resetTimeMs: c.nextRefill };
     }
     return this.spendSlowly(keyId, cost, now);
   }
 
+  private takeAhead(keyId: string, c: Credit, now: Date): void {
+    const want = Math.min(this.settings.leaseSize, Math.max(1, Math.ceil(c.pool / 4)));
+    c.topUp = this.store
+      .lease(keyId, want, now)
+      .then((lease) => {
+        if (this.credits.get(keyId) !== c) {
+          // Forgotten meanwhile (the key changed): these go straight back, into their own pool only.
+          if (lease && lease.granted > 0) return this.store.giveBack(keyId, lease.epoch, lease.granted);
+          return;
+        }
+        if (!lease) {
+          this.credits.delete(keyId);
+          return;
+        }
+        this.absorb(c, lease);
+      })
+      .catch(this.onError)
+      .finally(() => {
+        c.topUp = undefined;
+      });
+  }
+
+  /** Adds a lease to what is held; credits of an older pool (set or refilled since) are dropped. */
+  private absorb(c: Credit, lease: CreditLease): void {
+    if (c.epoch !== lease.epoch) c.left = 0;
+    c.epoch = lease.epoch;
+    c.left += lease.granted;
+    c.pool = lease.poolAfter;
+    c.leasedAt = performance.now();
+    c.nextRefill = lease.nextRefill === null ? null : lease.nextRefill.getTime();
+  }
+
   /** A lease is spent only before the pool it came from is refilled (its credits belong to that interval). */
   private usable(c: Credit, now: Date): boolean {
-    return c.nextRefill === null || now < c.nextRefill;
+    return c.nextRefill === null || now.getTime() < c.nextRefill;
   }
 
   private async spendSlowly(keyId: string, cost: number, now: Date): Promise<UsageOutcome> {
     let c = this.credits.get(keyId);
-    if (c?.pending) {
-      await c.pending;
+    if (c?.pending || c?.topUp) {
+      await (c.pending ?? c.topUp);
       c = this.credits.get(keyId);
       if (c && this.usable(c, now)) {
         if (c.left >= Math.max(cost, 1)) {
           c.left -= cost;
-          return { code: "VALID", remaining: c.left + c.pool, resetTime: c.nextRefill };
+          return { code: "VALID", remaining: c.left + c.pool, resetTimeMs: c.nextRefill };
         }
         // The lease just taken emptied the pool: no need for another round trip to hear so.
-        if (c.pool === 0) return { code: "USAGE_EXCEEDED", remaining: c.left, resetTime: c.nextRefill };
+        if (c.pool === 0) return { code: "USAGE_EXCEEDED", remaining: c.left, resetTimeMs: c.nextRefill };
       }
       // Another check is fetching again, or the lease went: take a turn.
       return this.spendSlowly(keyId, cost, now);
@@ -309,7 +359,7 @@ export class UsageLimiter {
     // Near the end of the pool, take less: leftovers held by one replica would turn others away.
     const known = held ? Math.ceil(held.pool / 4) : this.settings.leaseSize;
     const want = Math.max(Math.max(cost, 1) - left, Math.min(this.settings.leaseSize, Math.max(1, known)));
-    const entry: Credit = held ?? { epoch: 0, left: 0, pool: 0, leasedAt: 0, nextRefill: null, pending: undefined };
+    const entry: Credit = held ?? { epoch: 0, left: 0, pool: 0, leasedAt: 0, nextRefill: null, pending: undefined, topUp: undefined };
     let lease: CreditLease | undefined;
     const pending = this.store.lease(keyId, want, now).then((l) => {
       lease = l;
@@ -324,26 +374,20 @@ export class UsageLimiter {
     if (!lease) {
       // The key lost its credits meanwhile (cleared by an admin): nothing to spend, nothing to limit.
       this.credits.delete(keyId);
-      return { code: "VALID", remaining: 0, resetTime: null };
+      return { code: "VALID", remaining: 0, resetTimeMs: null };
     }
-    if (entry.epoch !== lease.epoch && entry.left > 0) {
-      // The pool was set or refilled: what was held belongs to the old one and is dropped.
-      entry.left = 0;
-    }
-    entry.epoch = lease.epoch;
-    entry.left += lease.granted;
-    entry.pool = lease.poolAfter;
-    entry.leasedAt = performance.now();
-    entry.nextRefill = lease.nextRefill;
+    this.absorb(entry, lease);
     if (this.credits.get(keyId) !== entry) this.credits.set(keyId, entry);
-    if (entry.left < Math.max(cost, 1)) return { code: "USAGE_EXCEEDED", remaining: entry.left + entry.pool, resetTime: entry.nextRefill };
+    if (entry.left < Math.max(cost, 1)) return { code: "USAGE_EXCEEDED", remaining: entry.left + entry.pool, resetTimeMs: entry.nextRefill };
     entry.left -= cost;
-    return { code: "VALID", remaining: entry.left + entry.pool, resetTime: entry.nextRefill };
+    return { code: "VALID", remaining: entry.left + entry.pool, resetTimeMs: entry.nextRefill };
   }
 
   /** The key changed (credits set, cleared, or the key deleted): its lease is returned (into the same pool only) and forgotten. */
   forgetKey(keyId: string): void {
     const c = this.credits.get(keyId);
+    // A lease being taken for a waiting check is left to finish (it is at most one lease of the old pool);
+    // one taken ahead is given back when it arrives (takeAhead).
     if (!c || c.pending) return;
     this.credits.delete(keyId);
     if (c.left > 0) this.store.giveBack(keyId, c.epoch, c.left).catch(this.onError);
@@ -352,7 +396,7 @@ export class UsageLimiter {
   private async giveBackIdleLeases(): Promise<void> {
     const cutoff = performance.now() - this.settings.leaseHoldMs;
     for (const [keyId, c] of this.credits) {
-      if (c.pending || c.leasedAt > cutoff) continue;
+      if (c.pending || c.topUp || c.leasedAt > cutoff) continue;
       this.credits.delete(keyId);
       if (c.left > 0) await this.store.giveBack(keyId, c.epoch, c.left).catch(this.onError);
     }
@@ -363,7 +407,7 @@ export class UsageLimiter {
     clearInterval(this.timer);
     await this.sync();
     for (const c of this.credits.values()) c.leasedAt = -Infinity;
-    await Promise.all([...this.credits.values()].map((c) => c.pending));
+    await Promise.all([...this.credits.values()].flatMap((c) => [c.pending, c.topUp]));
     await this.giveBackIdleLeases();
   }
 }

@@ -126,7 +126,7 @@ export function callerRefusal(verdict: Exclude<Verdict, { code: "VALID" }>, requ
     case "NOT_FOUND":
       return new ConnectError("invalid API key", Code.Unauthenticated);
     case "RATE_LIMITED":
-      return new ConnectError(`this key is over its rate limit; retry after ${verdict.usage.resetTime?.toISOString() ?? "a while"}`, Code.ResourceExhausted);
+      return new ConnectError(`this key is over its rate limit; retry after ${verdict.usage.resetTimeMs === null ? "a while" : new Date(verdict.usage.resetTimeMs).toISOString()}`, Code.ResourceExhausted);
     case "USAGE_EXCEEDED":
       return new ConnectError("this key has no credits left", Code.ResourceExhausted);
   }

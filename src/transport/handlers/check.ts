@@ -105,18 +105,19 @@ export function checkAnswerFrame(verdict: Verdict): Buffer {
   if (verdict.code !== "VALID") return grpcEnvelope(toBinary(CheckKeyResponseSchema, verdictToProto(verdict, true)));
   const answer = validAnswer(verdict);
   if (verdict.usage === undefined) return answer.grpcFrame;
-  const usage = usageFieldBytes(verdict.usage.remaining, verdict.usage.resetTime);
-  const frame = Buffer.allocUnsafe(5 + answer.bytes.length + usage.length);
+  const usage = usageFieldBytes(verdict.usage.remaining, verdict.usage.resetTimeMs);
+  const length = answer.bytes.length + usage.length;
+  const frame = Buffer.allocUnsafe(5 + length);
   frame[0] = 0;
-  frame.writeUInt32BE(answer.bytes.length + usage.length, 1);
+  frame.writeUInt32BE(length, 1);
   frame.set(answer.bytes, 5);
   frame.set(usage, 5 + answer.bytes.length);
   return frame;
 }
 
-const usageFields = (usage: { remaining: number; resetTime: Date | null }) => ({
+const usageFields = (usage: { remaining: number; resetTimeMs: number | null }) => ({
   remaining: BigInt(Math.max(0, Math.floor(usage.remaining))),
-  resetTime: usage.resetTime ? timestampFromDate(usage.resetTime) : undefined,
+  resetTime: usage.resetTimeMs === null ? undefined : timestampFromDate(new Date(usage.resetTimeMs)),
 });
 
 /** The answer to a check; `binary` when the caller's codec is protobuf binary (then it may be pre-encoded). */
@@ -127,7 +128,7 @@ function verdictToProto(verdict: Verdict, binary: boolean): CheckKeyResponse {
       if (verdict.usage === undefined) return binary ? answer.preEncoded : answer.response;
       if (!binary) return create(CheckKeyResponseSchema, { ...answer.response, ...usageFields(verdict.usage) });
       const encoded = create(CheckKeyResponseSchema);
-      encoded.$unknown = fromBinary(EmptySchema, Buffer.concat([answer.bytes, usageFieldBytes(verdict.usage.remaining, verdict.usage.resetTime)])).$unknown;
+      encoded.$unknown = fromBinary(EmptySchema, Buffer.concat([answer.bytes, usageFieldBytes(verdict.usage.remaining, verdict.usage.resetTimeMs)])).$unknown;
       return encoded;
     }
     case "MALFORMED":
