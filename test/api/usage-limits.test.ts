@@ -206,6 +206,43 @@ describe.each(TEST_STORES)("usage limits ($name)", (store) => {
     expect((await check(created.credentials)).code).toBe(CheckCode.USAGE_EXCEEDED);
   });
 
+  it("lets a rate-limited admin key give keys only limits at least as tight, and limits its own calls", async () => {
+    const admins = await keyWithPermissions(kw, c, ["keyward.api_keys.write", "keyward.api_keys.read", "billing.*"]);
+    const limitedAdmin = (
+      await c.keys.call(
+        ApiKeyService.method.adminCreateApiKey,
+        { name: uniqueName("limited-admin"), policyId: admins.policyId, expireTime: expiresIn(kw, DAY), rateLimits: [{ limit: 100n, period: durationFromMs(1000) }] },
+        kw.adminKey,
+      )
+    ).credentials;
+    const attempt = (init: Record<string, unknown>) =>
+      c.keys
+        .call(ApiKeyService.method.adminCreateApiKey, { name: uniqueName("minted"), policyId, expireTime: expiresIn(kw, DAY), ...init }, limitedAdmin)
+        .then(
+          () => "created",
+          (e: { code: number; details: string }) => `${e.code}: ${e.details}`,
+        );
+    // Unlimited, or limited more loosely: it would escape its own limit.
+    expect(await attempt({})).toMatch(new RegExp(`^${status.PERMISSION_DENIED}: rate_limits: your own key is limited`));
+    expect(await attempt({ rateLimits: [{ limit: 200n, period: durationFromMs(1000) }] })).toMatch(/^7: rate_limits/);
+    // As tight: 50 a minute allows fewer than 100 in any second.
+    expect(await attempt({ rateLimits: [{ limit: 50n, period: durationFromMs(60_000) }] })).toBe("created");
+
+    const tiny = (
+      await c.keys.call(
+        ApiKeyService.method.adminCreateApiKey,
+        { name: uniqueName("tiny-admin"), policyId: admins.policyId, expireTime: expiresIn(kw, DAY), rateLimits: [{ limit: 2n, period: durationFromMs(LONG) }] },
+        kw.adminKey,
+      )
+    ).credentials;
+    const list = () =>
+      c.keys.call(ApiKeyService.method.adminListApiKeys, { pageSize: 1 }, tiny).then(
+        () => "ok",
+        (e: { code: number }) => e.code,
+      );
+    expect([await list(), await list(), await list()]).toEqual(["ok", "ok", status.RESOURCE_EXHAUSTED]);
+  });
+
   it("answers a key without limits as before: no remaining, no reset_time", async () => {
     const plain = await createKey({});
     const answer = await check(plain.credentials);
