@@ -188,6 +188,7 @@ describe.each(TEST_STORES)("CheckKey's gRPC fast path ($name)", (store) => {
       ["retired caller", { authorization: `Bearer ${keys.retired}` }, good],
       ["malformed permission name", auth(), envelope(checkRequest({ key: keys.plain!, permissions: ["NOPE"] }))],
       ["field rule broken (key over 256 characters)", auth(), envelope(checkRequest({ key: "k".repeat(300) }))],
+      ["field rule broken (cost over 1000000)", auth(), envelope(checkRequest({ key: keys.plain!, cost: 1_000_001 }))],
       ["empty body", auth(), Buffer.alloc(0)],
       ["two messages", auth(), Buffer.concat([good, good])],
       ["truncated envelope", auth(), good.subarray(0, 8)],
