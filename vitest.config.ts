@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
+    include: ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"],
     // Suites start real servers and databases (PGlite in WebAssembly, PostgreSQL).
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -16,6 +16,8 @@ import { CheckCode, CheckService } from "../gen/keyward/v1/check_pb.js";
 import { PermissionService } from "../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../gen/keyward/v1/policies_pb.js";
 import { GrpcClient } from "../test/support/clients.js";
+import { floorComparison } from "./floor.js";
+import { h2load } from "./h2load.js";
 import type { Mode } from "./load.js";
 
 // This machine's speed changes from one moment to the next: the ratio of one
@@ -198,12 +200,16 @@ function postgresUrl(): { url: string; stop?: () => void } | undefined {
   }
 }
 
+/** A new, empty database on the server at `url` (so that the bootstrap key is ours); its URL. */
+function freshDatabase(url: string): string {
+  const db = `keyward_bench_${Date.now()}_${Math.floor(Math.random() * 1e6)}`;
+  execFileSync("psql", [url, "-qc", `create database ${db}`]);
+  return Object.assign(new URL(url), { pathname: `/${db}` }).toString();
+}
+
 async function revocationLag(url: string): Promise<{ p50Ms: number; p99Ms: number; samples: number } | { skipped: string }> {
   const dir = mkdtempSync(join(tmpdir(), "keyward-bench-"));
-  // A fresh database, so the bootstrap key is ours.
-  const db = `keyward_bench_${Date.now()}`;
-  execFileSync("psql", [url, "-qc", `create database ${db}`]);
-  const dbUrl = Object.assign(new URL(url), { pathname: `/${db}` }).toString();
+  const dbUrl = freshDatabase(url);
   const a = await startServer({ DATABASE_URL: dbUrl, KEYWARD_BOOTSTRAP_KEY_FILE: join(dir, "admin.key") });
   const b = await startServer({ DATABASE_URL: dbUrl, KEYWARD_BOOTSTRAP_KEY_FILE: join(dir, "other.key") });
   try {
@@ -268,6 +274,58 @@ async function usageLimitsThroughput(server: Server, admin: string, setup: Setup
   };
 }
 
+/** How many distinct keys the memory phase verifies and caches (BENCH_MEMORY_KEYS). */
+const MEMORY_KEYS = Number(process.env.BENCH_MEMORY_KEYS ?? 100_000);
+
+/** Runs `task` for 0..n-1 with at most `width` at once. */
+async function pool(n: number, width: number, task: (i: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < n) await task(next++);
+  }));
+}
+
+/**
+ * RSS of a fresh Keyward, then after MEMORY_KEYS distinct keys were each
+ * verified once (and so cached). Keys are hashed at argon2's cheapest cost
+ * here: what a cache entry costs does not depend on it, and OWASP's cost would
+ * take half an hour to create 100k keys.
+ */
+async function memoryPhase(storeEnv: Record<string, string>, dir: string): Promise<Record<string, number>> {
+  const adminFile = join(mkdtempSync(join(dir, "memory-")), "admin.key");
+  const server = await startServer({
+    ...storeEnv,
+    KEYWARD_BOOTSTRAP_KEY_FILE: adminFile,
+    KEYWARD_ARGON2_MEMORY_KIB: "8",
+    KEYWARD_ARGON2_ITERATIONS: "1",
+    KEYWARD_CACHE_MAX_ENTRIES: String(MEMORY_KEYS + 1_000),
+  });
+  try {
+    const admin = readFileSync(adminFile, "utf8").trim();
+    const rssStart = await metric(server, "keyward_process_resident_memory_bytes");
+    const { policyId } = await setUp(server, admin);
+    const port = Number(server.target.split(":")[1]);
+    const keys = new GrpcClient(ApiKeyService, port);
+    const check = new GrpcClient(CheckService, port);
+    const expireTime = timestampFromDate(new Date(Date.now() + 86_400_000));
+    await pool(MEMORY_KEYS, 32, async (i) => {
+      const { credentials } = await keys.call(ApiKeyService.method.adminCreateApiKey, { name: `memory-${i}`, policyId, expireTime }, admin);
+      const verdict = await check.call(CheckService.method.checkKey, { key: credentials }, admin);
+      if (verdict.code !== CheckCode.VALID) throw new Error(`memory phase: key ${i} was ${CheckCode[verdict.code]}`);
+    });
+    keys.close();
+    check.close();
+    return {
+      keys: MEMORY_KEYS,
+      cachedVerified: await metric(server, 'keyward_cache_entries{kind="verified"}'),
+      rssMiBAtStart: round(rssStart / 2 ** 20, 1),
+      rssMiBWithKeysCached: round((await metric(server, "keyward_process_resident_memory_bytes")) / 2 ** 20, 1),
+    };
+  } finally {
+    await server.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "keyward-bench-"));
   const storeEnv: Record<string, string> = process.env.DATABASE_URL ? {} : { KEYWARD_DATA_DIR: join(dir, "data") };
@@ -283,6 +341,15 @@ async function main(): Promise<void> {
   }
   const setup = await setUp(server, admin);
   pin(server.child.pid!, "0");
+  log("\nwarm CheckKey against the floor (raw node:http2, bare grpc-js), h2load on CPU 1:");
+  const floor = await floorComparison(
+    { keyward: { pid: server.child.pid!, baseUrl: server.url }, callerKey: admin, checkedKey: setup.key, permission: "bench.items.read", workDir: dir },
+    log,
+  );
+  if (process.env.BENCH_ONLY === "floor") {
+    await server.stop();
+    return;
+  }
   // Pairs of windows, ABBA (check, health, health, check, ...) so neither
   // always goes first; each pair gives a ratio, so a drift in the machine's
   // speed between pairs cancels out. One load generator for all of them: one
@@ -311,6 +378,26 @@ async function main(): Promise<void> {
   // Cold first checks: each key verified once (argon2id at OWASP cost).
   const coldKeys = await createKeys(server, admin, setup.policyId, 40);
   const cold = await once(server, { concurrency: 8, callerKey: admin, key: coldKeys.join(",") }, "cold", 60);
+  // A cold check while warm traffic runs at half its maximum rate: the p99 a new caller sees on a busy Keyward.
+  const busyColdKeys = await createKeys(server, admin, setup.policyId, 40);
+  const checkClient = new GrpcClient(CheckService, Number(server.target.split(":")[1]));
+  const warmTraffic = h2load({
+    url: `${server.url}/keyward.v1.CheckService/CheckKey`,
+    bodyFile: join(dir, "check.bin"),
+    headers: { "content-type": "application/grpc", te: "trailers", authorization: `Bearer ${admin}` },
+    connections: 4,
+    streams: 16,
+    seconds: 20,
+    ratePerConnection: Math.max(1, Math.floor(floor.rps.keyward / 2 / 4)),
+  });
+  const coldUnderLoad: number[] = [];
+  for (const key of busyColdKeys) {
+    const t0 = performance.now();
+    await checkClient.call(CheckService.method.checkKey, { key }, admin);
+    coldUnderLoad.push(performance.now() - t0);
+  }
+  checkClient.close();
+  await warmTraffic;
   // Warm checks during a flood of forged secrets for a real key id, against
   // warm checks without just before: one ratio per round.
   const warmChecks = { concurrency: 16, warmupSeconds: WARMUP, callerKey: admin, key: setup.key };
@@ -331,9 +418,21 @@ async function main(): Promise<void> {
   const cacheEntries = await metric(server, 'keyward_cache_entries{kind="failed"}');
   const rssAfter = await metric(server, "keyward_process_resident_memory_bytes");
   await server.stop();
+  log(`memory: caching ${MEMORY_KEYS} distinct keys…`);
+  const memoryPglite = await memoryPhase({ KEYWARD_DATA_DIR: join(dir, "memory-data") }, dir);
 
   const pg = postgresUrl();
-  const lag = pg ? await revocationLag(pg.url).finally(() => pg.stop?.()) : { skipped: "no PostgreSQL (set DATABASE_URL or install postgresql)" };
+  const noPostgres = { skipped: "no PostgreSQL (set DATABASE_URL or install postgresql)" };
+  let memoryPostgres: Awaited<ReturnType<typeof memoryPhase>> | typeof noPostgres = noPostgres;
+  let lag: Awaited<ReturnType<typeof revocationLag>> = noPostgres;
+  if (pg) {
+    try {
+      memoryPostgres = await memoryPhase({ DATABASE_URL: freshDatabase(pg.url) }, dir);
+      lag = await revocationLag(pg.url);
+    } finally {
+      pg.stop?.();
+    }
+  }
 
   const results = {
     date: new Date().toISOString(),
@@ -345,6 +444,7 @@ async function main(): Promise<void> {
       }
     })(),
     store,
+    floor,
     pairs: PAIRS,
     windowSeconds: WINDOW_SECONDS,
     throughput: {
@@ -373,6 +473,8 @@ async function main(): Promise<void> {
       target: "p99 ratio <= 1.3",
     },
     coldFirstChecks: { keys: cold.calls, perSecond: round(cold.rps, 1), p50Ms: round(cold.p50Ms) },
+    coldCheckDuringWarmLoad: { keys: coldUnderLoad.length, p50Ms: round(median(coldUnderLoad)), p99Ms: round(quantile(coldUnderLoad, 0.99)) },
+    memoryWithKeysCached: { pglite: memoryPglite, postgres: memoryPostgres },
     flood: {
       warmRpsAlone: round(median(flood.alone), 0),
       warmRpsDuringFlood: round(median(flood.flooded), 0),
@@ -404,6 +506,8 @@ async function main(): Promise<void> {
       `p99: ${results.latencyAtConcurrency8.checkP99Ms} / ${results.latencyAtConcurrency8.healthP99Ms} ms = ${results.latencyAtConcurrency8.p99Ratio}× (target ≤ 1.3)`,
   );
   log(`cold first checks: ${results.coldFirstChecks.perSecond}/s (p50 ${results.coldFirstChecks.p50Ms} ms)`);
+  log(`a cold check while warm traffic runs at half the maximum: p50 ${results.coldCheckDuringWarmLoad.p50Ms} ms, p99 ${results.coldCheckDuringWarmLoad.p99Ms} ms`);
+  log(`RSS (PGlite): ${memoryPglite.rssMiBAtStart} MiB at start, ${memoryPglite.rssMiBWithKeysCached} MiB with ${memoryPglite.cachedVerified} keys cached`);
   log(
     `warm checks during a forged-secret flood: ${results.flood.warmRpsDuringFlood} vs ${results.flood.warmRpsAlone} rps alone; median of ${FLOOD_ROUNDS} rounds ${results.flood.ratio}× (target ≥ 0.8); forged answered ${results.flood.forgedAnsweredPerSecond}/s`,
   );
@@ -412,6 +516,7 @@ async function main(): Promise<void> {
     `usage limits, warm CheckKey throughput against a key without limits (c=32, median of ${limits.triples} triples): ` +
       `rate limit ${limits.rateLimitedRatio}× (target ≥ 0.9), credits ${limits.creditsRatio}× (target ≥ 0.8; ${limits.creditLeaseSize} credits per lease)`,
   );
+  if (!("skipped" in memoryPostgres)) log(`RSS (PostgreSQL): ${memoryPostgres.rssMiBAtStart} MiB at start, ${memoryPostgres.rssMiBWithKeysCached} MiB with ${memoryPostgres.cachedVerified} keys cached`);
   log(`revocation lag across two replicas: ${"skipped" in lag ? lag.skipped : `p50 ${lag.p50Ms} ms, p99 ${lag.p99Ms} ms over ${lag.samples} (target p99 ≤ 100 ms)`}`);
   mkdirSync("bench/results", { recursive: true });
   const file = join("bench/results", `${results.date.replace(/[:.]/g, "-")}-${results.commit}.json`);

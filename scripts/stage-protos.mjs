@@ -18,6 +18,8 @@ const packageDir = (name) => dirname(require.resolve(`${name}/package.json`));
 const files = [
   [join(packageDir("google-proto-files"), "google/api/annotations.proto"), "google/api/annotations.proto"],
   [join(packageDir("google-proto-files"), "google/api/http.proto"), "google/api/http.proto"],
+  // Envoy's ext_authz answers carry a google.rpc.Status (proto/envoy).
+  [join(packageDir("google-proto-files"), "google/rpc/status.proto"), "google/rpc/status.proto"],
   [join(packageDir("grpc-health-check"), "proto/health/v1/health.proto"), "grpc/health/v1/health.proto"],
   [join(packageDir("@grpc/reflection"), "build/proto/grpc/reflection/v1/reflection.proto"), "grpc/reflection/v1/reflection.proto"],
   [join(packageDir("@grpc/reflection"), "build/proto/grpc/reflection/v1alpha/reflection.proto"), "grpc/reflection/v1alpha/reflection.proto"],

@@ -9,7 +9,7 @@ import { ApiKeyService } from "./domain/api-keys.js";
 import { AuditLog } from "./domain/audit.js";
 import { issueBootstrapKey } from "./domain/bootstrap.js";
 import { KeyChecker } from "./domain/check.js";
-import { KEYWARD_PERMISSION_DEFINITIONS, KEYWARD_SERVICE } from "./domain/keyward-permissions.js";
+import { KEYWARD_SERVICE } from "./domain/keyward-permissions.js";
 import { LastUseRecorder } from "./domain/last-use.js";
 import { PolicyService } from "./domain/policies.js";
 import { RegisteredPermissions } from "./domain/registered-permissions.js";
@@ -28,6 +28,7 @@ import { Metrics } from "./transport/metrics.js";
 import { Readiness } from "./transport/readiness.js";
 import { RpcLog } from "./transport/rpc-log.js";
 import type { DomainServices } from "./transport/routes.js";
+import { keywardPermissionDefinitions } from "./transport/keyward-declarations.js";
 
 /** The dashboard's build output (npm start builds it first when its sources changed). */
 export const WEB_ROOT = fileURLToPath(new URL("../web/dist", import.meta.url));
@@ -130,7 +131,7 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
       }),
       audit: new AuditLog(store, now),
     };
-    await services.registry.register(SYSTEM, KEYWARD_SERVICE, KEYWARD_PERMISSION_DEFINITIONS);
+    await services.registry.register(SYSTEM, KEYWARD_SERVICE, keywardPermissionDefinitions());
     const deliver = options.deliverBootstrapKey ?? defaultBootstrapDelivery(config.bootstrapKeyFile);
     const bootstrapKeyId = await issueBootstrapKey(store, hasher, settings, now, deliver);
     if (bootstrapKeyId) logger.info({ apiKeyId: bootstrapKeyId }, "issued the bootstrap admin key");

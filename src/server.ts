@@ -4,6 +4,7 @@ import { connectNodeAdapter } from "@connectrpc/connect-node";
 import type { Logger } from "pino";
 import { clientIpKey } from "./transport/context.js";
 import { corsPolicy } from "./transport/cors.js";
+import { FORWARD_AUTH_PATH, forwardAuth } from "./transport/forward-auth.js";
 import type { Metrics } from "./transport/metrics.js";
 import { staticFiles } from "./transport/static-files.js";
 import { useMinimalGrpcMessageEncoding } from "./transport/grpc-message.js";
@@ -121,6 +122,7 @@ export function buildServer(
   const openapi = JSON.stringify(openApiDocument(rest, "v1"));
   const cors = corsPolicy(settings.corsOrigins);
   const dashboard = staticFiles(settings.webRoot);
+  const proxyAuth = forwardAuth({ checker: services.checker, metrics, log: rpcLog, clientIpOf: clientIp });
 
   const handler: RequestHandler = (req: NodeRequest, res: NodeResponse) => {
     if (cors(req, res)) return;
@@ -142,6 +144,8 @@ export function buildServer(
       res.end(openapi);
       return;
     }
+    // Any method: proxies ask with the method they were configured with, or the client's.
+    if (path === FORWARD_AUTH_PATH) return proxyAuth(req, res);
     if (restHandler(req, res)) return;
     if (dashboard(req, res)) return;
     if (req.headers["content-type"]?.startsWith("application/grpc")) useMinimalGrpcMessageEncoding(res);

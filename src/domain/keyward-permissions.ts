@@ -1,4 +1,7 @@
-// Keyward's own permissions, registered under the service `keyward` at start.
+// The names of Keyward's own permissions that its domain rules refer to. Their
+// descriptions, and which RPC needs which, are declared in Keyward's protos
+// (keyward.v1.permission, keyward.v1.required_permissions); start-up refuses
+// to run if a name here is not declared there (transport/keyward-declarations.ts).
 export const KEYWARD_SERVICE = "keyward";
 
 export const KeywardPermission = {
@@ -13,14 +16,3 @@ export const KeywardPermission = {
 } as const;
 
 export type KeywardPermissionName = (typeof KeywardPermission)[keyof typeof KeywardPermission];
-
-export const KEYWARD_PERMISSION_DEFINITIONS: ReadonlyArray<{ name: KeywardPermissionName; description: string }> = [
-  { name: KeywardPermission.apiKeysRead, description: "Read API keys (never their secrets)" },
-  { name: KeywardPermission.apiKeysWrite, description: "Create, update, rotate, retire and delete API keys" },
-  { name: KeywardPermission.policiesRead, description: "Read policies" },
-  { name: KeywardPermission.policiesWrite, description: "Create, update and delete policies" },
-  { name: KeywardPermission.permissionsRead, description: "List registered permissions" },
-  { name: KeywardPermission.permissionsRegister, description: "Register a service's permissions" },
-  { name: KeywardPermission.keysCheck, description: "Check keys presented to a service (CheckKey)" },
-  { name: KeywardPermission.auditRead, description: "Read the audit log" },
-];

@@ -1,43 +1,50 @@
 // Permission names and the grants (permissions and patterns) policies hold.
-//   permission  service.resource.action    billing.invoices.read
-//   grant       a permission, or a pattern: billing.invoices.*  billing.*  *
+//   permission  two to five dot-separated segments; the first names the owning service
+//               orders.read   billing.invoices.read   billing.invoices.lines.read
+//   grant       a permission, or a pattern over everything below a prefix:
+//               billing.*  (all of billing)   billing.invoices.*  (all under billing.invoices)   *  (everything)
 
 const SEGMENT = "[a-z][a-z0-9_-]{0,62}";
-const PERMISSION_NAME = new RegExp(`^(${SEGMENT})\\.(${SEGMENT})\\.(${SEGMENT})$`);
+const MIN_SEGMENTS = 2;
+const MAX_SEGMENTS = 5;
+const PERMISSION_NAME = new RegExp(`^${SEGMENT}(?:\\.${SEGMENT}){${MIN_SEGMENTS - 1},${MAX_SEGMENTS - 1}}$`);
 const SERVICE_NAME = new RegExp(`^${SEGMENT}$`);
-const RESOURCE_PATTERN = new RegExp(`^(${SEGMENT})\\.(${SEGMENT})\\.\\*$`);
-const SERVICE_PATTERN = new RegExp(`^(${SEGMENT})\\.\\*$`);
+// A pattern's prefix is shorter than the longest name, so it always covers something.
+const PATTERN = new RegExp(`^(${SEGMENT}(?:\\.${SEGMENT}){0,${MAX_SEGMENTS - 2}})\\.\\*$`);
 
 export const PERMISSION_NAME_RULE =
-  "must be service.resource.action: three dot-separated segments of lower-case letters, digits, '_' or '-', each starting with a letter";
+  "must be two to five dot-separated segments (service.action, service.resource.action, …) of lower-case letters, digits, '_' or '-', each starting with a letter; the first names the service";
 export const SERVICE_NAME_RULE = "must be lower-case letters, digits, '_' or '-', starting with a letter, at most 63 characters";
-export const GRANT_RULE = `must be a permission (service.resource.action) or a pattern: 'service.*', 'service.resource.*' or '*'`;
+export const GRANT_RULE = `must be a permission (two to five segments, e.g. 'orders.read' or 'billing.invoices.read') or a pattern: 'service.*', 'service.resource.*' (any prefix followed by '.*') or '*'`;
 
 export interface Permission {
   name: string;
   service: string;
-  resource: string;
 }
 
 export type Grant =
   | { kind: "all" }
   | { kind: "service"; service: string }
-  | { kind: "resource"; service: string; resource: string }
+  /** Everything strictly below `prefix` (two or more segments, e.g. billing.invoices). */
+  | { kind: "prefix"; service: string; prefix: string }
   | { kind: "exact"; permission: Permission };
 
 export const isServiceName = (s: string): boolean => SERVICE_NAME.test(s);
 
+const serviceOfName = (name: string): string => name.split(".", 1)[0]!;
+
 export function parsePermission(name: string): Permission | undefined {
-  const m = PERMISSION_NAME.exec(name);
-  return m ? { name, service: m[1]!, resource: m[2]! } : undefined;
+  return PERMISSION_NAME.test(name) ? { name, service: serviceOfName(name) } : undefined;
 }
 
 export function parseGrant(entry: string): Grant | undefined {
   if (entry === "*") return { kind: "all" };
-  let m = SERVICE_PATTERN.exec(entry);
-  if (m) return { kind: "service", service: m[1]! };
-  m = RESOURCE_PATTERN.exec(entry);
-  if (m) return { kind: "resource", service: m[1]!, resource: m[2]! };
+  const m = PATTERN.exec(entry);
+  if (m) {
+    const prefix = m[1]!;
+    const service = serviceOfName(prefix);
+    return prefix === service ? { kind: "service", service } : { kind: "prefix", service, prefix };
+  }
   const permission = parsePermission(entry);
   return permission && { kind: "exact", permission };
 }
@@ -53,8 +60,8 @@ export function grantMatches(grant: Grant, permission: Permission): boolean {
       return true;
     case "service":
       return grant.service === permission.service;
-    case "resource":
-      return grant.service === permission.service && grant.resource === permission.resource;
+    case "prefix":
+      return permission.name.startsWith(`${grant.prefix}.`);
     case "exact":
       return grant.permission.name === permission.name;
   }
@@ -77,9 +84,9 @@ export function grantCovers(held: Grant, wanted: Grant): boolean {
       return true;
     case "service":
       return wanted.kind !== "all" && serviceOf(wanted) === held.service;
-    case "resource":
+    case "prefix":
       return (
-        (wanted.kind === "resource" && wanted.service === held.service && wanted.resource === held.resource) ||
+        (wanted.kind === "prefix" && (wanted.prefix === held.prefix || wanted.prefix.startsWith(`${held.prefix}.`))) ||
         (wanted.kind === "exact" && grantMatches(held, wanted.permission))
       );
     case "exact":

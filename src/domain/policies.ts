@@ -63,14 +63,14 @@ async function checkEntries(repos: Repositories, entries: readonly string[], kep
   const fresh = grants.filter((g) => !kept.has(g.entry));
   const exact = fresh.filter((g) => g.grant.kind === "exact").map((g) => g.entry);
   const registered = await repos.permissions.registeredAmong(exact);
-  const services = fresh.filter((g) => g.grant.kind === "service" || g.grant.kind === "resource").map((g) => serviceOf(g.grant)!);
+  const services = fresh.filter((g) => g.grant.kind === "service" || g.grant.kind === "prefix").map((g) => serviceOf(g.grant)!);
   const known = await repos.permissions.knownServices(services);
   for (const { entry, grant } of fresh) {
     const field = `permissions[${entries.indexOf(entry)}]`;
     if (grant.kind === "exact" && !registered.has(entry)) {
       throw new InvalidArgumentError(field, `"${entry}" is not a registered permission`);
     }
-    if ((grant.kind === "service" || grant.kind === "resource") && !known.has(grant.service)) {
+    if ((grant.kind === "service" || grant.kind === "prefix") && !known.has(grant.service)) {
       throw new InvalidArgumentError(field, `"${entry}" names the service "${grant.service}", which has not registered`);
     }
   }

@@ -57,6 +57,13 @@ export function presentedKey(header: { get(name: string): string | null }): stri
   return header.get("api-key") ?? header.get("x-api-key") ?? undefined;
 }
 
+/** The header presentedKey reads the key from (a proxy removes it before the request goes upstream). */
+export function presentedKeyHeader(header: { get(name: string): string | null }): "authorization" | "api-key" | "x-api-key" | undefined {
+  if (header.get("authorization") !== null) return "authorization";
+  if (header.get("api-key") !== null) return "api-key";
+  return header.get("x-api-key") !== null ? "x-api-key" : undefined;
+}
+
 /**
  * Authenticates the caller with the same code as CheckKey and authorizes the
  * RPC against the caller's policy; the principal is then in the context.

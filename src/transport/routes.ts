@@ -1,6 +1,7 @@
 // Every RPC of Keyward, composed in one place. The handler of an RPC lives in
 // handlers/<group>.ts, named after its service.
 import type { ConnectRouter } from "@connectrpc/connect";
+import { Authorization } from "../../gen/envoy/service/auth/v3/external_auth_pb.js";
 import { Health } from "../../gen/grpc/health/v1/health_pb.js";
 import { ServerReflection as ReflectionV1 } from "../../gen/grpc/reflection/v1/reflection_pb.js";
 import { ServerReflection as ReflectionV1alpha } from "../../gen/grpc/reflection/v1alpha/reflection_pb.js";
@@ -17,6 +18,7 @@ import type { PermissionRegistry } from "../domain/registry.js";
 import { apiKeyHandlers } from "./handlers/api-keys.js";
 import { auditHandlers } from "./handlers/audit.js";
 import { checkHandlers } from "./handlers/check.js";
+import { extAuthzHandlers } from "./handlers/ext-authz.js";
 import { healthHandlers } from "./handlers/health.js";
 import { permissionHandlers } from "./handlers/permissions.js";
 import { policyHandlers } from "./handlers/policies.js";
@@ -42,7 +44,9 @@ export const routes = (services: DomainServices, readiness: Readiness, metrics: 
   router.service(CheckService, checkHandlers(services.checker, metrics));
   router.service(AuditService, auditHandlers(services.audit));
   router.service(Health, healthHandlers(readiness));
-  const reflection = reflectionHandlers([...KEYWARD_SERVICES, Health]);
+  // Envoy's ext_authz API (design §10): served and reflected, but not Keyward's own API (no REST routes, no API docs).
+  router.service(Authorization, extAuthzHandlers(services.checker, metrics));
+  const reflection = reflectionHandlers([...KEYWARD_SERVICES, Health, Authorization]);
   router.service(ReflectionV1, reflection.v1);
   router.service(ReflectionV1alpha, reflection.v1alpha);
 };

@@ -261,4 +261,27 @@ describe.each(TEST_STORES)("CheckKey's gRPC fast path ($name)", (store) => {
     expect(logs.lines.at(-1)).toMatch(/"procedure":"keyward.v1.CheckService\/CheckKey".*"code":"InvalidArgument"/);
     for (const secret of [caller.credentials, ...Object.values(keys)]) expect(logs.text).not.toContain(secret.slice(20));
   });
+
+  it("lets calls in flight finish when Keyward shuts down", async () => {
+    const own = await startKeyward(await store.create());
+    const clients = grpcClients(own.port);
+    const ownSession = http2.connect(own.url);
+    try {
+      await new Promise((resolve) => ownSession.once("connect", resolve));
+      // Distinct keys, each never checked: each call needs the store and argon2, so all are still running at close().
+      const created = await Promise.all(Array.from({ length: 4 }, () => keyWithPermissions(own, clients, ["keyward.keys.check"])));
+      const calls = created.map((k) => rawCall(ownSession, { authorization: `Bearer ${k.credentials}` }, envelope(checkRequest({ key: k.credentials }))));
+      while (own.keyward.server.stats().requests < created.length) await new Promise((resolve) => setImmediate(resolve));
+      const closed = own.close();
+      const answers = await Promise.all(calls);
+      await closed;
+      for (const answer of answers) {
+        expect(answer.trailers["grpc-status"]).toBe("0");
+        expect(fromBinary(CheckKeyResponseSchema, Buffer.from(answer.body, "hex").subarray(5)).code).toBe(CheckCode.VALID);
+      }
+    } finally {
+      ownSession.close();
+      clients.close();
+    }
+  });
 });

@@ -35,6 +35,7 @@ describe("operability", () => {
     const { stdout } = await run("npx", ["--no-install", "buf", "curl", "--protocol", "grpc", "--http2-prior-knowledge", "--list-services", kw.url]);
     expect(stdout.trim().split("\n").sort()).toEqual(
       [
+        "envoy.service.auth.v3.Authorization",
         "grpc.health.v1.Health",
         "grpc.reflection.v1.ServerReflection",
         "grpc.reflection.v1alpha.ServerReflection",

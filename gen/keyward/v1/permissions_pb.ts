@@ -7,20 +7,21 @@ import { fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { file_google_api_annotations } from "../../google/api/annotations_pb.js";
 import { file_keyward_v1_field_rules } from "./field_rules_pb.js";
+import { file_keyward_v1_options } from "./options_pb.js";
 import type { Message } from "@bufbuild/protobuf";
 
 /**
  * Describes the file keyward/v1/permissions.proto.
  */
 export const file_keyward_v1_permissions: GenFile = /*@__PURE__*/
-  fileDesc("ChxrZXl3YXJkL3YxL3Blcm1pc3Npb25zLnByb3RvEgprZXl3YXJkLnYxIlQKClBlcm1pc3Npb24SDAoEbmFtZRgBIAEoCRIPCgdzZXJ2aWNlGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEhIKCnJlZ2lzdGVyZWQYBCABKAgiIgogQWRtaW5HZXRBcGlLZXlQZXJtaXNzaW9uc1JlcXVlc3QiUAohQWRtaW5HZXRBcGlLZXlQZXJtaXNzaW9uc1Jlc3BvbnNlEisKC3Blcm1pc3Npb25zGAEgAygLMhYua2V5d2FyZC52MS5QZXJtaXNzaW9uIlgKFFBlcm1pc3Npb25EZWZpbml0aW9uEh0KBG5hbWUYASABKAlCD7pIDMgBAXIHqI4nARjIARIhCgtkZXNjcmlwdGlvbhgCIAEoCUIMukgJcgeojicBGOgHIn8KGlJlZ2lzdGVyUGVybWlzc2lvbnNSZXF1ZXN0Eh8KB3NlcnZpY2UYASABKAlCDrpIC8gBAXIGqI4nARg/EkAKC3Blcm1pc3Npb25zGAIgAygLMiAua2V5d2FyZC52MS5QZXJtaXNzaW9uRGVmaW5pdGlvbkIJukgGkgEDEOgHIkoKG1JlZ2lzdGVyUGVybWlzc2lvbnNSZXNwb25zZRIrCgtwZXJtaXNzaW9ucxgBIAMoCzIWLmtleXdhcmQudjEuUGVybWlzc2lvbjLWAgoRUGVybWlzc2lvblNlcnZpY2USoQEKGUFkbWluR2V0QXBpS2V5UGVybWlzc2lvbnMSLC5rZXl3YXJkLnYxLkFkbWluR2V0QXBpS2V5UGVybWlzc2lvbnNSZXF1ZXN0Gi0ua2V5d2FyZC52MS5BZG1pbkdldEFwaUtleVBlcm1pc3Npb25zUmVzcG9uc2UiJ5ACAYLT5JMCHhIcL2FwaS92MS9hcGlfa2V5cy9wZXJtaXNzaW9ucxKcAQoTUmVnaXN0ZXJQZXJtaXNzaW9ucxImLmtleXdhcmQudjEuUmVnaXN0ZXJQZXJtaXNzaW9uc1JlcXVlc3QaJy5rZXl3YXJkLnYxLlJlZ2lzdGVyUGVybWlzc2lvbnNSZXNwb25zZSI0kAICgtPkkwIrOgEqGiYvYXBpL3YxL3NlcnZpY2VzL3tzZXJ2aWNlfS9wZXJtaXNzaW9uc2IGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_keyward_v1_field_rules]);
+  fileDesc("ChxrZXl3YXJkL3YxL3Blcm1pc3Npb25zLnByb3RvEgprZXl3YXJkLnYxIlQKClBlcm1pc3Npb24SDAoEbmFtZRgBIAEoCRIPCgdzZXJ2aWNlGAIgASgJEhMKC2Rlc2NyaXB0aW9uGAMgASgJEhIKCnJlZ2lzdGVyZWQYBCABKAgiIgogQWRtaW5HZXRBcGlLZXlQZXJtaXNzaW9uc1JlcXVlc3QiUAohQWRtaW5HZXRBcGlLZXlQZXJtaXNzaW9uc1Jlc3BvbnNlEisKC3Blcm1pc3Npb25zGAEgAygLMhYua2V5d2FyZC52MS5QZXJtaXNzaW9uIlgKFFBlcm1pc3Npb25EZWZpbml0aW9uEh0KBG5hbWUYASABKAlCD7pIDMgBAXIHqI4nARjIARIhCgtkZXNjcmlwdGlvbhgCIAEoCUIMukgJcgeojicBGOgHIn8KGlJlZ2lzdGVyUGVybWlzc2lvbnNSZXF1ZXN0Eh8KB3NlcnZpY2UYASABKAlCDrpIC8gBAXIGqI4nARg/EkAKC3Blcm1pc3Npb25zGAIgAygLMiAua2V5d2FyZC52MS5QZXJtaXNzaW9uRGVmaW5pdGlvbkIJukgGkgEDEOgHIkoKG1JlZ2lzdGVyUGVybWlzc2lvbnNSZXNwb25zZRIrCgtwZXJtaXNzaW9ucxgBIAMoCzIWLmtleXdhcmQudjEuUGVybWlzc2lvbjL3AwoRUGVybWlzc2lvblNlcnZpY2USvQEKGUFkbWluR2V0QXBpS2V5UGVybWlzc2lvbnMSLC5rZXl3YXJkLnYxLkFkbWluR2V0QXBpS2V5UGVybWlzc2lvbnNSZXF1ZXN0Gi0ua2V5d2FyZC52MS5BZG1pbkdldEFwaUtleVBlcm1pc3Npb25zUmVzcG9uc2UiQ5ACAYK1GBhrZXl3YXJkLnBlcm1pc3Npb25zLnJlYWSC0+STAh4SHC9hcGkvdjEvYXBpX2tleXMvcGVybWlzc2lvbnMSoAEKE1JlZ2lzdGVyUGVybWlzc2lvbnMSJi5rZXl3YXJkLnYxLlJlZ2lzdGVyUGVybWlzc2lvbnNSZXF1ZXN0Gicua2V5d2FyZC52MS5SZWdpc3RlclBlcm1pc3Npb25zUmVzcG9uc2UiOJACAoi1GAGC0+STAis6ASoaJi9hcGkvdjEvc2VydmljZXMve3NlcnZpY2V9L3Blcm1pc3Npb25zGn/atRg3ChhrZXl3YXJkLnBlcm1pc3Npb25zLnJlYWQSG0xpc3QgcmVnaXN0ZXJlZCBwZXJtaXNzaW9uc9q1GEAKHGtleXdhcmQucGVybWlzc2lvbnMucmVnaXN0ZXISIFJlZ2lzdGVyIGEgc2VydmljZSdzIHBlcm1pc3Npb25zYgZwcm90bzM", [file_buf_validate_validate, file_google_api_annotations, file_keyward_v1_field_rules, file_keyward_v1_options]);
 
 /**
  * @generated from message keyward.v1.Permission
  */
 export type Permission = Message<"keyward.v1.Permission"> & {
   /**
-   * `service.resource.action`, e.g. `billing.invoices.read`.
+   * Two to five dot-separated segments, e.g. `orders.read` or `billing.invoices.read`.
    *
    * @generated from field: string name = 1;
    */
@@ -88,7 +89,7 @@ export const AdminGetApiKeyPermissionsResponseSchema: GenMessage<AdminGetApiKeyP
  */
 export type PermissionDefinition = Message<"keyward.v1.PermissionDefinition"> & {
   /**
-   * `service.resource.action`; must start with the registering service's name.
+   * Two to five dot-separated segments; the first must be the registering service's name.
    *
    * @generated from field: string name = 1;
    */

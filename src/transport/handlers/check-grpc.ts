@@ -18,7 +18,7 @@ import { createMethodSerializationLookup } from "@connectrpc/connect/protocol";
 import { parseTimeout, setTrailerStatus } from "@connectrpc/connect/protocol-grpc";
 import { CheckKeyRequestSchema, CheckService, type CheckKeyRequest } from "../../../gen/keyward/v1/check_pb.js";
 import type { KeyChecker, Verdict } from "../../domain/check.js";
-import { KeywardPermission } from "../../domain/keyward-permissions.js";
+import { AUTHENTICATED, PUBLIC, requirementOf } from "../authorization.js";
 import { toConnectError } from "../errors.js";
 import { encodeGrpcMessage } from "../grpc-message.js";
 import { callerRefusal, presentedKey } from "../interceptors.js";
@@ -32,7 +32,13 @@ import { withinLengthRules } from "./length-rules.js";
 const METHOD = CheckService.method.checkKey;
 const PATH = `/${CheckService.typeName}/${METHOD.name}`;
 const PROCEDURE = PATH.slice(1);
-const CALLER_NEEDS = [KeywardPermission.keysCheck];
+// What CheckKey's proto option requires, as the Connect path reads it (authorization.ts).
+const REQUIRED = (() => {
+  const r = requirementOf(METHOD);
+  if (r === undefined || r === PUBLIC || r === AUTHENTICATED) throw new Error("CheckKey must require a Keyward permission");
+  return r;
+})();
+const CALLER_NEEDS = [REQUIRED];
 const ENVELOPE_HEADER_BYTES = 5;
 const FLAG_COMPRESSED = 0b01;
 
@@ -184,7 +190,7 @@ export function grpcCheckKey(deps: GrpcCheckDeps): StreamHandler {
   function authorized(call: Call, request: CheckKeyRequest, caller: Verdict): void {
     try {
       call.rpc.callerKeyId = caller.code === "VALID" ? caller.key.id : "keyId" in caller ? caller.keyId : "";
-      if (caller.code !== "VALID") throw callerRefusal(caller, KeywardPermission.keysCheck);
+      if (caller.code !== "VALID") throw callerRefusal(caller, REQUIRED);
       validate(request);
       const verdict = deps.checker.decide(checkRequestOf(request));
       if (verdict instanceof Promise) verdict.then((v) => decided(call, v), (error: unknown) => finish(call, error));

@@ -1,7 +1,8 @@
-// Registered permissions, by service.
+// Registered permissions, by service, then by the prefix each sits under.
 import { useEffect, useState } from "preact/hooks";
 import type { Permission } from "../../../gen/keyward/v1/permissions_pb.js";
 import { api, explain } from "../api.js";
+import { parentOf } from "../permission-groups.js";
 import type { PageProps } from "../app.js";
 import { ErrorText } from "../ui.js";
 
@@ -22,16 +23,21 @@ export function PermissionsPage(_: PageProps) {
       {services.map((service) => (
         <section class="service-group" aria-label={service}>
           <h2>{service}</h2>
-          <ul>
-            {permissions
-              .filter((p) => p.service === service)
-              .map((p) => (
-                <li>
-                  <code>{p.name}</code> {p.description && <span class="muted">— {p.description}</span>}
-                  {!p.registered && <span class="chip warn">unregistered</span>}
-                </li>
-              ))}
-          </ul>
+          {[...new Set(permissions.filter((p) => p.service === service).map((p) => parentOf(p.name)))].sort().map((group) => (
+            <>
+              {group !== service && <h3>{group}.*</h3>}
+              <ul>
+                {permissions
+                  .filter((p) => p.service === service && parentOf(p.name) === group)
+                  .map((p) => (
+                    <li>
+                      <code>{p.name}</code> {p.description && <span class="muted">— {p.description}</span>}
+                      {!p.registered && <span class="chip warn">unregistered</span>}
+                    </li>
+                  ))}
+              </ul>
+            </>
+          ))}
         </section>
       ))}
     </section>

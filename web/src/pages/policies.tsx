@@ -5,6 +5,7 @@ import type { Permission } from "../../../gen/keyward/v1/permissions_pb.js";
 import type { Policy } from "../../../gen/keyward/v1/policies_pb.js";
 import { api, explain, fieldError, signedInKeyId } from "../api.js";
 import type { PageProps } from "../app.js";
+import { patternPrefixes } from "../permission-groups.js";
 import { Confirm, ErrorText, FieldError, FormActions, Modal } from "../ui.js";
 import { LimitInputs, describeRateLimits, emptyLimitFields, limitFieldsOf, rateLimitsOf } from "../limits.js";
 
@@ -207,6 +208,11 @@ function PolicyForm(props: { policy: Policy | undefined; permissions: Permission
               <label class="check">
                 <input type="checkbox" checked={chosen.has(`${service}.*`)} onChange={() => toggle(`${service}.*`)} /> {service}.* — all of {service}, now and later
               </label>
+              {patternPrefixes(perms.map((p) => p.name)).map((prefix) => (
+                <label class="check">
+                  <input type="checkbox" checked={chosen.has(`${prefix}.*`)} onChange={() => toggle(`${prefix}.*`)} /> {prefix}.* — all under {prefix}, now and later
+                </label>
+              ))}
               {perms.map((p) => (
                 <label class="check">
                   <input type="checkbox" checked={chosen.has(p.name)} onChange={() => toggle(p.name)} /> {p.name}
