@@ -98,6 +98,11 @@ export class KeyChecker {
     this.keyLength = keyLength(deps.keyPrefix);
   }
 
+  /** The checker's clock: what its verdicts' times (reset times, expiry) are read against. */
+  now(): Date {
+    return this.deps.now();
+  }
+
   check(request: CheckRequest): Promise<Verdict> {
     try {
       const verdict = this.decide(request);
