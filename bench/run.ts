@@ -341,6 +341,13 @@ async function main(): Promise<void> {
   }
   const setup = await setUp(server, admin);
   pin(server.child.pid!, "0");
+  if (process.env.BENCH_ONLY === "limits") {
+    // Issue #20's figures alone: warm throughput of keys with limits against one without.
+    const limits = await usageLimitsThroughput(server, admin, setup);
+    await server.stop();
+    log(JSON.stringify(limits, null, 2));
+    return;
+  }
   log("\nwarm CheckKey against the floor (raw node:http2, bare grpc-js), h2load on CPU 1:");
   const floor = await floorComparison(
     { keyward: { pid: server.child.pid!, baseUrl: server.url }, callerKey: admin, checkedKey: setup.key, permission: "bench.items.read", workDir: dir },

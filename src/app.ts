@@ -82,7 +82,7 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
       logger.warn({ err: error }, "could not record last use; will retry"),
     );
     const cache = new VerificationCache(config.cache);
-    const usage = new UsageLimiter(store.usage, config.usage, (error) => logger.warn({ err: error }, "could not share usage counts; will retry"));
+    const usage = new UsageLimiter(store.usage, config.usage, (error) => logger.warn({ err: error }, "could not share usage counts; will retry"), now);
     const registered = new RegisteredPermissions(store);
     const budget = new VerifyBudget(config.argon2Budget);
     const metrics = new Metrics({ cache, budget, feedUp: () => store.changes.up });

@@ -149,6 +149,8 @@ export class UsageLimiter {
     private readonly store: UsageStore,
     private readonly settings: UsageSettings,
     private readonly onError: (error: unknown) => void,
+    /** The checker's clock: windows are judged on it when checks count and when counts are shared. */
+    private readonly now: () => Date = () => new Date(),
   ) {
     this.timer = setInterval(() => void this.sync(), settings.syncMs);
     this.timer.unref();
@@ -235,7 +237,7 @@ export class UsageLimiter {
   }
 
   private async syncOnce(): Promise<void> {
-    const nowMs = Date.now();
+    const nowMs = this.now().getTime();
     const counts: RateCount[] = [];
     const sent: Sent[] = [];
     for (const [keyId, keys] of this.windows) {
