@@ -13,7 +13,7 @@ import { ensureH2load, grpcBody, h2load, latencies, type H2loadOptions } from ".
 
 const ROUNDS = Number(process.env.BENCH_FLOOR_ROUNDS ?? 5);
 const SECONDS = Number(process.env.BENCH_FLOOR_SECONDS ?? 5);
-const PATH = "/keyward.v1.CheckService/CheckKey";
+export const CHECK_PATH = "/keyward.v1.CheckService/CheckKey";
 
 export interface Target {
   pid: number;
@@ -29,17 +29,28 @@ async function startFloor(mode: "raw" | "grpc-js"): Promise<{ child: ChildProces
     });
     child.once("exit", (code) => reject(new Error(`${mode} floor exited ${code}`)));
   });
-  return { child, target: { pid: child.pid!, url: `http://127.0.0.1:${port}${PATH}` } };
+  return { child, target: { pid: child.pid!, url: `http://127.0.0.1:${port}${CHECK_PATH}` } };
 }
 
 /** Sum of a metric's series whose labels contain `match`, from Keyward's /metrics. */
-async function metricSum(baseUrl: string, name: string, match = ""): Promise<number> {
+export async function metricSum(baseUrl: string, name: string, match = ""): Promise<number> {
   const text = await (await fetch(`${baseUrl}/metrics`)).text();
   return text
     .split("\n")
     .filter((l) => l.startsWith(`${name}{`) && l.includes(match))
     .reduce((n, l) => n + Number(l.split(" ").at(-1)), 0);
 }
+
+/** A CheckKey request for `key` as h2load's data file; returns its path. */
+export function writeCheckBody(workDir: string, name: string, key: string, permission: string): string {
+  const request = create(CheckKeyRequestSchema, { key, permissions: [permission], method: "GET", path: "/items/7", clientIp: "10.1.2.3" });
+  const file = join(workDir, name);
+  writeFileSync(file, grpcBody(toBinary(CheckKeyRequestSchema, request)));
+  return file;
+}
+
+/** The headers of a gRPC CheckKey call by a caller holding keyward.keys.check. */
+export const checkHeaders = (callerKey: string) => ({ "content-type": "application/grpc", te: "trailers", authorization: `Bearer ${callerKey}` });
 
 export interface FloorInput {
   keyward: { pid: number; baseUrl: string };
@@ -52,18 +63,11 @@ export interface FloorInput {
 
 export async function floorComparison(input: FloorInput, log: (line: string) => void) {
   ensureH2load();
-  const body = grpcBody(
-    toBinary(
-      CheckKeyRequestSchema,
-      create(CheckKeyRequestSchema, { key: input.checkedKey, permissions: [input.permission], method: "GET", path: "/items/7", clientIp: "10.1.2.3" }),
-    ),
-  );
-  const bodyFile = join(input.workDir, "check.bin");
-  writeFileSync(bodyFile, body);
+  const bodyFile = writeCheckBody(input.workDir, "check.bin", input.checkedKey, input.permission);
   const emptyFile = join(input.workDir, "empty.bin");
   writeFileSync(emptyFile, grpcBody(new Uint8Array()));
-  const headers = { "content-type": "application/grpc", te: "trailers", authorization: `Bearer ${input.callerKey}` };
-  const keyward: Target = { pid: input.keyward.pid, url: `${input.keyward.baseUrl}${PATH}` };
+  const headers = checkHeaders(input.callerKey);
+  const keyward: Target = { pid: input.keyward.pid, url: `${input.keyward.baseUrl}${CHECK_PATH}` };
   const run = (target: Target, file: string, extra: Partial<H2loadOptions> = {}) =>
     h2load({ url: target.url, bodyFile: file, headers, connections: 4, streams: 16, seconds: SECONDS, warmupSeconds: 1, serverPid: target.pid, ...extra });
 

@@ -19,6 +19,7 @@ import { PermissionService } from "../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../gen/keyward/v1/policies_pb.js";
 import { GrpcClient } from "../test/support/clients.js";
 import { floorComparison } from "./floor.js";
+import { usageLimitsThroughput } from "./limits.js";
 import { startKeywardProcess, type KeywardProcess } from "./keyward-process.js";
 import { median, quantile, round } from "./stats.js";
 import { h2load } from "./h2load.js";
@@ -81,6 +82,8 @@ interface LoadOptions {
   key?: string;
   /** CPUs to pin the load generator to. */
   cpus?: string;
+  rateLimitedKey?: string;
+  creditsKey?: string;
   /** Unmeasured calls of each mode first, so the load generator's JIT is warm as a long-running client's is. */
   warmupSeconds?: number;
 }
@@ -194,6 +197,18 @@ async function revocationLag(url: string): Promise<{ p50Ms: number; p99Ms: numbe
   }
 }
 
+/** Keys for the usage-limit figures: a rate limit never reached, credits never run out. */
+async function limitedKeys(server: Server, setup: Setup): Promise<{ rateLimited: string; credits: string }> {
+  const keys = new GrpcClient(ApiKeyService, server.port);
+  const expireTime = timestampFromDate(new Date(Date.now() + 86_400_000));
+  const create = async (name: string, init: object) =>
+    (await keys.call(ApiKeyService.method.adminCreateApiKey, { name: `${name}-${Date.now()}`, policyId: setup.policyId, expireTime, ...init }, setup.admin)).credentials;
+  const rateLimited = await create("bench-rate", { rateLimits: [{ limit: 1_000_000_000n, period: { seconds: 1n } }] });
+  const credits = await create("bench-credits", { credits: { remaining: 1_000_000_000_000n } });
+  keys.close();
+  return { rateLimited, credits };
+}
+
 /** How many distinct keys the memory phase verifies and caches (BENCH_MEMORY_KEYS). */
 const MEMORY_KEYS = Number(process.env.BENCH_MEMORY_KEYS ?? 100_000);
 
@@ -260,11 +275,21 @@ async function main(): Promise<void> {
   }
   const setup = await setUp(server, admin);
   pin(server.child.pid!, "0");
+  const keyward = { pid: server.child.pid!, baseUrl: server.url };
+  const limitsOf = async () =>
+    usageLimitsThroughput(
+      { keyward, callerKey: admin, keys: { plain: setup.key, ...(await limitedKeys(server, setup)) }, permission: "bench.items.read", workDir: dir },
+      log,
+    );
+  if (process.env.BENCH_ONLY === "limits") {
+    // Issue #20's figures alone: warm throughput of keys with limits against one without.
+    const limits = await limitsOf();
+    await server.stop();
+    log(JSON.stringify(limits, null, 2));
+    return;
+  }
   log("\nwarm CheckKey against the floor (raw node:http2, bare grpc-js), h2load on CPU 1:");
-  const floor = await floorComparison(
-    { keyward: { pid: server.child.pid!, baseUrl: server.url }, callerKey: admin, checkedKey: setup.key, permission: "bench.items.read", workDir: dir },
-    log,
-  );
+  const floor = await floorComparison({ keyward, callerKey: admin, checkedKey: setup.key, permission: "bench.items.read", workDir: dir }, log);
   if (process.env.BENCH_ONLY === "floor") {
     await server.stop();
     return;
@@ -272,6 +297,7 @@ async function main(): Promise<void> {
   const pairs = (n: number, seconds: number) =>
     Array.from({ length: n }, (_, r) => (r % 2 ? (["health", "check"] as const) : (["check", "health"] as const))).flat().map((mode) => ({ mode, seconds }));
   const hotPath = { callerKey: admin, key: setup.key, cpus: "1" };
+  const limits = await limitsOf();
   // Latency at concurrency 8.
   const ofMode = (runs: LoadResult[], mode: Mode) => runs.filter((run) => run.mode === mode);
   const latRuns = await load(server, { ...hotPath, plan: pairs(LATENCY_PAIRS, LATENCY_WINDOW_SECONDS), concurrency: 8, warmupSeconds: WARMUP });
@@ -372,6 +398,7 @@ async function main(): Promise<void> {
       rssMiBAfter: round(rssAfter / 2 ** 20, 1),
     },
     revocationLagAcrossReplicas: lag,
+    usageLimits: limits,
   };
   log("");
   log(

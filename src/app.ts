@@ -14,6 +14,7 @@ import { LastUseRecorder } from "./domain/last-use.js";
 import { PolicyService } from "./domain/policies.js";
 import { RegisteredPermissions } from "./domain/registered-permissions.js";
 import { VerificationCache } from "./domain/verification-cache.js";
+import { UsageLimiter } from "./domain/usage-limits.js";
 import { VerifyBudget } from "./domain/verify-budget.js";
 import { SYSTEM } from "./domain/principal.js";
 import { PermissionRegistry } from "./domain/registry.js";
@@ -81,13 +82,17 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
       logger.warn({ err: error }, "could not record last use; will retry"),
     );
     const cache = new VerificationCache(config.cache);
+    const usage = new UsageLimiter(store.usage, config.usage, (error) => logger.warn({ err: error }, "could not share usage counts; will retry"), now);
     const registered = new RegisteredPermissions(store);
     const budget = new VerifyBudget(config.argon2Budget);
     const metrics = new Metrics({ cache, budget, feedUp: () => store.changes.up });
     // The cache is used only while change notifications flow: when the feed is
     // down, every check reads the store (current by definition) until it is back.
     const apply = (change: Change) => {
-      if (change.kind === "api_key") cache.invalidateKey(change.id);
+      if (change.kind === "api_key") {
+        cache.invalidateKey(change.id);
+        usage.forgetKey(change.id);
+      }
       else if (change.kind === "policy") cache.invalidatePolicy(change.id);
       else registered.reset(store.changes.up);
     };
@@ -122,6 +127,7 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
         budget,
         registered,
         onValid: (keyId, at) => lastUse.touch(keyId, at),
+        usage,
       }),
       audit: new AuditLog(store, now),
     };
@@ -150,6 +156,8 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
         await server.close(config.shutdownGraceMs);
         rpcLog.close();
         await lastUse.close();
+        // Unused leased credits go back to their keys before the store closes.
+        await usage.close().catch((error: unknown) => logger.warn({ err: error }, "could not give back leased credits"));
         await store.close();
       },
     };

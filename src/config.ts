@@ -18,6 +18,8 @@ export interface Config {
   readonly maxRotationOverlapMs: number;
   readonly trustedProxyHops: number;
   readonly lastUseFlushMs: number;
+  /** Usage limits across replicas (domain/usage-limits.ts). */
+  readonly usage: { readonly syncMs: number; readonly leaseSize: number; readonly leaseHoldMs: number };
   readonly corsOrigins: readonly string[];
   readonly cache: { readonly maxEntries: number; readonly ttlMs: number; readonly negativeMaxEntries: number; readonly negativeTtlMs: number };
   readonly connections: {
@@ -167,5 +169,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       failureCooldownMs: parseDurationMs("KEYWARD_ARGON2_FAILURE_COOLDOWN", get("KEYWARD_ARGON2_FAILURE_COOLDOWN") ?? "100ms", 60_000),
     }),
     lastUseFlushMs: parseDurationMs("KEYWARD_LAST_USE_FLUSH", get("KEYWARD_LAST_USE_FLUSH") ?? "1s", 5_000),
+    usage: Object.freeze({
+      syncMs: parseDurationMs("KEYWARD_RATE_LIMIT_SYNC", get("KEYWARD_RATE_LIMIT_SYNC") ?? "200ms", 10_000),
+      leaseSize: integer("KEYWARD_CREDIT_LEASE", get("KEYWARD_CREDIT_LEASE") ?? "10", 1, 1_000_000),
+      leaseHoldMs: parseDurationMs("KEYWARD_CREDIT_LEASE_HOLD", get("KEYWARD_CREDIT_LEASE_HOLD") ?? "2s", 60_000),
+    }),
   });
 }

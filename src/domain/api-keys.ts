@@ -1,6 +1,7 @@
 // API keys: creation (credentials shown once), reads, updates and deletion.
 import { UniqueViolation } from "../storage/errors.js";
-import type { ApiKeyRecord, ConstraintRecord } from "../storage/records.js";
+import type { ApiKeyRecord, ConstraintRecord, CreditsRecord, RateLimitRecord } from "../storage/records.js";
+import { assertRateLimitsWithin, checkCredits, checkRateLimits } from "./usage-limits.js";
 import type { Repositories, Store } from "../storage/store.js";
 import { assertAdminRemains, isAdminKey } from "./admin-guard.js";
 import { audit, fieldsSet, target } from "./audit.js";
@@ -35,6 +36,10 @@ export interface ApiKeyInput {
   constraints: ConstraintRecord[];
   /** The service the key belongs to; null = none. */
   service: string | null;
+  /** Empty = the policy's. */
+  rateLimits: RateLimitRecord[];
+  /** Null = unlimited. */
+  credits: CreditsRecord | null;
 }
 
 export type ApiKeyChanges = Partial<ApiKeyInput>;
@@ -100,12 +105,18 @@ export class ApiKeyService {
     assertNarrowing(caller, allowedSubnets, constraints, "");
     const service = checkKeyService("service", input.service);
     assertMayGiveService(caller, service, service !== null, "service");
+    const rateLimits = checkRateLimits("rate_limits", input.rateLimits);
+    const credits = checkCredits("credits", input.credits);
     const { id, secret, credentials } = newCredentials(this.settings.keyPrefix);
     // Hash before the transaction: argon2 takes milliseconds and must not hold row locks.
     const secretHash = await this.hasher.hash(secret);
     await this.store
       .transaction(async (repos) => {
         await this.assertPolicyGrantable(repos, caller, input.policyId, "policy_id");
+        if (caller.rateLimits?.length) {
+          const effective = rateLimits.length > 0 ? rateLimits : await repos.policies.rateLimitsOf(input.policyId);
+          assertRateLimitsWithin("rate_limits", effective, caller.rateLimits);
+        }
         await repos.apiKeys.insert({
           id,
           name,
@@ -115,6 +126,8 @@ export class ApiKeyService {
           allowedSubnets,
           constraints,
           service,
+          rateLimits,
+          credits,
           creatorKeyId: caller.keyId || null,
           now: this.now(),
         });
@@ -122,6 +135,8 @@ export class ApiKeyService {
         if (allowedSubnets.length > 0) changedFields.push("allowed_subnets");
         if (constraints.length > 0) changedFields.push("constraints");
         if (service !== null) changedFields.push("service");
+        if (rateLimits.length > 0) changedFields.push("rate_limits");
+        if (credits !== null) changedFields.push("credits");
         await audit(repos, caller, { action: "AdminCreateApiKey", target: target.apiKey(id), changedFields }, this.now());
       })
       .catch((e: unknown) => {
@@ -160,6 +175,8 @@ export class ApiKeyService {
     if (changes.allowedSubnets) checked.allowedSubnets = checkSubnets("api_key.allowed_subnets", changes.allowedSubnets);
     if (changes.constraints) checked.constraints = checkConstraints("api_key.constraints", changes.constraints);
     if (changes.service !== undefined) checked.service = checkKeyService("api_key.service", changes.service);
+    if (changes.rateLimits !== undefined) checked.rateLimits = checkRateLimits("api_key.rate_limits", changes.rateLimits);
+    if (changes.credits !== undefined) checked.credits = checkCredits("api_key.credits", changes.credits);
     await this.store
       .transaction(async (repos) => {
         const current = await repos.apiKeys.getForUpdate(id);
@@ -169,6 +186,11 @@ export class ApiKeyService {
           await this.assertPolicyGrantable(repos, caller, checked.policyId, "api_key.policy_id");
         }
         assertNarrowing(caller, checked.allowedSubnets ?? current.allowedSubnets, checked.constraints ?? current.constraints, "api_key.");
+        if (caller.rateLimits?.length) {
+          const own = checked.rateLimits ?? current.rateLimits;
+          const effective = own.length > 0 ? own : await repos.policies.rateLimitsOf(checked.policyId ?? current.policyId);
+          assertRateLimitsWithin("api_key.rate_limits", effective, caller.rateLimits);
+        }
         const service = checked.service === undefined ? current.service : checked.service;
         assertMayGiveService(caller, service, service !== current.service, "api_key.service");
         const wasAdmin = await this.isAdminKey(repos, current);
@@ -181,6 +203,8 @@ export class ApiKeyService {
           allowed_subnets: checked.allowedSubnets,
           constraints: checked.constraints,
           service: checked.service,
+          rate_limits: checked.rateLimits,
+          credits: checked.credits,
         });
         await audit(repos, caller, { action: "AdminUpdateApiKey", target: target.apiKey(id), changedFields }, this.now());
       })

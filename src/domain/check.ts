@@ -15,6 +15,7 @@ import type { SecretHasher } from "./secret-hasher.js";
 import { subnetsAllow } from "./subnets.js";
 import type { VerificationCache, VerifiedKey } from "./verification-cache.js";
 import type { VerifyBudget } from "./verify-budget.js";
+import { effectiveLimits, type UsageLimiter, type UsageOutcome } from "./usage-limits.js";
 
 export interface CheckRequest {
   key: string;
@@ -25,6 +26,15 @@ export interface CheckRequest {
   clientIp: string;
   /** Judge everything but the key's path/verb constraints (Keyward's own self-rotation). */
   skipConstraints?: boolean;
+  /** Credits the check spends from a key with credits; undefined = 1. */
+  cost?: number;
+}
+
+/** What a key with usage limits has left, told with its verdict. */
+export interface UsageFacts {
+  remaining: number;
+  /** When `remaining` next grows (ms since the epoch); null = never. */
+  resetTimeMs: number | null;
 }
 
 /** Denials after the secret was verified: the key is known, so its id may be reported. */
@@ -38,9 +48,12 @@ export type Verdict =
       grants: VerifiedKey["grants"];
       /** Non-null when the presented secret is the one a rotation replaced (valid until then). */
       secretExpireTime: VerifiedKey["secretExpireTime"];
+      /** Set for a key with usage limits only. */
+      usage?: UsageFacts;
     }
   | { code: "MALFORMED" | "NOT_FOUND" }
-  | { code: AuthenticatedDenial; keyId: string };
+  | { code: AuthenticatedDenial; keyId: string }
+  | { code: "RATE_LIMITED" | "USAGE_EXCEEDED"; keyId: string; usage: UsageFacts };
 
 // Services ask for the same few permissions on every request: remember how
 // they parse (bounded; names are at most 200 characters, check.proto).
@@ -71,6 +84,8 @@ export interface CheckerDeps {
   registered: RegisteredPermissions;
   /** Told of every VALID verdict (last-use tracking, metrics). */
   onValid?: (keyId: string, at: Date) => void;
+  /** Enforces rate limits and credits; without it, limits are not enforced (tests of other rules). */
+  usage?: UsageLimiter;
 }
 
 export class KeyChecker {
@@ -81,6 +96,11 @@ export class KeyChecker {
 
   constructor(private readonly deps: CheckerDeps) {
     this.keyLength = keyLength(deps.keyPrefix);
+  }
+
+  /** The checker's clock: what its verdicts' times (reset times, expiry) are read against. */
+  now(): Date {
+    return this.deps.now();
   }
 
   check(request: CheckRequest): Promise<Verdict> {
@@ -155,6 +175,7 @@ export class KeyChecker {
       policy: found.policy,
       grants: parseGrants(found.policy.permissions),
       secretExpireTime: which === "previous" ? found.previousSecret!.expireTime : null,
+      limits: effectiveLimits(found.key, found.policy),
     };
   }
 
@@ -169,7 +190,8 @@ export class KeyChecker {
 
   /**
    * The verdict for a verified key, or undefined when it hangs on whether a
-   * permission is registered and `registered` cannot say without I/O.
+   * permission is registered and `registered` cannot say without I/O; a
+   * promise of it when the key's credits need a new lease.
    */
   private judge(
     verified: VerifiedKey,
@@ -177,7 +199,7 @@ export class KeyChecker {
     request: CheckRequest,
     now: Date,
     registered: (name: string) => boolean | undefined = (name) => this.deps.registered.known(name),
-  ): Verdict | undefined {
+  ): Verdict | Promise<Verdict> | undefined {
     const { key, policy } = verified;
     const keyId = key.id;
     if (key.state === "retired") return { code: "RETIRED", keyId };
@@ -195,8 +217,23 @@ export class KeyChecker {
       if (isRegistered === undefined) return undefined;
       if (!isRegistered) return { code: "PERMISSION_DENIED", keyId };
     }
-    this.deps.onValid?.(keyId, now);
-    return { code: "VALID", key, policy, grants: verified.grants, secretExpireTime: verified.secretExpireTime };
+    const valid: Extract<Verdict, { code: "VALID" }> = { code: "VALID", key, policy, grants: verified.grants, secretExpireTime: verified.secretExpireTime };
+    // Keys without limits (the usual case) pay this one test and nothing else.
+    if (verified.limits === undefined || this.deps.usage === undefined) {
+      this.deps.onValid?.(keyId, now);
+      return valid;
+    }
+    const outcome = this.deps.usage.admit(keyId, verified.limits, request.cost, now);
+    return outcome instanceof Promise ? outcome.then((o) => this.limited(valid, o, now)) : this.limited(valid, outcome, now);
+  }
+
+  /** The verdict once the key's usage limits had their say. */
+  private limited(valid: Extract<Verdict, { code: "VALID" }>, outcome: UsageOutcome, now: Date): Verdict {
+    // The outcome is the usage facts (its extra `code` is never read): no copy per check.
+    if (outcome.code !== "VALID") return { code: outcome.code, keyId: valid.key.id, usage: outcome };
+    this.deps.onValid?.(valid.key.id, now);
+    valid.usage = outcome;
+    return valid;
   }
 
   /** judge(), once the registrations it needs are read from the store. */

@@ -10,11 +10,15 @@ import { assertManageable, isRestricted } from "./narrowing.js";
 import { GRANT_RULE, entriesGrant, parseGrant, parsePermission, serviceOf, uncoveredEntries } from "./permissions.js";
 import type { Principal } from "./principal.js";
 import { newId } from "./random.js";
+import { assertRateLimitsWithin, checkRateLimits } from "./usage-limits.js";
+import type { RateLimitRecord } from "../storage/records.js";
 
 export interface PolicyInput {
   name: string;
   description: string;
   permissions: string[];
+  /** The rate limits of each key on the policy that has none of its own; default none. */
+  rateLimits?: RateLimitRecord[];
 }
 
 export type PolicyChanges = Partial<PolicyInput>;
@@ -93,18 +97,18 @@ export class PolicyService {
 
   async create(caller: Principal, input: PolicyInput): Promise<PolicyRecord> {
     const { name, description } = input;
+    const rateLimits = checkRateLimits("rate_limits", input.rateLimits ?? []);
+    // A new policy has no keys: without limits it loosens nothing (each key's are checked when it is put on it).
+    if (rateLimits.length > 0) assertRateLimitsWithin("rate_limits", rateLimits, caller.rateLimits);
     const id = newId();
     await this.store
       .transaction(async (repos) => {
         const permissions = await checkEntries(repos, input.permissions);
         assertCallerCovers(caller, permissions, "cannot create this policy", true);
-        await repos.policies.insert({ id, name, description, permissions, creatorKeyId: caller.keyId || null, now: this.now() });
-        await audit(
-          repos,
-          caller,
-          { action: "AdminCreateApiKeyPolicy", target: target.policy(id), changedFields: ["name", "description", "permissions"] },
-          this.now(),
-        );
+        await repos.policies.insert({ id, name, description, permissions, rateLimits, creatorKeyId: caller.keyId || null, now: this.now() });
+        const changedFields = ["name", "description", "permissions"];
+        if (rateLimits.length > 0) changedFields.push("rate_limits");
+        await audit(repos, caller, { action: "AdminCreateApiKeyPolicy", target: target.policy(id), changedFields }, this.now());
       })
       .catch((e: unknown) => {
         throw e instanceof UniqueViolation ? nameTaken(name) : e;
@@ -113,6 +117,8 @@ export class PolicyService {
   }
 
   async update(caller: Principal, id: string, changes: PolicyChanges): Promise<PolicyRecord> {
+    const rateLimits = changes.rateLimits && checkRateLimits("policy.rate_limits", changes.rateLimits);
+    if (rateLimits) assertRateLimitsWithin("policy.rate_limits", rateLimits, caller.rateLimits);
     await this.store
       .transaction(async (repos) => {
         const current = await repos.policies.getForUpdate(id);
@@ -125,9 +131,9 @@ export class PolicyService {
           permissions = await checkEntries(repos, changes.permissions, new Set(current.permissions));
           assertCallerCovers(caller, permissions, "cannot change this policy", true);
         }
-        await repos.policies.update(id, { name: changes.name, description: changes.description, permissions }, this.now());
+        await repos.policies.update(id, { name: changes.name, description: changes.description, permissions, rateLimits }, this.now());
         if (permissions !== undefined && policyAdministers(current.permissions)) await assertAdminRemains(repos, this.now());
-        const changedFields = fieldsSet({ name: changes.name, description: changes.description, permissions });
+        const changedFields = fieldsSet({ name: changes.name, description: changes.description, permissions, rate_limits: rateLimits });
         await audit(repos, caller, { action: "AdminUpdateApiKeyPolicy", target: target.policy(id), changedFields }, this.now());
       })
       .catch((e: unknown) => {

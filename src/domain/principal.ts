@@ -1,4 +1,4 @@
-import type { ConstraintRecord } from "../storage/records.js";
+import type { ConstraintRecord, RateLimitRecord } from "../storage/records.js";
 import { UnauthenticatedError } from "./errors.js";
 import type { Grant } from "./permissions.js";
 
@@ -12,6 +12,8 @@ export interface Principal {
   constraints: readonly ConstraintRecord[];
   /** The service the caller key belongs to (null = none): the only one it may register, and the only one of the keys it manages. */
   service: string | null;
+  /** The caller key's own rate limits (its own, else its policy's): keys it gives limits must be at least as tight. Absent = none. */
+  rateLimits?: readonly RateLimitRecord[];
   /**
    * Whether the caller key's constraints allow this request. Always true but
    * for the RPCs the domain authorizes itself (rotation, where every key may

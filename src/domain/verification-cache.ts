@@ -16,6 +16,7 @@ import { hash, randomBytes } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import type { ApiKeyRecord, PolicyRecord } from "../storage/records.js";
 import type { Grant } from "./permissions.js";
+import type { EffectiveLimits } from "./usage-limits.js";
 
 export interface VerifiedKey {
   key: ApiKeyRecord;
@@ -23,6 +24,8 @@ export interface VerifiedKey {
   grants: readonly Grant[];
   /** Set when the presented secret is the one a rotation replaced: it stops working then. */
   secretExpireTime: Date | null;
+  /** The key's usage limits, worked out once; undefined (the usual case) = none. */
+  limits?: EffectiveLimits;
 }
 
 export interface CacheSettings {

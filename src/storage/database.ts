@@ -9,6 +9,7 @@ export interface Database {
   api_keys: ApiKeysTable;
   bootstrap: BootstrapTable;
   audit_events: AuditEventsTable;
+  rate_windows: RateWindowsTable;
 }
 
 export interface ServicesTable {
@@ -32,6 +33,13 @@ export interface PoliciesTable {
   create_time: Date;
   update_time: Date;
   creator_key_id: string | null;
+  rate_limits: ColumnType<StoredRateLimit[], string | undefined, string>;
+}
+
+/** Stored as jsonb: `[{"limit":10,"periodMs":1000}]`. */
+export interface StoredRateLimit {
+  limit: number;
+  periodMs: number;
 }
 
 /** Stored as jsonb: `[{"type":"prefix","value":"/jobs"}]`. */
@@ -59,6 +67,22 @@ export interface ApiKeysTable {
   previous_secret_hash: string | null;
   previous_secret_expire_time: Date | null;
   service: string | null;
+  rate_limits: ColumnType<StoredRateLimit[], string | undefined, string>;
+  // bigint: pg reads it back as a string, PGlite as a number.
+  credits_remaining: ColumnType<string | number | null, number | null, number | null>;
+  credits_refill_amount: ColumnType<string | number | null, number | null, number | null>;
+  credits_refill_interval: "day" | "month" | null;
+  credits_set_time: Date | null;
+  credits_epoch: ColumnType<number, number | undefined, number>;
+  credits_last_grant: ColumnType<string | number | null, number | null, number | null>;
+}
+
+/** Checks counted by every replica in one window of one rate limit of one key. */
+export interface RateWindowsTable {
+  api_key_id: string;
+  period_ms: ColumnType<string | number, number, number>;
+  window_start: Date;
+  count: ColumnType<string | number, number, number>;
 }
 
 export interface AuditEventsTable {

@@ -16,6 +16,20 @@ export interface PermissionRecord {
   registered: boolean;
 }
 
+/** At most `limit` checks in any `periodMs`. */
+export interface RateLimitRecord {
+  limit: number;
+  periodMs: number;
+}
+
+export type RefillInterval = "day" | "month";
+
+export interface CreditsRecord {
+  /** Credits no replica holds in a lease. */
+  remaining: number;
+  refill: { amount: number; interval: RefillInterval } | null;
+}
+
 export interface PolicyRecord {
   id: string;
   name: string;
@@ -24,6 +38,8 @@ export interface PolicyRecord {
   createTime: Date;
   updateTime: Date;
   apiKeyCount: number;
+  /** The rate limits of each key on the policy that has none of its own. */
+  rateLimits: RateLimitRecord[];
 }
 
 export interface ApiKeyRecord {
@@ -42,6 +58,10 @@ export interface ApiKeyRecord {
   retirerKeyId: string | null;
   /** The service the key belongs to; null = none. */
   service: string | null;
+  /** Empty = the policy's. */
+  rateLimits: RateLimitRecord[];
+  /** Null = unlimited. */
+  credits: CreditsRecord | null;
 }
 
 /** What a check needs about a key: the key, its secrets' hashes and its policy. */

@@ -6,6 +6,7 @@ import { AuditEventRepository } from "./repositories/audit-events.js";
 import { BootstrapRepository } from "./repositories/bootstrap.js";
 import { PermissionRepository } from "./repositories/permissions.js";
 import { PolicyRepository } from "./repositories/policies.js";
+import { UsageRepository } from "./repositories/usage.js";
 
 /** The repositories, all bound to one connection or one transaction. */
 export interface Repositories {
@@ -14,6 +15,7 @@ export interface Repositories {
   readonly apiKeys: ApiKeyRepository;
   readonly bootstrap: BootstrapRepository;
   readonly auditEvents: AuditEventRepository;
+  readonly usage: UsageRepository;
 }
 
 const bind = (db: Kysely<Database>, sink: ChangeSink): Repositories => ({
@@ -22,6 +24,7 @@ const bind = (db: Kysely<Database>, sink: ChangeSink): Repositories => ({
   apiKeys: new ApiKeyRepository(db, sink),
   bootstrap: new BootstrapRepository(db),
   auditEvents: new AuditEventRepository(db),
+  usage: new UsageRepository(db),
 });
 
 /**
@@ -34,6 +37,7 @@ export class Store implements Repositories {
   readonly apiKeys: ApiKeyRepository;
   readonly bootstrap: BootstrapRepository;
   readonly auditEvents: AuditEventRepository;
+  readonly usage: UsageRepository;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -49,6 +53,7 @@ export class Store implements Repositories {
       apiKeys: this.apiKeys,
       bootstrap: this.bootstrap,
       auditEvents: this.auditEvents,
+      usage: this.usage,
     } = bind(db, (change) => this.committed(change)));
   }
 

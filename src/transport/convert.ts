@@ -12,13 +12,24 @@ import {
 } from "../../gen/keyward/v1/api_keys_pb.js";
 import { PermissionSchema, type Permission } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicySchema, type Policy } from "../../gen/keyward/v1/policies_pb.js";
+import {
+  CreditRefillSchema,
+  CreditsSchema,
+  RateLimitSchema,
+  RefillInterval,
+  type Credits,
+  type RateLimit,
+} from "../../gen/keyward/v1/limits_pb.js";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { InvalidArgumentError } from "../domain/errors.js";
 import type {
   ApiKeyRecord,
   AuditEventRecord,
   ConstraintKind,
   ConstraintRecord,
+  CreditsRecord,
   PermissionRecord,
+  RateLimitRecord,
   PolicyRecord,
 } from "../storage/records.js";
 import { AuditEventSchema, type AuditEvent } from "../../gen/keyward/v1/audit_pb.js";
@@ -50,6 +61,35 @@ export function constraintsFromProto(field: string, constraints: readonly Constr
   });
 }
 
+export const rateLimitsFromProto = (limits: readonly RateLimit[]): RateLimitRecord[] =>
+  limits.map((l) => ({ limit: Number(l.limit), periodMs: l.period ? durationMs(l.period) : 0 }));
+
+const rateLimitsToProto = (limits: readonly RateLimitRecord[]): RateLimit[] =>
+  limits.map((l) => create(RateLimitSchema, { limit: BigInt(l.limit), period: durationFromMs(l.periodMs) }));
+
+/** Credits from a request; undefined (unset) = none. */
+export function creditsFromProto(field: string, credits: Credits | undefined): CreditsRecord | null {
+  if (!credits) return null;
+  const refill = credits.refill;
+  if (refill && refill.interval !== RefillInterval.DAY && refill.interval !== RefillInterval.MONTH) {
+    throw new InvalidArgumentError(`${field}.refill.interval`, "must be DAY or MONTH");
+  }
+  return {
+    remaining: Number(credits.remaining),
+    refill: refill ? { amount: Number(refill.amount), interval: refill.interval === RefillInterval.DAY ? "day" : "month" } : null,
+  };
+}
+
+const creditsToProto = (c: CreditsRecord | null): Credits | undefined =>
+  c === null
+    ? undefined
+    : create(CreditsSchema, {
+        remaining: BigInt(c.remaining),
+        refill: c.refill
+          ? create(CreditRefillSchema, { amount: BigInt(c.refill.amount), interval: c.refill.interval === "day" ? RefillInterval.DAY : RefillInterval.MONTH })
+          : undefined,
+      });
+
 export const apiKeyToProto = (k: ApiKeyRecord): ApiKey =>
   create(ApiKeySchema, {
     id: k.id,
@@ -66,6 +106,8 @@ export const apiKeyToProto = (k: ApiKeyRecord): ApiKey =>
     retireTime: timestamp(k.retireTime),
     retirerKeyId: k.retirerKeyId ?? "",
     service: k.service ?? "",
+    rateLimits: rateLimitsToProto(k.rateLimits),
+    credits: creditsToProto(k.credits),
   });
 
 export const policyToProto = (p: PolicyRecord): Policy =>
@@ -77,6 +119,7 @@ export const policyToProto = (p: PolicyRecord): Policy =>
     createTime: timestamp(p.createTime),
     updateTime: timestamp(p.updateTime),
     apiKeyCount: p.apiKeyCount,
+    rateLimits: rateLimitsToProto(p.rateLimits),
   });
 
 export const permissionToProto = (p: PermissionRecord): Permission => create(PermissionSchema, p);

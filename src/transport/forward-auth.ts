@@ -12,7 +12,7 @@ import { verdictCounters } from "./handlers/check.js";
 import { callerRefusal, presentedKey } from "./interceptors.js";
 import type { Metrics } from "./metrics.js";
 import type { NodeRequest, NodeResponse } from "./one-port.js";
-import { keywardHeaders, proxyStatusOf, requiredPermissionsRule, verdictBody } from "./proxy-verdict.js";
+import { keywardHeaders, limitHeaders, proxyStatusOf, requiredPermissionsRule, verdictBody } from "./proxy-verdict.js";
 import { errorBody, httpStatusOf } from "./rest/status.js";
 import type { RpcFacts, RpcLog } from "./rpc-log.js";
 
@@ -72,11 +72,31 @@ function requiredPermissions(query: URLSearchParams): string[] {
   return query.getAll(PERMISSION_PARAMETER);
 }
 
-function sendVerdict(res: NodeResponse, verdict: Verdict): void {
-  const status = proxyStatusOf(verdict.code);
+/**
+ * The header in which a proxy asks for usage-limit denials as 403 instead of
+ * 429: nginx's auth_request passes on only 2xx, 401 and 403 and turns any other
+ * answer into 500, which a client would read as an outage and retry at once.
+ * With 403 and x-keyward-code, nginx's configuration answers 429 itself (README).
+ */
+const LIMIT_STATUS_HEADER = "x-keyward-limit-status";
+
+/** The status the proxy asked for usage-limit denials: 429 unless it says 403. */
+function limitStatus(header: HeaderReader): 403 | 429 {
+  const asked = header.get(LIMIT_STATUS_HEADER);
+  if (asked === null || asked.trim() === "429") return 429;
+  if (asked.trim() === "403") return 403;
+  throw new ConnectError(`X-Keyward-Limit-Status must be 403 or 429, not "${asked.slice(0, 16)}"`, Code.InvalidArgument);
+}
+
+function sendVerdict(res: NodeResponse, verdict: Verdict, whenLimited: 403 | 429, nowMs: number): void {
+  let status: number = proxyStatusOf(verdict.code);
   const headers: Record<string, string> = { "content-type": "application/json", "cache-control": "no-store" };
   if (verdict.code === "VALID") for (const [name, value] of keywardHeaders(verdict)) headers[name] = value;
   if (status === 401) headers["www-authenticate"] = "Bearer";
+  if (status === 429) {
+    status = whenLimited;
+    for (const [name, value] of limitHeaders(verdict, nowMs)) headers[name] = value;
+  }
   res.writeHead(status, headers);
   res.end(verdictBody(verdict.code));
 }
@@ -113,6 +133,7 @@ export function forwardAuth(deps: ForwardAuthDeps): (req: NodeRequest, res: Node
     }
     const permissions = requiredPermissions(new URL(req.url ?? "/", "http://keyward").searchParams);
     checkPermissions(permissions, `?${PERMISSION_PARAMETER}`);
+    const whenLimited = limitStatus(header);
     const verdict = await deps.checker.decide({
       key: presentedKey(header) ?? "",
       permissions,
@@ -121,7 +142,7 @@ export function forwardAuth(deps: ForwardAuthDeps): (req: NodeRequest, res: Node
       clientIp: originalClientIp(header),
     });
     counted[verdict.code].inc();
-    sendVerdict(res, verdict);
+    sendVerdict(res, verdict, whenLimited, deps.checker.now().getTime());
     deps.log.finished(rpc, startedAt, undefined);
   }
 

@@ -101,6 +101,7 @@ export function authInterceptor(checker: KeyChecker): Interceptor {
           allowedSubnets: verdict.key.allowedSubnets,
           constraints: verdict.key.constraints,
           service: verdict.key.service,
+          rateLimits: verdict.key.rateLimits.length > 0 ? verdict.key.rateLimits : verdict.policy.rateLimits,
           withinConstraints: !selfService || constraintsAllow(verdict.key.constraints, method, path),
           secretRotatedOut: verdict.secretExpireTime !== null,
           clientIp,
@@ -131,6 +132,10 @@ export function callerRefusal(verdict: Exclude<Verdict, { code: "VALID" }>, requ
     case "MALFORMED":
     case "NOT_FOUND":
       return new ConnectError("invalid API key", Code.Unauthenticated);
+    case "RATE_LIMITED":
+      return new ConnectError(`this key is over its rate limit; retry after ${verdict.usage.resetTimeMs === null ? "a while" : new Date(verdict.usage.resetTimeMs).toISOString()}`, Code.ResourceExhausted);
+    case "USAGE_EXCEEDED":
+      return new ConnectError("this key has no credits left", Code.ResourceExhausted);
   }
 }
 

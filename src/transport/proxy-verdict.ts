@@ -13,9 +13,11 @@ export type ValidVerdict = Extract<Verdict, { code: "VALID" }>;
 /**
  * 200 lets the request through; 401 asks the client for a working key (none,
  * malformed, unknown, expired, retired); 403 refuses this key for this request
- * (its subnets, constraints or permissions).
+ * (its subnets, constraints or permissions); 429 tells the client to slow down
+ * or wait (over a rate limit, or out of credits: for both, retrying later is
+ * what helps, and Retry-After says when, if ever, credits come back).
  */
-export function proxyStatusOf(code: Verdict["code"]): 200 | 401 | 403 {
+export function proxyStatusOf(code: Verdict["code"]): 200 | 401 | 403 | 429 {
   switch (code) {
     case "VALID":
       return 200;
@@ -28,7 +30,24 @@ export function proxyStatusOf(code: Verdict["code"]): 200 | 401 | 403 {
     case "CONSTRAINT_DENIED":
     case "PERMISSION_DENIED":
       return 403;
+    case "RATE_LIMITED":
+    case "USAGE_EXCEEDED":
+      return 429;
   }
+}
+
+/**
+ * The headers of a usage-limit denial: `x-keyward-code` naming it (nginx reads
+ * headers, not bodies, of an auth answer) and `retry-after`, whole seconds
+ * until `remaining` next grows (at least 1), absent when it never will (credits
+ * without a refill). None for any other verdict.
+ */
+export function limitHeaders(verdict: Verdict, nowMs: number): Array<[name: string, value: string]> {
+  if (verdict.code !== "RATE_LIMITED" && verdict.code !== "USAGE_EXCEEDED") return [];
+  const headers: Array<[string, string]> = [["x-keyward-code", `CHECK_CODE_${verdict.code}`]];
+  const reset = verdict.usage.resetTimeMs;
+  if (reset !== null) headers.push(["retry-after", String(Math.max(1, Math.ceil((reset - nowMs) / 1000)))]);
+  return headers;
 }
 
 // The body names the verdict as CheckKey's JSON does (keyward.v1.CheckCode); a

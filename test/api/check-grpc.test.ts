@@ -102,7 +102,27 @@ describe.each(TEST_STORES)("CheckKey's gRPC fast path ($name)", (store) => {
       { name: uniqueName("short"), policyId: plain.policyId, expireTime: expiresIn(kw, 60_000) },
       kw.adminKey,
     );
-    keys = { plain: plain.credentials, retired: retired.credentials, scoped: scoped.credentials, shortLived: shortLived.credentials };
+    // Usage limits: a key over its rate limit, one out of credits, and one with credits read at cost 0 (so
+    // that both paths, called one after the other, see the same state).
+    const limitedInit = (init: object) => ({ name: uniqueName("limits"), policyId: plain.policyId, expireTime: expiresIn(kw, DAY), ...init });
+    const rateLimited = await c.keys.call(
+      ApiKeyService.method.adminCreateApiKey,
+      limitedInit({ rateLimits: [{ limit: 1n, period: { seconds: 2_678_400n } }] }),
+      kw.adminKey,
+    );
+    const spent = await c.keys.call(ApiKeyService.method.adminCreateApiKey, limitedInit({ credits: { remaining: 0n } }), kw.adminKey);
+    const credited = await c.keys.call(ApiKeyService.method.adminCreateApiKey, limitedInit({ credits: { remaining: 1000n } }), kw.adminKey);
+    // Its one check in the window, spent: every check after it is over the limit.
+    await c.check.call(CheckService.method.checkKey, { key: rateLimited.credentials }, caller.credentials);
+    keys = {
+      plain: plain.credentials,
+      retired: retired.credentials,
+      scoped: scoped.credentials,
+      shortLived: shortLived.credentials,
+      rateLimited: rateLimited.credentials,
+      spent: spent.credentials,
+      credited: credited.credentials,
+    };
   });
   afterAll(async () => {
     session?.close();
@@ -138,6 +158,9 @@ describe.each(TEST_STORES)("CheckKey's gRPC fast path ($name)", (store) => {
       ["SUBNET_DENIED", { key: keys.scoped!, method: "GET", path: "/invoices", clientIp: "10.0.0.1" }],
       ["CONSTRAINT_DENIED", { key: keys.scoped!, method: "GET", path: "/payroll", clientIp: "127.0.0.1" }],
       ["PERMISSION_DENIED", { key: keys.plain!, permissions: ["billing.invoices.write"] }],
+      ["RATE_LIMITED", { key: keys.rateLimited!, permissions: ["billing.invoices.read"] }],
+      ["USAGE_EXCEEDED", { key: keys.spent!, permissions: ["billing.invoices.read"] }],
+      ["VALID, credits", { key: keys.credited!, permissions: ["billing.invoices.read"], cost: 0 }],
     ];
     const seen = new Set<number>();
     for (const [name, init] of cases) {
@@ -165,6 +188,7 @@ describe.each(TEST_STORES)("CheckKey's gRPC fast path ($name)", (store) => {
       ["retired caller", { authorization: `Bearer ${keys.retired}` }, good],
       ["malformed permission name", auth(), envelope(checkRequest({ key: keys.plain!, permissions: ["NOPE"] }))],
       ["field rule broken (key over 256 characters)", auth(), envelope(checkRequest({ key: "k".repeat(300) }))],
+      ["field rule broken (cost over 1000000)", auth(), envelope(checkRequest({ key: keys.plain!, cost: 1_000_001 }))],
       ["empty body", auth(), Buffer.alloc(0)],
       ["two messages", auth(), Buffer.concat([good, good])],
       ["truncated envelope", auth(), good.subarray(0, 8)],

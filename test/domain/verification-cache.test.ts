@@ -13,9 +13,9 @@ function verified(keyId: string, policyId = "policy"): VerifiedKey {
   const at = new Date(0);
   const key: ApiKeyRecord = {
     id: keyId, name: keyId, policyId, expireTime: new Date(8.64e15), allowedSubnets: [], constraints: [], service: null, state: "active",
-    createTime: at, updateTime: at, lastUsedTime: null, creatorKeyId: null, retireTime: null, retirerKeyId: null,
+    createTime: at, updateTime: at, lastUsedTime: null, creatorKeyId: null, retireTime: null, retirerKeyId: null, rateLimits: [], credits: null,
   };
-  const policy: PolicyRecord = { id: policyId, name: policyId, description: "", permissions: [], createTime: at, updateTime: at, apiKeyCount: 1 };
+  const policy: PolicyRecord = { id: policyId, name: policyId, description: "", permissions: [], createTime: at, updateTime: at, apiKeyCount: 1, rateLimits: [] };
   return { key, policy, grants: [], secretExpireTime: null };
 }
 

@@ -17,6 +17,7 @@ const requests = fc.record({
   method: text,
   path: text,
   clientIp: text,
+  cost: fc.option(fc.nat({ max: 0xffffffff }), { nil: undefined }),
 });
 
 describe("readCheckRequest", () => {
@@ -44,8 +45,28 @@ describe("readCheckRequest", () => {
     );
   });
 
+  it("reads `cost` (field 20, a two-byte tag) as protobuf-es does, or leaves it to protobuf-es", () => {
+    // After a key, the cost tag then arbitrary bytes: valid varints, over-long ones, truncated ones, wider than 32 bits.
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 12 }), (tail) => {
+        const bytes = Buffer.concat([Buffer.from("0a0161a001", "hex"), Buffer.from(tail)]);
+        const fast = readCheckRequest(bytes);
+        if (fast === undefined) return;
+        expect(equals(CheckKeyRequestSchema, fast, fromBinary(CheckKeyRequestSchema, bytes))).toBe(true);
+      }),
+      { numRuns: 5_000 },
+    );
+    // Present at 0 (read without spending) is not the same as absent (spend the default).
+    expect(readCheckRequest(Buffer.from("a00100", "hex"))!.cost).toBe(0);
+    expect(readCheckRequest(Buffer.from("0a0161", "hex"))!.cost).toBeUndefined();
+    expect(readCheckRequest(Buffer.from("a001ffffffff0f", "hex"))!.cost).toBe(0xffffffff);
+    // Last one wins, as for the strings.
+    expect(readCheckRequest(Buffer.from("a00105a00107", "hex"))!.cost).toBe(7);
+  });
+
   it("leaves to protobuf-es what it does not read: other fields, other wire types, truncation, bad UTF-8", () => {
-    for (const hex of ["30 01", "0a 05 61 62", "0a 02 c3 28", "0d 00 00 00 00", "0a ff ff ff ff 0f"]) {
+    // …including `cost` truncated, wider than 32 bits, longer than 5 bytes, or with another wire type.
+    for (const hex of ["30 01", "0a 05 61 62", "0a 02 c3 28", "0d 00 00 00 00", "0a ff ff ff ff 0f", "a0 01", "a0 01 ff", "a0 01 ff ff ff ff 1f", "a0 01 80 80 80 80 80 00", "a2 01 01 00"]) {
       expect(readCheckRequest(Buffer.from(hex.replaceAll(" ", ""), "hex")), hex).toBeUndefined();
     }
     // The last of a repeated singular field wins, as protobuf-es has it.
@@ -58,7 +79,7 @@ describe("withinLengthRules", () => {
   const within = withinLengthRules(CheckKeyRequestSchema)!;
   const validator = requestValidator();
 
-  it("is derived for CheckKeyRequest, whose rules are length bounds only, and for no message with other rules", () => {
+  it("is derived for CheckKeyRequest, whose rules are length bounds and the bound on cost, and for no message with other rules", () => {
     expect(within).toBeTypeOf("function");
     expect(withinLengthRules(ApiKeySchema)).toBeUndefined();
   });
@@ -77,5 +98,7 @@ describe("withinLengthRules", () => {
     expect(within(create(CheckKeyRequestSchema, { key: "kw_x", permissions: ["a.b"], method: "GET", path: "/x", clientIp: "10.0.0.1" }))).toBe(true);
     expect(within(create(CheckKeyRequestSchema, { key: "k".repeat(257) }))).toBe(false);
     expect(within(create(CheckKeyRequestSchema, { permissions: Array(101).fill("a.b") }))).toBe(false);
+    expect(within(create(CheckKeyRequestSchema, { key: "kw_x", cost: 1_000_000 }))).toBe(true);
+    expect(within(create(CheckKeyRequestSchema, { key: "kw_x", cost: 1_000_001 }))).toBe(false);
   });
 });

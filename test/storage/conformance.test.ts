@@ -296,6 +296,8 @@ describe.each(TEST_STORES)("store conformance on $name", (testStore) => {
         retireTime: null,
         retirerKeyId: null,
         service: "billing",
+        rateLimits: [],
+        credits: null,
       } satisfies ApiKeyRecord);
       for (const field of ["expireTime", "createTime", "updateTime"] as const) expect(got![field]).toBeInstanceOf(Date);
       expect(JSON.stringify(got)).not.toContain(k.secretHash);

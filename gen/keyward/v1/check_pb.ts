@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file keyward/v1/check.proto.
  */
 export const file_keyward_v1_check: GenFile = /*@__PURE__*/
-  fileDesc("ChZrZXl3YXJkL3YxL2NoZWNrLnByb3RvEgprZXl3YXJkLnYxIpsBCg9DaGVja0tleVJlcXVlc3QSFQoDa2V5GAEgASgJQgi6SAVyAxiAAhIkCgtwZXJtaXNzaW9ucxgCIAMoCUIPukgMkgEJEGQiBXIDGMgBEhcKBm1ldGhvZBgDIAEoCUIHukgEcgIYIBIWCgRwYXRoGAQgASgJQgi6SAVyAxiAQBIaCgljbGllbnRfaXAYBSABKAlCB7pIBHICGEAi7wEKEENoZWNrS2V5UmVzcG9uc2USDQoFdmFsaWQYASABKAgSIwoEY29kZRgCIAEoDjIVLmtleXdhcmQudjEuQ2hlY2tDb2RlEhIKCmFwaV9rZXlfaWQYAyABKAkSFAoMYXBpX2tleV9uYW1lGAQgASgJEhEKCXBvbGljeV9pZBgFIAEoCRITCgtwb2xpY3lfbmFtZRgGIAEoCRITCgtwZXJtaXNzaW9ucxgHIAMoCRIvCgtleHBpcmVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHc2VydmljZRgJIAEoCSqDAgoJQ2hlY2tDb2RlEhoKFkNIRUNLX0NPREVfVU5TUEVDSUZJRUQQABIUChBDSEVDS19DT0RFX1ZBTElEEAESGAoUQ0hFQ0tfQ09ERV9NQUxGT1JNRUQQAhIYChRDSEVDS19DT0RFX05PVF9GT1VORBADEhYKEkNIRUNLX0NPREVfRVhQSVJFRBAEEhYKEkNIRUNLX0NPREVfUkVUSVJFRBAFEhwKGENIRUNLX0NPREVfU1VCTkVUX0RFTklFRBAGEiAKHENIRUNLX0NPREVfQ09OU1RSQUlOVF9ERU5JRUQQBxIgChxDSEVDS19DT0RFX1BFUk1JU1NJT05fREVOSUVEEAgy2gEKDENoZWNrU2VydmljZRKBAQoIQ2hlY2tLZXkSGy5rZXl3YXJkLnYxLkNoZWNrS2V5UmVxdWVzdBocLmtleXdhcmQudjEuQ2hlY2tLZXlSZXNwb25zZSI6kAIBgrUYEmtleXdhcmQua2V5cy5jaGVja4LT5JMCGzoBKiIWL2FwaS92MS9hcGlfa2V5czpjaGVjaxpG2rUYQgoSa2V5d2FyZC5rZXlzLmNoZWNrEixDaGVjayBrZXlzIHByZXNlbnRlZCB0byBhIHNlcnZpY2UgKENoZWNrS2V5KWIGcHJvdG8z", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp, file_keyward_v1_options]);
+  fileDesc("ChZrZXl3YXJkL3YxL2NoZWNrLnByb3RvEgprZXl3YXJkLnYxIsIBCg9DaGVja0tleVJlcXVlc3QSFQoDa2V5GAEgASgJQgi6SAVyAxiAAhIkCgtwZXJtaXNzaW9ucxgCIAMoCUIPukgMkgEJEGQiBXIDGMgBEhcKBm1ldGhvZBgDIAEoCUIHukgEcgIYIBIWCgRwYXRoGAQgASgJQgi6SAVyAxiAQBIaCgljbGllbnRfaXAYBSABKAlCB7pIBHICGEASHAoEY29zdBgUIAEoDUIJukgGKgQYwIQ9SACIAQFCBwoFX2Nvc3QixQIKEENoZWNrS2V5UmVzcG9uc2USDQoFdmFsaWQYASABKAgSIwoEY29kZRgCIAEoDjIVLmtleXdhcmQudjEuQ2hlY2tDb2RlEhIKCmFwaV9rZXlfaWQYAyABKAkSFAoMYXBpX2tleV9uYW1lGAQgASgJEhEKCXBvbGljeV9pZBgFIAEoCRITCgtwb2xpY3lfbmFtZRgGIAEoCRITCgtwZXJtaXNzaW9ucxgHIAMoCRIvCgtleHBpcmVfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASDwoHc2VydmljZRgJIAEoCRIWCglyZW1haW5pbmcYFCABKANIAIgBARIuCgpyZXNldF90aW1lGBUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcEIMCgpfcmVtYWluaW5nKr8CCglDaGVja0NvZGUSGgoWQ0hFQ0tfQ09ERV9VTlNQRUNJRklFRBAAEhQKEENIRUNLX0NPREVfVkFMSUQQARIYChRDSEVDS19DT0RFX01BTEZPUk1FRBACEhgKFENIRUNLX0NPREVfTk9UX0ZPVU5EEAMSFgoSQ0hFQ0tfQ09ERV9FWFBJUkVEEAQSFgoSQ0hFQ0tfQ09ERV9SRVRJUkVEEAUSHAoYQ0hFQ0tfQ09ERV9TVUJORVRfREVOSUVEEAYSIAocQ0hFQ0tfQ09ERV9DT05TVFJBSU5UX0RFTklFRBAHEiAKHENIRUNLX0NPREVfUEVSTUlTU0lPTl9ERU5JRUQQCBIbChdDSEVDS19DT0RFX1JBVEVfTElNSVRFRBAUEh0KGUNIRUNLX0NPREVfVVNBR0VfRVhDRUVERUQQFTLaAQoMQ2hlY2tTZXJ2aWNlEoEBCghDaGVja0tleRIbLmtleXdhcmQudjEuQ2hlY2tLZXlSZXF1ZXN0Ghwua2V5d2FyZC52MS5DaGVja0tleVJlc3BvbnNlIjqQAgGCtRgSa2V5d2FyZC5rZXlzLmNoZWNrgtPkkwIbOgEqIhYvYXBpL3YxL2FwaV9rZXlzOmNoZWNrGkbatRhCChJrZXl3YXJkLmtleXMuY2hlY2sSLENoZWNrIGtleXMgcHJlc2VudGVkIHRvIGEgc2VydmljZSAoQ2hlY2tLZXkpYgZwcm90bzM", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp, file_keyward_v1_options]);
 
 /**
  * @generated from message keyward.v1.CheckKeyRequest
@@ -55,6 +55,13 @@ export type CheckKeyRequest = Message<"keyward.v1.CheckKeyRequest"> & {
    * @generated from field: string client_ip = 5;
    */
   clientIp: string;
+
+  /**
+   * Credits this check spends, for a key with credits (unset = 1; 0 = read without spending).
+   *
+   * @generated from field: optional uint32 cost = 20;
+   */
+  cost?: number | undefined;
 };
 
 /**
@@ -120,6 +127,21 @@ export type CheckKeyResponse = Message<"keyward.v1.CheckKeyResponse"> & {
    * @generated from field: string service = 9;
    */
   service: string;
+
+  /**
+   * For a key with usage limits: its credits left (a key with credits), else
+   * the checks left under its tightest rate limit. Unset for a key without limits.
+   *
+   * @generated from field: optional int64 remaining = 20;
+   */
+  remaining?: bigint | undefined;
+
+  /**
+   * When `remaining` next grows: the credits' refill, or the rate limit's window.
+   *
+   * @generated from field: google.protobuf.Timestamp reset_time = 21;
+   */
+  resetTime?: Timestamp | undefined;
 };
 
 /**
@@ -181,6 +203,20 @@ export enum CheckCode {
    * @generated from enum value: CHECK_CODE_PERMISSION_DENIED = 8;
    */
   PERMISSION_DENIED = 8,
+
+  /**
+   * Over one of the key's rate limits: retry after `reset_time`.
+   *
+   * @generated from enum value: CHECK_CODE_RATE_LIMITED = 20;
+   */
+  RATE_LIMITED = 20,
+
+  /**
+   * The key's credits are spent (or fewer than the check's cost are left).
+   *
+   * @generated from enum value: CHECK_CODE_USAGE_EXCEEDED = 21;
+   */
+  USAGE_EXCEEDED = 21,
 }
 
 /**

@@ -33,7 +33,12 @@ export type Refusal =
   /** A valid key that may not do this (permission, subnet or constraint): 403 / PERMISSION_DENIED. */
   | { status: "permission_denied"; reason: string }
   /** Keyward could not be asked or refused our own key: 503 / UNAVAILABLE. Fail closed. */
-  | { status: "unavailable"; reason: string };
+  | { status: "unavailable"; reason: string }
+  /**
+   * Over one of the key's rate limits, or out of credits: 429 / RESOURCE_EXHAUSTED.
+   * `retryAfterSeconds`: when the key is let through again, if that is known.
+   */
+  | { status: "limited"; reason: string; retryAfterSeconds?: number };
 
 export type Outcome = { ok: true; key: VerifiedKey } | ({ ok: false } & Refusal);
 
@@ -50,9 +55,11 @@ const REASONS: Record<string, string> = {
   SUBNET_DENIED: "the API key may not be used from this address",
   CONSTRAINT_DENIED: "the API key may not be used for this request",
   PERMISSION_DENIED: "the API key lacks a permission this request needs",
+  RATE_LIMITED: "the API key is over its rate limit",
+  USAGE_EXCEEDED: "the API key has no credits left",
 };
 
-export function outcomeOf(v: CheckKeyResponse): Outcome {
+export function outcomeOf(v: CheckKeyResponse, nowMs = Date.now()): Outcome {
   if (v.valid) {
     return {
       ok: true,
@@ -64,6 +71,11 @@ export function outcomeOf(v: CheckKeyResponse): Outcome {
         expireTimeMs: v.expireTimeMs || Number.MAX_SAFE_INTEGER,
       },
     };
+  }
+  if (v.code === "RATE_LIMITED" || v.code === "USAGE_EXCEEDED") {
+    const limited: Outcome = { ok: false, status: "limited", reason: REASONS[v.code]! };
+    if (v.resetTimeMs !== undefined) limited.retryAfterSeconds = Math.max(1, Math.ceil((v.resetTimeMs - nowMs) / 1000));
+    return limited;
   }
   const denied = v.code === "SUBNET_DENIED" || v.code === "CONSTRAINT_DENIED" || v.code === "PERMISSION_DENIED";
   return { ok: false, status: denied ? "permission_denied" : "unauthenticated", reason: REASONS[v.code] ?? "the API key is not valid" };
@@ -129,7 +141,9 @@ export class KeywardClient {
       return { ok: false, status: "unavailable", reason: `cannot check the API key: ${why}` };
     }
     const outcome = outcomeOf(verdict);
-    if (outcome.ok) this.cache.set(digest, outcome.key);
+    // A key with usage limits (the answer carries `remaining`) is never answered from the cache: each
+    // request must reach Keyward to count against its rate limits and spend its credit.
+    if (outcome.ok && verdict.remaining === undefined) this.cache.set(digest, outcome.key);
     return outcome;
   }
 

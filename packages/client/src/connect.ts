@@ -16,7 +16,7 @@ export const keywardClientIp = createContextKey<string>("", { description: "the 
 /** The verified key, in a handler's context: `ctx.values.get(keywardKey)`. */
 export const keywardKey = createContextKey<VerifiedKey | undefined>(undefined, { description: "the key Keyward verified" });
 
-const CODES = { unauthenticated: Code.Unauthenticated, permission_denied: Code.PermissionDenied, unavailable: Code.Unavailable } as const;
+const CODES = { unauthenticated: Code.Unauthenticated, permission_denied: Code.PermissionDenied, unavailable: Code.Unavailable, limited: Code.ResourceExhausted } as const;
 
 export function keywardInterceptor(client: KeywardClient): Interceptor {
   const requirements = new Map<DescMethod, readonly string[] | undefined>();

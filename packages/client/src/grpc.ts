@@ -10,7 +10,12 @@ import { declaredService, type ServiceDescriptor } from "./declarations.js";
 import { plainAddress, presentedKey } from "./request-parts.js";
 import { attachVerifiedKey } from "./verified-key.js";
 
-const CODES = { unauthenticated: status.UNAUTHENTICATED, permission_denied: status.PERMISSION_DENIED, unavailable: status.UNAVAILABLE } as const;
+const CODES = {
+  unauthenticated: status.UNAUTHENTICATED,
+  permission_denied: status.PERMISSION_DENIED,
+  unavailable: status.UNAVAILABLE,
+  limited: status.RESOURCE_EXHAUSTED,
+} as const;
 
 interface AnyCall {
   metadata: Metadata;

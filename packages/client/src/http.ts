@@ -53,11 +53,12 @@ function compile(routes: Routes): CompiledRoute[] {
   });
 }
 
-const STATUS = { unauthenticated: 401, permission_denied: 403, unavailable: 503 } as const;
+const STATUS = { unauthenticated: 401, permission_denied: 403, unavailable: 503, limited: 429 } as const;
 
 function refuse(res: ServerResponse, outcome: Exclude<Outcome, { ok: true }>): void {
   const headers: Record<string, string> = { "content-type": "application/json" };
   if (outcome.status === "unauthenticated") headers["www-authenticate"] = 'Bearer realm="keyward"';
+  if (outcome.status === "limited" && outcome.retryAfterSeconds !== undefined) headers["retry-after"] = String(outcome.retryAfterSeconds);
   res.writeHead(STATUS[outcome.status], headers).end(JSON.stringify({ error: outcome.reason }));
 }
 

@@ -21,8 +21,23 @@ export type CheckCode =
   | "RETIRED"
   | "SUBNET_DENIED"
   | "CONSTRAINT_DENIED"
-  | "PERMISSION_DENIED";
-const CODES: readonly CheckCode[] = ["UNSPECIFIED", "VALID", "MALFORMED", "NOT_FOUND", "EXPIRED", "RETIRED", "SUBNET_DENIED", "CONSTRAINT_DENIED", "PERMISSION_DENIED"];
+  | "PERMISSION_DENIED"
+  | "RATE_LIMITED"
+  | "USAGE_EXCEEDED";
+/** By number, as check.proto numbers them. */
+const CODES: ReadonlyMap<number, CheckCode> = new Map([
+  [0, "UNSPECIFIED"],
+  [1, "VALID"],
+  [2, "MALFORMED"],
+  [3, "NOT_FOUND"],
+  [4, "EXPIRED"],
+  [5, "RETIRED"],
+  [6, "SUBNET_DENIED"],
+  [7, "CONSTRAINT_DENIED"],
+  [8, "PERMISSION_DENIED"],
+  [20, "RATE_LIMITED"],
+  [21, "USAGE_EXCEEDED"],
+]);
 
 export interface CheckKeyResponse {
   valid: boolean;
@@ -35,6 +50,14 @@ export interface CheckKeyResponse {
   /** Milliseconds since the epoch; 0 when unset. */
   expireTimeMs: number;
   service: string;
+  /**
+   * Set for a key with usage limits only (rate limits or credits): its credits
+   * left, else the checks left under its tightest rate limit. A verdict that
+   * carries it must not be reused: every request has to count.
+   */
+  remaining?: number;
+  /** When `remaining` next grows, ms since the epoch; absent when unset. */
+  resetTimeMs?: number;
 }
 
 export function encodeCheckKeyRequest(r: CheckKeyRequest): Uint8Array {
@@ -70,7 +93,7 @@ export function decodeCheckKeyResponse(bytes: Uint8Array): CheckKeyResponse {
         out.valid = r.bool();
         break;
       case 2:
-        out.code = CODES[r.int32()] ?? "UNSPECIFIED";
+        out.code = CODES.get(r.int32()) ?? "UNSPECIFIED";
         break;
       case 3:
         out.apiKeyId = r.string();
@@ -92,6 +115,12 @@ export function decodeCheckKeyResponse(bytes: Uint8Array): CheckKeyResponse {
         break;
       case 9:
         out.service = r.string();
+        break;
+      case 20:
+        out.remaining = Number(r.int64());
+        break;
+      case 21:
+        out.resetTimeMs = decodeTimestampMs(r.bytes());
         break;
       default:
         r.skip(wt);

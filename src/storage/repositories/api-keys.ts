@@ -2,7 +2,8 @@ import { sql, type Kysely } from "kysely";
 import type { ApiKeyRow, Database } from "../database.js";
 import { publishChange, type ChangeSink } from "../changes.js";
 import { translateDriverError } from "../errors.js";
-import type { ApiKeyRecord, ConstraintRecord, KeyForCheck } from "../records.js";
+import type { ApiKeyRecord, ConstraintRecord, CreditsRecord, KeyForCheck, RateLimitRecord } from "../records.js";
+import { creditsOf } from "./usage.js";
 
 export interface NewApiKey {
   id: string;
@@ -13,6 +14,10 @@ export interface NewApiKey {
   allowedSubnets: string[];
   constraints: ConstraintRecord[];
   service: string | null;
+  /** Default: none. */
+  rateLimits?: RateLimitRecord[];
+  /** Default: none (unlimited). */
+  credits?: CreditsRecord | null;
   creatorKeyId: string | null;
   now: Date;
 }
@@ -24,6 +29,9 @@ export interface ApiKeyChanges {
   allowedSubnets?: string[];
   constraints?: ConstraintRecord[];
   service?: string | null;
+  rateLimits?: RateLimitRecord[];
+  /** Sets (or, null, clears) the credits: leases taken before are never returned into the new pool. */
+  credits?: CreditsRecord | null;
 }
 
 export interface ApiKeyPageQuery {
@@ -35,7 +43,9 @@ export interface ApiKeyPageQuery {
   expiringBy?: Date;
 }
 
-const toRecord = (row: Omit<ApiKeyRow, "secret_hash" | "previous_secret_hash" | "previous_secret_expire_time">): ApiKeyRecord => ({
+type PublicRow = Omit<ApiKeyRow, "secret_hash" | "previous_secret_hash" | "previous_secret_expire_time" | "credits_epoch" | "credits_last_grant">;
+
+const toRecord = (row: PublicRow): ApiKeyRecord => ({
   id: row.id,
   name: row.name,
   policyId: row.policy_id,
@@ -50,6 +60,8 @@ const toRecord = (row: Omit<ApiKeyRow, "secret_hash" | "previous_secret_hash" | 
   retireTime: row.retire_time,
   retirerKeyId: row.retirer_key_id,
   service: row.service,
+  rateLimits: row.rate_limits,
+  credits: creditsOf(row, new Date()),
 });
 
 // Every column but the hash: the hash leaves storage only through findForCheck.
@@ -68,6 +80,11 @@ const PUBLIC_COLUMNS = [
   "retire_time",
   "retirer_key_id",
   "service",
+  "rate_limits",
+  "credits_remaining",
+  "credits_refill_amount",
+  "credits_refill_interval",
+  "credits_set_time",
 ] as const;
 
 // Arbitrary constant shared by every replica: writes that may remove an admin
@@ -155,6 +172,7 @@ export class ApiKeyRepository {
         "policies.permissions as p_permissions",
         "policies.create_time as p_create_time",
         "policies.update_time as p_update_time",
+        "policies.rate_limits as p_rate_limits",
       ])
       .where("api_keys.id", "=", id)
       .executeTakeFirst();
@@ -174,6 +192,7 @@ export class ApiKeyRepository {
         createTime: row.p_create_time,
         updateTime: row.p_update_time,
         apiKeyCount: 0,
+        rateLimits: row.p_rate_limits,
       },
     };
   }
@@ -194,6 +213,11 @@ export class ApiKeyRepository {
         update_time: k.now,
         creator_key_id: k.creatorKeyId,
         service: k.service,
+        rate_limits: JSON.stringify(k.rateLimits ?? []),
+        credits_remaining: k.credits?.remaining ?? null,
+        credits_refill_amount: k.credits?.refill?.amount ?? null,
+        credits_refill_interval: k.credits?.refill?.interval ?? null,
+        credits_set_time: k.credits ? k.now : null,
       })
       .execute()
       .catch(translateDriverError);
@@ -202,15 +226,23 @@ export class ApiKeyRepository {
   async update(id: string, changes: ApiKeyChanges, now: Date): Promise<void> {
     await this.db
       .updateTable("api_keys")
-      .set({
+      .set((eb) => ({
         name: changes.name,
         policy_id: changes.policyId,
         expire_time: changes.expireTime,
         allowed_subnets: changes.allowedSubnets,
         constraints: changes.constraints && JSON.stringify(changes.constraints),
         service: changes.service,
+        rate_limits: changes.rateLimits && JSON.stringify(changes.rateLimits),
+        ...(changes.credits !== undefined && {
+          credits_remaining: changes.credits?.remaining ?? null,
+          credits_refill_amount: changes.credits?.refill?.amount ?? null,
+          credits_refill_interval: changes.credits?.refill?.interval ?? null,
+          credits_set_time: changes.credits ? now : null,
+          credits_epoch: eb(eb.ref("credits_epoch"), "+", 1),
+        }),
         update_time: now,
-      })
+      }))
       .where("id", "=", id)
       .execute()
       .catch(translateDriverError);

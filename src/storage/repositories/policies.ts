@@ -2,13 +2,15 @@ import { sql, type Kysely } from "kysely";
 import type { Database, PolicyRow } from "../database.js";
 import { publishChange, type ChangeSink } from "../changes.js";
 import { translateDriverError } from "../errors.js";
-import type { ConstraintRecord, PolicyRecord } from "../records.js";
+import type { ConstraintRecord, PolicyRecord, RateLimitRecord } from "../records.js";
 
 export interface NewPolicy {
   id: string;
   name: string;
   description: string;
   permissions: string[];
+  /** Default: none. */
+  rateLimits?: RateLimitRecord[];
   creatorKeyId: string | null;
   now: Date;
 }
@@ -17,6 +19,7 @@ export interface PolicyChanges {
   name?: string;
   description?: string;
   permissions?: string[];
+  rateLimits?: RateLimitRecord[];
 }
 
 const toRecord = (row: PolicyRow & { api_key_count: number | string | bigint }): PolicyRecord => ({
@@ -28,6 +31,7 @@ const toRecord = (row: PolicyRow & { api_key_count: number | string | bigint }):
   updateTime: row.update_time,
   // pg returns count(*) as a string, PGlite as a number.
   apiKeyCount: Number(row.api_key_count),
+  rateLimits: row.rate_limits,
 });
 
 export class PolicyRepository {
@@ -65,6 +69,12 @@ export class PolicyRepository {
     return row?.permissions;
   }
 
+  /** Only the policy's rate limits: what a key without its own is limited by. */
+  async rateLimitsOf(id: string): Promise<RateLimitRecord[]> {
+    const row = await this.db.selectFrom("policies").select("rate_limits").where("id", "=", id).executeTakeFirst();
+    return row?.rate_limits ?? [];
+  }
+
   /** Locks the policy row until the transaction ends, so concurrent writers serialise. */
   async getForUpdate(id: string): Promise<PolicyRecord | undefined> {
     const row = await this.db.selectFrom("policies").selectAll().where("id", "=", id).forUpdate().executeTakeFirst();
@@ -82,6 +92,7 @@ export class PolicyRepository {
         create_time: p.now,
         update_time: p.now,
         creator_key_id: p.creatorKeyId,
+        rate_limits: JSON.stringify(p.rateLimits ?? []),
       })
       .execute()
       .catch(translateDriverError);
@@ -90,7 +101,13 @@ export class PolicyRepository {
   async update(id: string, changes: PolicyChanges, now: Date): Promise<void> {
     await this.db
       .updateTable("policies")
-      .set({ ...changes, update_time: now })
+      .set({
+        name: changes.name,
+        description: changes.description,
+        permissions: changes.permissions,
+        rate_limits: changes.rateLimits && JSON.stringify(changes.rateLimits),
+        update_time: now,
+      })
       .where("id", "=", id)
       .execute()
       .catch(translateDriverError);

@@ -4,11 +4,11 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ApiKeyService, ApiKeyState } from "../../../gen/keyward/v1/api_keys_pb.js";
 import type { ApiKeyChanges, ApiKeyService as ApiKeys } from "../../domain/api-keys.js";
-import { apiKeyToProto, constraintsFromProto, dateOf, durationMs } from "../convert.js";
+import { apiKeyToProto, constraintsFromProto, creditsFromProto, dateOf, durationMs, rateLimitsFromProto } from "../convert.js";
 import { updatePaths } from "../field-mask.js";
 import { callerOf } from "./principal.js";
 
-const UPDATABLE = ["name", "policy_id", "expire_time", "allowed_subnets", "constraints", "service"] as const;
+const UPDATABLE = ["name", "policy_id", "expire_time", "allowed_subnets", "constraints", "service", "rate_limits", "credits"] as const;
 
 export function apiKeyHandlers(keys: ApiKeys): ServiceImpl<typeof ApiKeyService> {
   return {
@@ -20,6 +20,8 @@ export function apiKeyHandlers(keys: ApiKeys): ServiceImpl<typeof ApiKeyService>
         allowedSubnets: req.allowedSubnets,
         constraints: constraintsFromProto("constraints", req.constraints),
         service: req.service || null,
+        rateLimits: rateLimitsFromProto(req.rateLimits),
+        credits: creditsFromProto("credits", req.credits),
       });
       return { apiKey: apiKeyToProto(key), credentials };
     },
@@ -43,7 +45,8 @@ export function apiKeyHandlers(keys: ApiKeys): ServiceImpl<typeof ApiKeyService>
       const k = req.apiKey;
       const present = UPDATABLE.filter((f) =>
         f === "name" ? !!k?.name : f === "policy_id" ? !!k?.policyId : f === "expire_time" ? !!k?.expireTime
-        : f === "allowed_subnets" ? !!k?.allowedSubnets.length : f === "service" ? !!k?.service : !!k?.constraints.length,
+        : f === "allowed_subnets" ? !!k?.allowedSubnets.length : f === "service" ? !!k?.service
+        : f === "rate_limits" ? !!k?.rateLimits.length : f === "credits" ? !!k?.credits : !!k?.constraints.length,
       );
       const paths = updatePaths(req.updateMask, UPDATABLE, present);
       const changes: ApiKeyChanges = {};
@@ -54,6 +57,9 @@ export function apiKeyHandlers(keys: ApiKeys): ServiceImpl<typeof ApiKeyService>
       if (paths.has("constraints")) changes.constraints = constraintsFromProto("api_key.constraints", k?.constraints ?? []);
       // An empty value under the mask clears it: the key then belongs to no service.
       if (paths.has("service")) changes.service = k?.service || null;
+      // Named with no value: the key's own limits are cleared (its policy's then apply), or its credits (unlimited).
+      if (paths.has("rate_limits")) changes.rateLimits = rateLimitsFromProto(k?.rateLimits ?? []);
+      if (paths.has("credits")) changes.credits = creditsFromProto("api_key.credits", k?.credits);
       return { apiKey: apiKeyToProto(await keys.update(callerOf(ctx), k?.id ?? "", changes)) };
     },
 

@@ -14,6 +14,9 @@ const PERMISSIONS = (2 << 3) | 2;
 const METHOD = (3 << 3) | 2;
 const PATH = (4 << 3) | 2;
 const CLIENT_IP = (5 << 3) | 2;
+// `cost` (field 20, a varint): its tag takes two bytes, 0xa0 0x01.
+const COST_TAG_FIRST = 0xa0;
+const COST_TAG_SECOND = 0x01;
 
 /** The request, or undefined when the bytes need protobuf-es. */
 export function readCheckRequest(bytes: Buffer): CheckKeyRequest | undefined {
@@ -21,6 +24,22 @@ export function readCheckRequest(bytes: Buffer): CheckKeyRequest | undefined {
   let at = 0;
   while (at < bytes.length) {
     const tag = bytes[at++]!;
+    if (tag === COST_TAG_FIRST && bytes[at] === COST_TAG_SECOND) {
+      // A uint32 of at most 5 bytes; anything longer (or wider) is left to protobuf-es.
+      at++;
+      let value = 0;
+      let scale = 1;
+      let byte: number;
+      do {
+        if (at >= bytes.length || scale > 0x80 ** 4) return undefined;
+        byte = bytes[at++]!;
+        value += (byte & 0x7f) * scale;
+        scale *= 0x80;
+      } while (byte & 0x80);
+      if (value > 0xffffffff) return undefined;
+      request.cost = value;
+      continue;
+    }
     // A varint length, at most 4 bytes (a request is at most 1 MiB).
     let length = 0;
     let shift = 0;

@@ -8,6 +8,7 @@ import { parseContentType as grpcWebContentType } from "@connectrpc/connect/prot
 import { CheckCode, CheckKeyResponseSchema, CheckService, type CheckKeyRequest, type CheckKeyResponse } from "../../../gen/keyward/v1/check_pb.js";
 import type { CheckRequest, KeyChecker, Verdict } from "../../domain/check.js";
 import type { Metrics } from "../metrics.js";
+import { usageFieldBytes } from "./usage-wire.js";
 
 const CODE: Record<Verdict["code"], CheckCode> = {
   VALID: CheckCode.VALID,
@@ -18,6 +19,8 @@ const CODE: Record<Verdict["code"], CheckCode> = {
   SUBNET_DENIED: CheckCode.SUBNET_DENIED,
   CONSTRAINT_DENIED: CheckCode.CONSTRAINT_DENIED,
   PERMISSION_DENIED: CheckCode.PERMISSION_DENIED,
+  RATE_LIMITED: CheckCode.RATE_LIMITED,
+  USAGE_EXCEEDED: CheckCode.USAGE_EXCEEDED,
 };
 
 // Each protocol's own content-type parser, by the name Connect gives the protocol.
@@ -48,6 +51,8 @@ interface ValidAnswer {
   policy: object;
   response: CheckKeyResponse;
   preEncoded: CheckKeyResponse;
+  /** The encoded answer, for appending a key's usage fields to (usage-wire.ts). */
+  bytes: Uint8Array;
   /** The encoded answer in its gRPC envelope, for the HTTP/2 fast path (check-grpc.ts). */
   grpcFrame: Buffer;
 }
@@ -79,32 +84,59 @@ function validAnswer(verdict: Extract<Verdict, { code: "VALID" }>): ValidAnswer 
       expireTime: timestampFromDate(verdict.key.expireTime),
       service: verdict.key.service ?? "",
     });
+    const bytes = toBinary(CheckKeyResponseSchema, response);
     answer = {
       policy: verdict.policy,
       response,
       preEncoded: preEncoded(response),
-      grpcFrame: grpcEnvelope(toBinary(CheckKeyResponseSchema, response)),
+      bytes,
+      grpcFrame: grpcEnvelope(bytes),
     };
     validAnswers.set(verdict.key, answer);
   }
   return answer;
 }
 
-/** The answer to a check in a gRPC envelope; a VALID one is encoded once per cache entry. */
+/**
+ * The answer to a check in a gRPC envelope; a VALID one is encoded once per
+ * cache entry, and a key with usage limits has its two usage fields appended.
+ */
 export function checkAnswerFrame(verdict: Verdict): Buffer {
-  return verdict.code === "VALID" ? validAnswer(verdict).grpcFrame : grpcEnvelope(toBinary(CheckKeyResponseSchema, verdictToProto(verdict, true)));
+  if (verdict.code !== "VALID") return grpcEnvelope(toBinary(CheckKeyResponseSchema, verdictToProto(verdict, true)));
+  const answer = validAnswer(verdict);
+  if (verdict.usage === undefined) return answer.grpcFrame;
+  const usage = usageFieldBytes(verdict.usage.remaining, verdict.usage.resetTimeMs);
+  const length = answer.bytes.length + usage.length;
+  const frame = Buffer.allocUnsafe(5 + length);
+  frame[0] = 0;
+  frame.writeUInt32BE(length, 1);
+  frame.set(answer.bytes, 5);
+  frame.set(usage, 5 + answer.bytes.length);
+  return frame;
 }
+
+const usageFields = (usage: { remaining: number; resetTimeMs: number | null }) => ({
+  remaining: BigInt(Math.max(0, Math.floor(usage.remaining))),
+  resetTime: usage.resetTimeMs === null ? undefined : timestampFromDate(new Date(usage.resetTimeMs)),
+});
 
 /** The answer to a check; `binary` when the caller's codec is protobuf binary (then it may be pre-encoded). */
 function verdictToProto(verdict: Verdict, binary: boolean): CheckKeyResponse {
   switch (verdict.code) {
     case "VALID": {
       const answer = validAnswer(verdict);
-      return binary ? answer.preEncoded : answer.response;
+      if (verdict.usage === undefined) return binary ? answer.preEncoded : answer.response;
+      if (!binary) return create(CheckKeyResponseSchema, { ...answer.response, ...usageFields(verdict.usage) });
+      const encoded = create(CheckKeyResponseSchema);
+      encoded.$unknown = fromBinary(EmptySchema, Buffer.concat([answer.bytes, usageFieldBytes(verdict.usage.remaining, verdict.usage.resetTimeMs)])).$unknown;
+      return encoded;
     }
     case "MALFORMED":
     case "NOT_FOUND":
       return create(CheckKeyResponseSchema, { valid: false, code: CODE[verdict.code] });
+    case "RATE_LIMITED":
+    case "USAGE_EXCEEDED":
+      return create(CheckKeyResponseSchema, { valid: false, code: CODE[verdict.code], apiKeyId: verdict.keyId, ...usageFields(verdict.usage) });
     default:
       return create(CheckKeyResponseSchema, { valid: false, code: CODE[verdict.code], apiKeyId: verdict.keyId });
   }
@@ -122,6 +154,7 @@ export const checkRequestOf = (req: CheckKeyRequest): CheckRequest => ({
   method: req.method,
   path: req.path,
   clientIp: req.clientIp,
+  cost: req.cost,
 });
 
 export function checkHandlers(checker: KeyChecker, metrics: Metrics): ServiceImpl<typeof CheckService> {

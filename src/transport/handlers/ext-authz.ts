@@ -14,7 +14,7 @@ import { StatusCode } from "../../../gen/envoy/type/v3/http_status_pb.js";
 import type { KeyChecker, Verdict } from "../../domain/check.js";
 import { presentedKey, presentedKeyHeader } from "../interceptors.js";
 import type { Metrics } from "../metrics.js";
-import { keywardHeaders, proxyStatusOf, requiredPermissionsRule, verdictBody } from "../proxy-verdict.js";
+import { keywardHeaders, limitHeaders, proxyStatusOf, requiredPermissionsRule, verdictBody } from "../proxy-verdict.js";
 import { verdictCounters } from "./check.js";
 
 /** The context extension a route sets to name the permissions it requires, comma-separated. */
@@ -68,16 +68,24 @@ function allowed(verdict: Extract<Verdict, { code: "VALID" }>, keyHeader: string
   };
 }
 
-/** A denial: 401 (with WWW-Authenticate) or 403 to the client, the verdict as the JSON body. */
-function denied(code: Exclude<Verdict["code"], "VALID">): Answer {
-  const status = proxyStatusOf(code);
+/** Envoy's status for the client, and the call's (google.rpc.Code, as Connect's Code numbers them), by HTTP status. */
+const DENIALS = {
+  401: { http: StatusCode.Unauthorized, rpc: Code.Unauthenticated },
+  403: { http: StatusCode.Forbidden, rpc: Code.PermissionDenied },
+  429: { http: StatusCode.TooManyRequests, rpc: Code.ResourceExhausted },
+} as const;
+
+/** A denial: 401 (with WWW-Authenticate), 403, or 429 (with Retry-After) to the client, the verdict as the JSON body. */
+function denied(verdict: Exclude<Verdict, { code: "VALID" }>, nowMs: number): Answer {
+  const status = proxyStatusOf(verdict.code) as keyof typeof DENIALS;
   const headers = [overwrite("content-type", "application/json"), overwrite("cache-control", "no-store")];
   if (status === 401) headers.push(overwrite("www-authenticate", "Bearer"));
+  for (const [name, value] of limitHeaders(verdict, nowMs)) headers.push(overwrite(name, value));
   return {
-    status: { code: status === 401 ? Code.Unauthenticated : Code.PermissionDenied, message: `CHECK_CODE_${code}` },
+    status: { code: DENIALS[status].rpc, message: `CHECK_CODE_${verdict.code}` },
     httpResponse: {
       case: "deniedResponse",
-      value: { status: { code: status === 401 ? StatusCode.Unauthorized : StatusCode.Forbidden }, headers, body: verdictBody(code) },
+      value: { status: { code: DENIALS[status].http }, headers, body: verdictBody(verdict.code) },
     },
   };
 }
@@ -104,7 +112,7 @@ export function extAuthzHandlers(checker: KeyChecker, metrics: Metrics): Service
         clientIp: sourceIp(attributes?.source),
       });
       counted[verdict.code].inc();
-      return verdict.code === "VALID" ? allowed(verdict, presentedKeyHeader(headers)) : denied(verdict.code);
+      return verdict.code === "VALID" ? allowed(verdict, presentedKeyHeader(headers)) : denied(verdict, checker.now().getTime());
     },
   };
 }

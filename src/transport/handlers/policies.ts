@@ -3,11 +3,11 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { PolicyService } from "../../../gen/keyward/v1/policies_pb.js";
 import type { PolicyChanges, PolicyService as Policies } from "../../domain/policies.js";
-import { policyToProto } from "../convert.js";
+import { policyToProto, rateLimitsFromProto } from "../convert.js";
 import { updatePaths } from "../field-mask.js";
 import { callerOf } from "./principal.js";
 
-const UPDATABLE = ["name", "description", "permissions"] as const;
+const UPDATABLE = ["name", "description", "permissions", "rate_limits"] as const;
 
 export function policyHandlers(policies: Policies): ServiceImpl<typeof PolicyService> {
   return {
@@ -20,18 +20,20 @@ export function policyHandlers(policies: Policies): ServiceImpl<typeof PolicySer
         name: req.name,
         description: req.description,
         permissions: req.permissions,
+        rateLimits: rateLimitsFromProto(req.rateLimits),
       });
       return { policy: policyToProto(policy) };
     },
 
     async adminUpdateApiKeyPolicy(req, ctx) {
       const p = req.policy;
-      const present = UPDATABLE.filter((f) => (f === "permissions" ? !!p?.permissions.length : !!p?.[f]));
+      const present = UPDATABLE.filter((f) => (f === "permissions" ? !!p?.permissions.length : f === "rate_limits" ? !!p?.rateLimits.length : !!p?.[f]));
       const paths = updatePaths(req.updateMask, UPDATABLE, present);
       const changes: PolicyChanges = {};
       if (paths.has("name")) changes.name = p?.name ?? "";
       if (paths.has("description")) changes.description = p?.description ?? "";
       if (paths.has("permissions")) changes.permissions = p?.permissions ?? [];
+      if (paths.has("rate_limits")) changes.rateLimits = rateLimitsFromProto(p?.rateLimits ?? []);
       return { policy: policyToProto(await policies.update(callerOf(ctx), p?.id ?? "", changes)) };
     },
 

@@ -7,6 +7,7 @@ import type { Policy } from "../../../gen/keyward/v1/policies_pb.js";
 import { api, explain, fieldError, signedInKeyId } from "../api.js";
 import type { PageProps } from "../app.js";
 import { Confirm, ErrorText, FieldError, FormActions, Modal, formatTime } from "../ui.js";
+import { LimitInputs, creditsOf, describeCredits, describeRateLimits, emptyLimitFields, limitFieldsOf, rateLimitsOf } from "../limits.js";
 
 const SOON_MS = 30 * 86_400_000;
 
@@ -19,6 +20,7 @@ export function KeysPage(props: PageProps) {
   const [creating, setCreating] = useState(false);
   const [credentials, setCredentials] = useState<{ title: string; value: string }>();
   const [rotating, setRotating] = useState<ApiKey>();
+  const [limiting, setLimiting] = useState<ApiKey>();
   const [confirming, setConfirming] = useState<{ key: ApiKey; action: "Retire" | "Delete" }>();
 
   async function load() {
@@ -90,6 +92,7 @@ export function KeysPage(props: PageProps) {
             <th scope="col">Service</th>
             <th scope="col">Expires</th>
             <th scope="col">Last used</th>
+            <th scope="col">Limits</th>
             <th scope="col">
               <span class="visually-hidden">Actions</span>
             </th>
@@ -114,9 +117,15 @@ export function KeysPage(props: PageProps) {
                   {soon && !retired && <span class="chip warn">expires soon</span>}
                 </td>
                 <td data-label="Last used">{formatTime(k.lastUsedTime ? timestampDate(k.lastUsedTime) : undefined)}</td>
+                <td class="limits" data-label="Limits">
+                  {[describeRateLimits(k.rateLimits), describeCredits(k.credits)].filter(Boolean).join("; ") || <span class="muted">none</span>}
+                </td>
                 <td class="row-actions">
                   {!retired && (
                     <>
+                      <button type="button" onClick={() => setLimiting(k)} aria-label={`Limits of ${k.name}`}>
+                        Limits
+                      </button>
                       <button type="button" onClick={() => setRotating(k)} aria-label={`Rotate ${k.name}`}>
                         Rotate
                       </button>
@@ -146,6 +155,16 @@ export function KeysPage(props: PageProps) {
           apiKey={rotating}
           onRotated={showCredentials("API key rotated", () => setRotating(undefined))}
           onCancel={() => setRotating(undefined)}
+        />
+      )}
+      {limiting && (
+        <LimitsForm
+          apiKey={limiting}
+          onDone={async () => {
+            setLimiting(undefined);
+            await load();
+          }}
+          onCancel={() => setLimiting(undefined)}
         />
       )}
       {confirming && (
@@ -217,6 +236,7 @@ function KeyForm(props: { policies: Policy[]; onCreated: (credentials: string) =
   const [subnets, setSubnets] = useState("");
   const [service, setService] = useState("");
   const [constraints, setConstraints] = useState<ConstraintRow[]>([]);
+  const [limits, setLimits] = useState(emptyLimitFields());
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<string>();
 
@@ -233,6 +253,8 @@ function KeyForm(props: { policies: Policy[]; onCreated: (credentials: string) =
         allowedSubnets: subnets.split(/[\s,]+/).filter(Boolean),
         constraints,
         service: service.trim(),
+        rateLimits: rateLimitsOf(limits),
+        credits: creditsOf(limits),
       });
       props.onCreated(created.credentials);
     } catch (err) {
@@ -296,8 +318,49 @@ function KeyForm(props: { policies: Policy[]; onCreated: (credentials: string) =
           </button>
         </fieldset>
         <FieldError id="key-constraints-error" message={errorFor("constraints")} />
+        <LimitInputs value={limits} onChange={setLimits} credits errorFor={errorFor} />
         <ErrorText error={error} />
         <FormActions submit="Create" onCancel={props.onCancel} />
+      </form>
+    </Modal>
+  );
+}
+
+/** Sets, changes or clears a key's rate limit and credits (empty fields clear them). */
+function LimitsForm(props: { apiKey: ApiKey; onDone: () => void; onCancel: () => void }) {
+  const initial = limitFieldsOf(props.apiKey.rateLimits, props.apiKey.credits);
+  const [limits, setLimits] = useState(initial);
+  const [errors, setErrors] = useState<Record<string, string>>({});
+  const [error, setError] = useState<string>();
+  async function submit(e: Event) {
+    e.preventDefault();
+    setErrors({});
+    setError(undefined);
+    // Only what was changed: the credits are not reset by a rate-limit edit, nor a key's other rate limits by a credits edit.
+    const paths = [
+      ...(limits.rateLimit !== initial.rateLimit || limits.ratePeriod !== initial.ratePeriod ? ["rate_limits"] : []),
+      ...(limits.credits !== initial.credits || limits.refillAmount !== initial.refillAmount || limits.refillInterval !== initial.refillInterval ? ["credits"] : []),
+    ];
+    if (paths.length === 0) return props.onDone();
+    try {
+      await api.keys.adminUpdateApiKey({
+        apiKey: { id: props.apiKey.id, rateLimits: rateLimitsOf(limits), credits: creditsOf(limits) },
+        updateMask: { paths },
+      });
+      props.onDone();
+    } catch (err) {
+      const f = fieldError(err);
+      if (f) setErrors({ [f.field.replace(/^api_key\./, "")]: f.message });
+      else setError(explain(err));
+    }
+  }
+  const errorFor = (prefix: string) => Object.entries(errors).find(([f]) => f === prefix || f.startsWith(`${prefix}[`) || f.startsWith(`${prefix}.`))?.[1];
+  return (
+    <Modal title={`Limits of ${props.apiKey.name}`} onClose={props.onCancel}>
+      <form onSubmit={submit}>
+        <LimitInputs value={limits} onChange={setLimits} credits errorFor={errorFor} />
+        <ErrorText error={error} />
+        <FormActions submit="Save" onCancel={props.onCancel} />
       </form>
     </Modal>
   );

@@ -7,6 +7,7 @@ import { api, explain, fieldError, signedInKeyId } from "../api.js";
 import type { PageProps } from "../app.js";
 import { patternPrefixes } from "../permission-groups.js";
 import { Confirm, ErrorText, FieldError, FormActions, Modal } from "../ui.js";
+import { LimitInputs, describeRateLimits, emptyLimitFields, limitFieldsOf, rateLimitsOf } from "../limits.js";
 
 export function PoliciesPage(props: PageProps) {
   const [policies, setPolicies] = useState<Policy[]>([]);
@@ -61,6 +62,7 @@ export function PoliciesPage(props: PageProps) {
             <th scope="col">Name</th>
             <th scope="col">Permissions</th>
             <th scope="col">Keys</th>
+            <th scope="col">Rate limits</th>
             <th scope="col">
               <span class="visually-hidden">Actions</span>
             </th>
@@ -82,6 +84,7 @@ export function PoliciesPage(props: PageProps) {
                 ))}
               </td>
               <td>{p.apiKeyCount}</td>
+              <td class="limits">{describeRateLimits(p.rateLimits) || <span class="muted">none</span>}</td>
               <td class="row-actions">
                 <button type="button" onClick={() => setEditing(p)} aria-label={`Edit ${p.name}`}>
                   Edit
@@ -129,6 +132,8 @@ function PolicyForm(props: { policy: Policy | undefined; permissions: Permission
   const [description, setDescription] = useState(props.policy?.description ?? "");
   const [chosen, setChosen] = useState<Set<string>>(new Set(props.policy?.permissions ?? []));
   const [search, setSearch] = useState("");
+  const initialLimits = props.policy ? limitFieldsOf(props.policy.rateLimits, undefined) : emptyLimitFields();
+  const [limits, setLimits] = useState(initialLimits);
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<string>();
   // Entries being taken off the signed-in key's own policy, awaiting confirmation.
@@ -163,13 +168,15 @@ function PolicyForm(props: { policy: Policy | undefined; permissions: Permission
     setError(undefined);
     const permissions = [...chosen];
     try {
+      const rateLimits = rateLimitsOf(limits);
       if (props.policy) {
         await api.policies.adminUpdateApiKeyPolicy({
-          policy: { id: props.policy.id, name, description, permissions },
-          updateMask: { paths: ["name", "description", "permissions"] },
+          policy: { id: props.policy.id, name, description, permissions, rateLimits },
+          // The form edits one rate limit: a policy's others (set through the API) stay unless this one is changed.
+          updateMask: { paths: ["name", "description", "permissions", ...(JSON.stringify(limits) === JSON.stringify(initialLimits) ? [] : ["rate_limits"])] },
         });
       } else {
-        await api.policies.adminCreateApiKeyPolicy({ name, description, permissions });
+        await api.policies.adminCreateApiKeyPolicy({ name, description, permissions, rateLimits });
       }
       props.onDone();
     } catch (err) {
@@ -217,6 +224,7 @@ function PolicyForm(props: { policy: Policy | undefined; permissions: Permission
           ))}
         </fieldset>
         <FieldError id="policy-permissions-error" message={errors.permissions} />
+        <LimitInputs value={limits} onChange={setLimits} credits={false} errorFor={(field) => Object.entries(errors).find(([f]) => f.startsWith(field))?.[1]} />
         <ErrorText error={error} />
         <FormActions submit={props.policy ? "Save" : "Create"} onCancel={props.onCancel} />
       </form>
