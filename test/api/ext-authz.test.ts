@@ -3,48 +3,19 @@
 // vendored .proto files with proto-loader (not Keyward's generated code): every
 // verdict, the headers an OK answer sets and removes, the caller's own key.
 import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { grpcClients, type Clients } from "../support/fixtures.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
+import { authorizationClient, callCheck, repoPath, type AuthorizationClient, type CheckResponse, type HeaderOption } from "../support/envoy-client.js";
 import { createProxyKeys, READ, setReaderPermissions, WRITE, type ProxyKeys } from "../support/proxy-fixture.js";
-
-const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
-
-interface HeaderOption {
-  header: { key: string; value: string };
-  append_action: string;
-}
-interface CheckResponse {
-  status: { code: number; message: string };
-  http_response: "ok_response" | "denied_response" | "error_response";
-  ok_response?: { headers: HeaderOption[]; headers_to_remove: string[] };
-  denied_response?: { status: { code: string }; headers: HeaderOption[]; body: string };
-}
-type Check = (request: object, metadata: grpc.Metadata, callback: (error: grpc.ServiceError | null, response?: CheckResponse) => void) => void;
-
-function authorizationClient(port: number): grpc.Client & { Check: Check } {
-  const definition = protoLoader.loadSync("envoy/service/auth/v3/external_auth.proto", {
-    includeDirs: [root("proto"), root("node_modules/google-proto-files")],
-    keepCase: true,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-    envoy: { service: { auth: { v3: { Authorization: new (address: string, credentials: grpc.ChannelCredentials) => grpc.Client & { Check: Check } } } } };
-  };
-  return new loaded.envoy.service.auth.v3.Authorization(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-}
 
 describe("Envoy ext_authz (Authorization/Check)", () => {
   let kw: RunningKeyward;
   let c: Clients;
   let keys: ProxyKeys;
-  let envoy: grpc.Client & { Check: Check };
+  let envoy: AuthorizationClient;
 
   beforeAll(async () => {
     kw = await startKeyward({ kind: "pglite" });
@@ -70,9 +41,6 @@ describe("Envoy ext_authz (Authorization/Check)", () => {
 
   /** What Envoy sends for a request: its attributes, and the proxy's key in `initial_metadata`. */
   function check(d: Described): Promise<CheckResponse> {
-    const metadata = new grpc.Metadata();
-    const caller = d.caller === undefined ? keys.proxy : d.caller;
-    if (caller !== null) metadata.set("authorization", `Bearer ${caller}`);
     const request = {
       attributes: {
         source: { address: { socket_address: { address: d.source ?? "127.0.0.1", port_value: 51234 } } },
@@ -91,7 +59,7 @@ describe("Envoy ext_authz (Authorization/Check)", () => {
         context_extensions: d.permissions === undefined ? { "keyward-permissions": READ } : { "keyward-permissions": d.permissions },
       },
     };
-    return new Promise((resolve, reject) => envoy.Check(request, metadata, (error, response) => (error ? reject(error) : resolve(response!))));
+    return callCheck(envoy, request, d.caller === undefined ? keys.proxy : d.caller);
   }
   const bearer = (key: string) => ({ authorization: `Bearer ${key}`, ":authority": "billing.internal" });
   const headersOf = (options: HeaderOption[]) => Object.fromEntries(options.map((o) => [o.header.key, o.header.value]));
@@ -200,7 +168,7 @@ describe("Envoy ext_authz (Authorization/Check)", () => {
         "-d", JSON.stringify({ attributes: { request: { http: { method: "GET", path: "/invoices/7", headers: { "x-api-key": keys.reader.credentials } } }, contextExtensions: { "keyward-permissions": READ } } }),
         `${kw.url}/envoy.service.auth.v3.Authorization/Check`,
       ],
-      { cwd: root(".") },
+      { cwd: repoPath(".") },
     );
     const answer = JSON.parse(stdout) as { okResponse?: { headersToRemove?: string[] } };
     expect(answer.okResponse?.headersToRemove).toEqual(["x-api-key"]);

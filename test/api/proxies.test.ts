@@ -5,17 +5,13 @@
 // client sends to steer the check (its address, its path) changes nothing;
 // a proxy whose own key is refused fails closed.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { grpcClients, type Clients } from "../support/fixtures.js";
-import { startKeyward, type RunningKeyward } from "../support/keyward.js";
-import { createProxyKeys, READ, setReaderPermissions, WRITE, type ProxyKeys } from "../support/proxy-fixture.js";
-import { startCaddy, startNginx, startUpstream, type ProxySetup, type RunningProxy, type Upstream } from "../support/proxies.js";
+import type { Clients } from "../support/fixtures.js";
+import type { RunningKeyward } from "../support/keyward.js";
+import { README_PROXIES, READ, setReaderPermissions, startProxyStack, stopProxyStack, WRITE, type ProxyKeys, type ProxyStack } from "../support/proxy-fixture.js";
+import type { RunningProxy, Upstream } from "../support/proxies.js";
 
-const PROXIES: Array<[string, (setup: ProxySetup) => Promise<RunningProxy>]> = [
-  ["nginx", (setup) => startNginx(setup)],
-  ["Caddy", (setup) => startCaddy(setup)],
-];
-
-describe.each(PROXIES)("%s in front of a service, configured as the README says", (name, start) => {
+describe.each(README_PROXIES)("%s in front of a service, configured as the README says", (name, start) => {
+  let stack: ProxyStack;
   let kw: RunningKeyward;
   let c: Clients;
   let keys: ProxyKeys;
@@ -23,18 +19,10 @@ describe.each(PROXIES)("%s in front of a service, configured as the README says"
   let proxy: RunningProxy;
 
   beforeAll(async () => {
-    kw = await startKeyward({ kind: "pglite" });
-    c = grpcClients(kw.port);
-    keys = await createProxyKeys(kw, c);
-    upstream = await startUpstream();
-    proxy = await start({ keywardPort: kw.port, upstreamPort: upstream.port, proxyKey: keys.proxy });
+    stack = await startProxyStack(start);
+    ({ kw, c, keys, upstream, proxy } = stack);
   }, 60_000);
-  afterAll(async () => {
-    await proxy?.stop();
-    await upstream?.close();
-    c?.close();
-    await kw?.close();
-  });
+  afterAll(() => stopProxyStack(stack));
 
   /** A client's request through the proxy; the upstream's echo when it got there. */
   async function request(path: string, headers: Record<string, string>, method = "GET") {

@@ -2,16 +2,15 @@
 // presented through a proxy, is answered 429 with Retry-After (when waiting
 // helps) and never reaches the service. Forward auth and Envoy's ext_authz are
 // asked directly; nginx and Caddy run the README's snippets as written.
-import { fileURLToPath } from "node:url";
 import * as grpc from "@grpc/grpc-js";
-import * as protoLoader from "@grpc/proto-loader";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { RefillInterval } from "../../gen/keyward/v1/limits_pb.js";
 import { DAY, expiresIn, grpcClients, uniqueName, type Clients } from "../support/fixtures.js";
+import { authorizationClient, callCheck, type AuthorizationClient, type CheckResponse } from "../support/envoy-client.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
-import { startCaddy, startNginx, startUpstream, type ProxySetup, type RunningProxy, type Upstream } from "../support/proxies.js";
-import { createProxyKeys, READ, type ProxyKeys } from "../support/proxy-fixture.js";
+import type { RunningProxy, Upstream } from "../support/proxies.js";
+import { createProxyKeys, README_PROXIES, READ, startProxyStack, stopProxyStack, type ProxyKeys, type ProxyStack } from "../support/proxy-fixture.js";
 
 /**
  * The longest Retry-After for a limit of 1 a minute: the sliding window counts
@@ -134,12 +133,8 @@ describe("forward auth and ext_authz: usage-limit denials", () => {
   });
 });
 
-const PROXIES: Array<[string, (setup: ProxySetup) => Promise<RunningProxy>]> = [
-  ["nginx", (setup) => startNginx(setup)],
-  ["Caddy", (setup) => startCaddy(setup)],
-];
-
-describe.each(PROXIES)("%s, configured as the README says, in front of a key with usage limits", (_name, start) => {
+describe.each(README_PROXIES)("%s, configured as the README says, in front of a key with usage limits", (_name, start) => {
+  let stack: ProxyStack;
   let kw: RunningKeyward;
   let c: Clients;
   let keys: ProxyKeys;
@@ -147,18 +142,10 @@ describe.each(PROXIES)("%s, configured as the README says, in front of a key wit
   let proxy: RunningProxy;
 
   beforeAll(async () => {
-    kw = await startKeyward({ kind: "pglite" });
-    c = grpcClients(kw.port);
-    keys = await createProxyKeys(kw, c);
-    upstream = await startUpstream();
-    proxy = await start({ keywardPort: kw.port, upstreamPort: upstream.port, proxyKey: keys.proxy });
+    stack = await startProxyStack(start);
+    ({ kw, c, keys, upstream, proxy } = stack);
   }, 60_000);
-  afterAll(async () => {
-    await proxy?.stop();
-    await upstream?.close();
-    c?.close();
-    await kw?.close();
-  });
+  afterAll(() => stopProxyStack(stack));
 
   async function request(key: string) {
     const before = upstream.seen.length;
@@ -189,31 +176,7 @@ describe.each(PROXIES)("%s, configured as the README says, in front of a key wit
   });
 });
 
-// Envoy's side of ext_authz: a stock grpc-js client on the vendored protos, as test/api/ext-authz.test.ts calls it.
-interface CheckResponse {
-  status: { code: number; message: string };
-  denied_response?: { status: { code: string }; headers: Array<{ header: { key: string; value: string } }>; body: string };
-}
-type Check = (request: object, metadata: grpc.Metadata, callback: (error: grpc.ServiceError | null, response?: CheckResponse) => void) => void;
-
-function authorizationClient(port: number): grpc.Client & { Check: Check } {
-  const root = (path: string) => fileURLToPath(new URL(`../../${path}`, import.meta.url));
-  const definition = protoLoader.loadSync("envoy/service/auth/v3/external_auth.proto", {
-    includeDirs: [root("proto"), root("node_modules/google-proto-files")],
-    keepCase: true,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
-  const loaded = grpc.loadPackageDefinition(definition) as unknown as {
-    envoy: { service: { auth: { v3: { Authorization: new (address: string, credentials: grpc.ChannelCredentials) => grpc.Client & { Check: Check } } } } };
-  };
-  return new loaded.envoy.service.auth.v3.Authorization(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
-}
-
-function envoyCheck(envoy: grpc.Client & { Check: Check }, proxyKey: string, key: string): Promise<CheckResponse> {
-  const metadata = new grpc.Metadata();
-  metadata.set("authorization", `Bearer ${proxyKey}`);
+function envoyCheck(envoy: AuthorizationClient, proxyKey: string, key: string): Promise<CheckResponse> {
   const request = {
     attributes: {
       source: { address: { socket_address: { address: "127.0.0.1", port_value: 51234 } } },
@@ -221,5 +184,5 @@ function envoyCheck(envoy: grpc.Client & { Check: Check }, proxyKey: string, key
       context_extensions: { "keyward-permissions": READ },
     },
   };
-  return new Promise((resolve, reject) => envoy.Check(request, metadata, (error, response) => (error ? reject(error) : resolve(response!))));
+  return callCheck(envoy, request, proxyKey);
 }

@@ -111,6 +111,9 @@ describe("loadConfig", () => {
       KEYWARD_ARGON2_MAX_QUEUED: "100",
       KEYWARD_ARGON2_MAX_QUEUED_PER_KEY: "8",
       KEYWARD_ARGON2_FAILURE_COOLDOWN: "250ms",
+      KEYWARD_RATE_LIMIT_SYNC: "500ms",
+      KEYWARD_CREDIT_LEASE: "50",
+      KEYWARD_CREDIT_LEASE_HOLD: "5s",
     });
     expect(config).toEqual({
       port: 9090,
@@ -125,6 +128,7 @@ describe("loadConfig", () => {
       maxRotationOverlapMs: 2 * 86_400_000,
       trustedProxyHops: 1,
       lastUseFlushMs: 2_000,
+      usage: { syncMs: 500, leaseSize: 50, leaseHoldMs: 5_000 },
       corsOrigins: ["https://admin.example.com", "http://localhost:5173"],
       cache: { maxEntries: 5_000, ttlMs: 30_000, negativeMaxEntries: 500, negativeTtlMs: 5_000 },
       connections: { headersTimeoutMs: 5_000, requestTimeoutMs: 20_000, maxConnections: 500, maxConcurrentStreams: 64 },

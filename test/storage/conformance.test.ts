@@ -166,6 +166,7 @@ describe.each(TEST_STORES)("store conformance on $name", (testStore) => {
         name: p.name,
         description: "",
         permissions: ["ops.*", "billing.invoices.read", "*"],
+        rateLimits: [],
         createTime: T0,
         updateTime: T0,
         apiKeyCount: 0,

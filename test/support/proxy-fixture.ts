@@ -4,8 +4,9 @@ import { ApiKeyService, ConstraintType } from "../../gen/keyward/v1/api_keys_pb.
 import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { newCredentials } from "../../src/domain/key-format.js";
-import { DAY, expiresIn, uniqueName, type Clients } from "./fixtures.js";
-import type { RunningKeyward } from "./keyward.js";
+import { DAY, expiresIn, grpcClients, uniqueName, type Clients } from "./fixtures.js";
+import { startKeyward, type RunningKeyward } from "./keyward.js";
+import { startCaddy, startNginx, startUpstream, type ProxySetup, type RunningProxy, type Upstream } from "./proxies.js";
 
 export const READ = "billing.invoices.read";
 export const WRITE = "billing.invoices.write";
@@ -66,4 +67,35 @@ export async function createProxyKeys(kw: RunningKeyward, c: Clients): Promise<P
 /** Gives the reader's policy other permissions (a policy change the next check must see). */
 export async function setReaderPermissions(kw: RunningKeyward, c: Clients, keys: ProxyKeys, permissions: string[]): Promise<void> {
   await c.policies.call(PolicyService.method.adminUpdateApiKeyPolicy, { policy: { id: keys.reader.policyId, permissions }, updateMask: { paths: ["permissions"] } }, kw.adminKey);
+}
+
+/** The proxies whose README snippets the tests run as written. */
+export const README_PROXIES: Array<[string, (setup: ProxySetup) => Promise<RunningProxy>]> = [
+  ["nginx", (setup) => startNginx(setup)],
+  ["Caddy", (setup) => startCaddy(setup)],
+];
+
+/** Keyward on PGlite with the proxy keys, an upstream, and a proxy in front of both. */
+export interface ProxyStack {
+  kw: RunningKeyward;
+  c: Clients;
+  keys: ProxyKeys;
+  upstream: Upstream;
+  proxy: RunningProxy;
+}
+
+export async function startProxyStack(start: (setup: ProxySetup) => Promise<RunningProxy>): Promise<ProxyStack> {
+  const kw = await startKeyward({ kind: "pglite" });
+  const c = grpcClients(kw.port);
+  const keys = await createProxyKeys(kw, c);
+  const upstream = await startUpstream();
+  const proxy = await start({ keywardPort: kw.port, upstreamPort: upstream.port, proxyKey: keys.proxy });
+  return { kw, c, keys, upstream, proxy };
+}
+
+export async function stopProxyStack(stack: ProxyStack | undefined): Promise<void> {
+  await stack?.proxy.stop();
+  await stack?.upstream.close();
+  stack?.c.close();
+  await stack?.kw.close();
 }
