@@ -57,6 +57,22 @@ export function presentedKey(header: { get(name: string): string | null }): stri
   return header.get("api-key") ?? header.get("x-api-key") ?? undefined;
 }
 
+const SEND_BEARER = "send the key as 'Authorization: Bearer <key>'";
+
+/**
+ * The presented key, or the refusal that tells the caller how to send one. The
+ * Connect path and the hand-written gRPC check path both call it, so their
+ * answers match byte for byte. The header's value is never echoed: it may be a key.
+ */
+export function requiredKey(header: { get(name: string): string | null }): string {
+  const key = presentedKey(header);
+  if (key === undefined) throw new ConnectError(`missing API key: ${SEND_BEARER}`, Code.Unauthenticated);
+  if (key === "" && header.get("authorization") !== null) {
+    throw new ConnectError(`the Authorization header holds no Bearer key: ${SEND_BEARER}`, Code.Unauthenticated);
+  }
+  return key;
+}
+
 /** The header presentedKey reads the key from (a proxy removes it before the request goes upstream). */
 export function presentedKeyHeader(header: { get(name: string): string | null }): "authorization" | "api-key" | "x-api-key" | undefined {
   if (header.get("authorization") !== null) return "authorization";
@@ -73,10 +89,7 @@ export function authInterceptor(checker: KeyChecker): Interceptor {
     const requirement = requirementOf(req.method);
     if (requirement === PUBLIC) return next(req);
     if (requirement === undefined) throw new ConnectError("this procedure is not available", Code.PermissionDenied);
-    const key = presentedKey(req.header);
-    if (key === undefined) {
-      throw new ConnectError("missing API key: send it as 'Authorization: Bearer <key>'", Code.Unauthenticated);
-    }
+    const key = requiredKey(req.header);
     const clientIp = req.contextValues.get(clientIpKey);
     // A REST call is judged on the path the client sent, not the RPC's.
     const rest = req.contextValues.get(httpRequestKey);

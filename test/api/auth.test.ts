@@ -61,6 +61,14 @@ describe.each(TEST_STORES)("authentication and authorization on $name", (store) 
     await expect(c.policies.call(PolicyService.method.adminGetApiKeyPolicies, {})).rejects.toMatchObject({ code: status.UNAUTHENTICATED });
   });
 
+  it("tells a caller who sends the key without the Bearer prefix how to send it, without echoing the key", async () => {
+    const res = await listPolicies({ authorization: kw.adminKey });
+    expect(res.status).toBe(401);
+    expect(res.body).toEqual({ code: "unauthenticated", message: "the Authorization header holds no Bearer key: send the key as 'Authorization: Bearer <key>'" });
+    const missing = await listPolicies({});
+    expect(missing.body.message).toBe("missing API key: send the key as 'Authorization: Bearer <key>'");
+  });
+
   it("refuses an expired caller key", async () => {
     const { credentials } = await c.keys.call(
       ApiKeyService.method.adminCreateApiKey,

@@ -183,6 +183,7 @@ describe.each(TEST_STORES)("CheckKey's gRPC fast path ($name)", (store) => {
     const good = envelope(checkRequest({ key: keys.plain! }));
     const cases: Array<[string, Record<string, string>, Buffer]> = [
       ["no caller key", {}, good],
+      ["caller key without the Bearer prefix", { authorization: keys.plain! }, good],
       ["unknown caller key", { authorization: `Bearer ${forged()}` }, good],
       ["caller without keyward.keys.check", { authorization: `Bearer ${keys.plain}` }, good],
       ["retired caller", { authorization: `Bearer ${keys.retired}` }, good],

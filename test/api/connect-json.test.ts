@@ -38,6 +38,7 @@ describe("Connect JSON over HTTP/1.1", () => {
     const policy = created.body.policy as { id: string };
     expect(created).toMatchObject({ status: 200, body: { policy: { name: "readers", permissions: ["billing.invoices.read"] } } });
     expect((await call(PolicyService.method.adminGetApiKeyPolicies, {})).body.policies).toHaveLength(2);
+    expect(await call(PolicyService.method.adminGetApiKeyPolicy, { id: policy.id })).toMatchObject({ status: 200, body: { policy: { id: policy.id, name: "readers" } } });
     // JSON field masks are comma-separated lowerCamel paths.
     expect(await call(PolicyService.method.adminUpdateApiKeyPolicy, { policy: { id: policy.id, description: "d", name: "x" }, updateMask: "description" })).toMatchObject({
       status: 200,

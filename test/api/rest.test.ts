@@ -52,6 +52,8 @@ describe.each(TEST_STORES)("REST on $name", (store) => {
     expect(policy).toMatchObject({ status: 200, body: { policy: { name: "readers", apiKeyCount: 0 } } });
     const policyId = (policy.body.policy as { id: string }).id;
     expect((await rest("GET", "/api_keys/policies")).body.policies).toEqual(expect.arrayContaining([expect.objectContaining({ id: policyId })]));
+    // AdminGetApiKeyPolicy
+    expect(await rest("GET", `/api_keys/policies/${policyId}`)).toMatchObject({ status: 200, body: { policy: { id: policyId, name: "readers" } } });
     // AdminUpdateApiKeyPolicy: PATCH with body `policy`, mask inferred from the body
     expect(await rest("PATCH", `/api_keys/policies/${policyId}`, { description: "updated" })).toMatchObject({
       status: 200,
@@ -184,6 +186,7 @@ describe.each(TEST_STORES)("REST on $name", (store) => {
         "GET /api/v1/api_keys/policies",
         "POST /api/v1/api_keys/policies",
         "PATCH /api/v1/api_keys/policies/{policy.id}",
+        "GET /api/v1/api_keys/policies/{id}",
         "DELETE /api/v1/api_keys/policies/{id}",
         "GET /api/v1/api_keys/permissions",
         "PUT /api/v1/services/{service}/permissions",

@@ -18,7 +18,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file keyward/v1/policies.proto.
  */
 export const file_keyward_v1_policies: GenFile = /*@__PURE__*/
-  fileDesc("ChlrZXl3YXJkL3YxL3BvbGljaWVzLnByb3RvEgprZXl3YXJkLnYxIr8CCgZQb2xpY3kSGgoCaWQYASABKAlCDrpIC8gBAXIGsI4nARhAEhwKBG5hbWUYAiABKAlCDrpIC9gBAXIGoI4nARhkEiEKC2Rlc2NyaXB0aW9uGAMgASgJQgy6SAlyB6iOJwEY6AcSKQoLcGVybWlzc2lvbnMYBCADKAlCFLpIEZIBDhD0AyIJcgeojicBGMgBEi8KC2NyZWF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNYXBpX2tleV9jb3VudBgHIAEoBRI0CgtyYXRlX2xpbWl0cxgUIAMoCzIVLmtleXdhcmQudjEuUmF0ZUxpbWl0Qgi6SAWSAQIQBSIfCh1BZG1pbkdldEFwaUtleVBvbGljaWVzUmVxdWVzdCJGCh5BZG1pbkdldEFwaUtleVBvbGljaWVzUmVzcG9uc2USJAoIcG9saWNpZXMYASADKAsyEi5rZXl3YXJkLnYxLlBvbGljeSLCAQoeQWRtaW5DcmVhdGVBcGlLZXlQb2xpY3lSZXF1ZXN0EhwKBG5hbWUYASABKAlCDrpIC8gBAXIGoI4nARhkEiEKC2Rlc2NyaXB0aW9uGAIgASgJQgy6SAlyB6iOJwEY6AcSKQoLcGVybWlzc2lvbnMYAyADKAlCFLpIEZIBDhD0AyIJcgeojicBGMgBEjQKC3JhdGVfbGltaXRzGBQgAygLMhUua2V5d2FyZC52MS5SYXRlTGltaXRCCLpIBZIBAhAFIkUKH0FkbWluQ3JlYXRlQXBpS2V5UG9saWN5UmVzcG9uc2USIgoGcG9saWN5GAEgASgLMhIua2V5d2FyZC52MS5Qb2xpY3kimAIKHkFkbWluVXBkYXRlQXBpS2V5UG9saWN5UmVxdWVzdBIqCgZwb2xpY3kYASABKAsyEi5rZXl3YXJkLnYxLlBvbGljeUIGukgDyAEBEi8KC3VwZGF0ZV9tYXNrGAIgASgLMhouZ29vZ2xlLnByb3RvYnVmLkZpZWxkTWFzazqYAbpIlAEakQEKHGtleXdhcmQudXBkYXRlLm5hbWVfcmVxdWlyZWQSMnBvbGljeS5uYW1lOiBpcyByZXF1aXJlZCB3aGVuIHVwZGF0ZV9tYXNrIG5hbWVzIGl0Gj0hKCduYW1lJyBpbiB0aGlzLnVwZGF0ZV9tYXNrLnBhdGhzKSB8fCB0aGlzLnBvbGljeS5uYW1lICE9ICcnIkUKH0FkbWluVXBkYXRlQXBpS2V5UG9saWN5UmVzcG9uc2USIgoGcG9saWN5GAEgASgLMhIua2V5d2FyZC52MS5Qb2xpY3kiPAoeQWRtaW5EZWxldGVBcGlLZXlQb2xpY3lSZXF1ZXN0EhoKAmlkGAEgASgJQg66SAvIAQFyBrCOJwEYQCJACh9BZG1pbkRlbGV0ZUFwaUtleVBvbGljeVJlc3BvbnNlEh0KFWRlbGV0ZWRfYXBpX2tleV9jb3VudBgBIAEoBTLeBgoNUG9saWN5U2VydmljZRKuAQoWQWRtaW5HZXRBcGlLZXlQb2xpY2llcxIpLmtleXdhcmQudjEuQWRtaW5HZXRBcGlLZXlQb2xpY2llc1JlcXVlc3QaKi5rZXl3YXJkLnYxLkFkbWluR2V0QXBpS2V5UG9saWNpZXNSZXNwb25zZSI9kAIBgrUYFWtleXdhcmQucG9saWNpZXMucmVhZILT5JMCGxIZL2FwaS92MS9hcGlfa2V5cy9wb2xpY2llcxKyAQoXQWRtaW5DcmVhdGVBcGlLZXlQb2xpY3kSKi5rZXl3YXJkLnYxLkFkbWluQ3JlYXRlQXBpS2V5UG9saWN5UmVxdWVzdBorLmtleXdhcmQudjEuQWRtaW5DcmVhdGVBcGlLZXlQb2xpY3lSZXNwb25zZSI+grUYFmtleXdhcmQucG9saWNpZXMud3JpdGWC0+STAh46ASoiGS9hcGkvdjEvYXBpX2tleXMvcG9saWNpZXMSwwEKF0FkbWluVXBkYXRlQXBpS2V5UG9saWN5Eioua2V5d2FyZC52MS5BZG1pblVwZGF0ZUFwaUtleVBvbGljeVJlcXVlc3QaKy5rZXl3YXJkLnYxLkFkbWluVXBkYXRlQXBpS2V5UG9saWN5UmVzcG9uc2UiT4K1GBZrZXl3YXJkLnBvbGljaWVzLndyaXRlgtPkkwIvOgZwb2xpY3kyJS9hcGkvdjEvYXBpX2tleXMvcG9saWNpZXMve3BvbGljeS5pZH0StAEKF0FkbWluRGVsZXRlQXBpS2V5UG9saWN5Eioua2V5d2FyZC52MS5BZG1pbkRlbGV0ZUFwaUtleVBvbGljeVJlcXVlc3QaKy5rZXl3YXJkLnYxLkFkbWluRGVsZXRlQXBpS2V5UG9saWN5UmVzcG9uc2UiQIK1GBZrZXl3YXJkLnBvbGljaWVzLndyaXRlgtPkkwIgKh4vYXBpL3YxL2FwaV9rZXlzL3BvbGljaWVzL3tpZH0aatq1GCYKFWtleXdhcmQucG9saWNpZXMucmVhZBINUmVhZCBwb2xpY2llc9q1GDwKFmtleXdhcmQucG9saWNpZXMud3JpdGUSIkNyZWF0ZSwgdXBkYXRlIGFuZCBkZWxldGUgcG9saWNpZXNiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_keyward_v1_field_rules, file_keyward_v1_limits, file_keyward_v1_options]);
+  fileDesc("ChlrZXl3YXJkL3YxL3BvbGljaWVzLnByb3RvEgprZXl3YXJkLnYxIr8CCgZQb2xpY3kSGgoCaWQYASABKAlCDrpIC8gBAXIGsI4nARhAEhwKBG5hbWUYAiABKAlCDrpIC9gBAXIGoI4nARhkEiEKC2Rlc2NyaXB0aW9uGAMgASgJQgy6SAlyB6iOJwEY6AcSKQoLcGVybWlzc2lvbnMYBCADKAlCFLpIEZIBDhD0AyIJcgeojicBGMgBEi8KC2NyZWF0ZV90aW1lGAUgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIvCgt1cGRhdGVfdGltZRgGIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASFQoNYXBpX2tleV9jb3VudBgHIAEoBRI0CgtyYXRlX2xpbWl0cxgUIAMoCzIVLmtleXdhcmQudjEuUmF0ZUxpbWl0Qgi6SAWSAQIQBSIfCh1BZG1pbkdldEFwaUtleVBvbGljaWVzUmVxdWVzdCJGCh5BZG1pbkdldEFwaUtleVBvbGljaWVzUmVzcG9uc2USJAoIcG9saWNpZXMYASADKAsyEi5rZXl3YXJkLnYxLlBvbGljeSI5ChtBZG1pbkdldEFwaUtleVBvbGljeVJlcXVlc3QSGgoCaWQYASABKAlCDrpIC8gBAXIGsI4nARhAIkIKHEFkbWluR2V0QXBpS2V5UG9saWN5UmVzcG9uc2USIgoGcG9saWN5GAEgASgLMhIua2V5d2FyZC52MS5Qb2xpY3kiwgEKHkFkbWluQ3JlYXRlQXBpS2V5UG9saWN5UmVxdWVzdBIcCgRuYW1lGAEgASgJQg66SAvIAQFyBqCOJwEYZBIhCgtkZXNjcmlwdGlvbhgCIAEoCUIMukgJcgeojicBGOgHEikKC3Blcm1pc3Npb25zGAMgAygJQhS6SBGSAQ4Q9AMiCXIHqI4nARjIARI0CgtyYXRlX2xpbWl0cxgUIAMoCzIVLmtleXdhcmQudjEuUmF0ZUxpbWl0Qgi6SAWSAQIQBSJFCh9BZG1pbkNyZWF0ZUFwaUtleVBvbGljeVJlc3BvbnNlEiIKBnBvbGljeRgBIAEoCzISLmtleXdhcmQudjEuUG9saWN5IpgCCh5BZG1pblVwZGF0ZUFwaUtleVBvbGljeVJlcXVlc3QSKgoGcG9saWN5GAEgASgLMhIua2V5d2FyZC52MS5Qb2xpY3lCBrpIA8gBARIvCgt1cGRhdGVfbWFzaxgCIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5GaWVsZE1hc2s6mAG6SJQBGpEBChxrZXl3YXJkLnVwZGF0ZS5uYW1lX3JlcXVpcmVkEjJwb2xpY3kubmFtZTogaXMgcmVxdWlyZWQgd2hlbiB1cGRhdGVfbWFzayBuYW1lcyBpdBo9ISgnbmFtZScgaW4gdGhpcy51cGRhdGVfbWFzay5wYXRocykgfHwgdGhpcy5wb2xpY3kubmFtZSAhPSAnJyJFCh9BZG1pblVwZGF0ZUFwaUtleVBvbGljeVJlc3BvbnNlEiIKBnBvbGljeRgBIAEoCzISLmtleXdhcmQudjEuUG9saWN5IjwKHkFkbWluRGVsZXRlQXBpS2V5UG9saWN5UmVxdWVzdBIaCgJpZBgBIAEoCUIOukgLyAEBcgawjicBGEAiQAofQWRtaW5EZWxldGVBcGlLZXlQb2xpY3lSZXNwb25zZRIdChVkZWxldGVkX2FwaV9rZXlfY291bnQYASABKAUyjggKDVBvbGljeVNlcnZpY2USrgEKFkFkbWluR2V0QXBpS2V5UG9saWNpZXMSKS5rZXl3YXJkLnYxLkFkbWluR2V0QXBpS2V5UG9saWNpZXNSZXF1ZXN0Gioua2V5d2FyZC52MS5BZG1pbkdldEFwaUtleVBvbGljaWVzUmVzcG9uc2UiPZACAYK1GBVrZXl3YXJkLnBvbGljaWVzLnJlYWSC0+STAhsSGS9hcGkvdjEvYXBpX2tleXMvcG9saWNpZXMSrQEKFEFkbWluR2V0QXBpS2V5UG9saWN5Eicua2V5d2FyZC52MS5BZG1pbkdldEFwaUtleVBvbGljeVJlcXVlc3QaKC5rZXl3YXJkLnYxLkFkbWluR2V0QXBpS2V5UG9saWN5UmVzcG9uc2UiQpACAYK1GBVrZXl3YXJkLnBvbGljaWVzLnJlYWSC0+STAiASHi9hcGkvdjEvYXBpX2tleXMvcG9saWNpZXMve2lkfRKyAQoXQWRtaW5DcmVhdGVBcGlLZXlQb2xpY3kSKi5rZXl3YXJkLnYxLkFkbWluQ3JlYXRlQXBpS2V5UG9saWN5UmVxdWVzdBorLmtleXdhcmQudjEuQWRtaW5DcmVhdGVBcGlLZXlQb2xpY3lSZXNwb25zZSI+grUYFmtleXdhcmQucG9saWNpZXMud3JpdGWC0+STAh46ASoiGS9hcGkvdjEvYXBpX2tleXMvcG9saWNpZXMSwwEKF0FkbWluVXBkYXRlQXBpS2V5UG9saWN5Eioua2V5d2FyZC52MS5BZG1pblVwZGF0ZUFwaUtleVBvbGljeVJlcXVlc3QaKy5rZXl3YXJkLnYxLkFkbWluVXBkYXRlQXBpS2V5UG9saWN5UmVzcG9uc2UiT4K1GBZrZXl3YXJkLnBvbGljaWVzLndyaXRlgtPkkwIvOgZwb2xpY3kyJS9hcGkvdjEvYXBpX2tleXMvcG9saWNpZXMve3BvbGljeS5pZH0StAEKF0FkbWluRGVsZXRlQXBpS2V5UG9saWN5Eioua2V5d2FyZC52MS5BZG1pbkRlbGV0ZUFwaUtleVBvbGljeVJlcXVlc3QaKy5rZXl3YXJkLnYxLkFkbWluRGVsZXRlQXBpS2V5UG9saWN5UmVzcG9uc2UiQIK1GBZrZXl3YXJkLnBvbGljaWVzLndyaXRlgtPkkwIgKh4vYXBpL3YxL2FwaV9rZXlzL3BvbGljaWVzL3tpZH0aatq1GCYKFWtleXdhcmQucG9saWNpZXMucmVhZBINUmVhZCBwb2xpY2llc9q1GDwKFmtleXdhcmQucG9saWNpZXMud3JpdGUSIkNyZWF0ZSwgdXBkYXRlIGFuZCBkZWxldGUgcG9saWNpZXNiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_field_mask, file_google_protobuf_timestamp, file_keyward_v1_field_rules, file_keyward_v1_limits, file_keyward_v1_options]);
 
 /**
  * @generated from message keyward.v1.Policy
@@ -117,6 +117,40 @@ export const AdminGetApiKeyPoliciesResponseSchema: GenMessage<AdminGetApiKeyPoli
   messageDesc(file_keyward_v1_policies, 2);
 
 /**
+ * @generated from message keyward.v1.AdminGetApiKeyPolicyRequest
+ */
+export type AdminGetApiKeyPolicyRequest = Message<"keyward.v1.AdminGetApiKeyPolicyRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message keyward.v1.AdminGetApiKeyPolicyRequest.
+ * Use `create(AdminGetApiKeyPolicyRequestSchema)` to create a new message.
+ */
+export const AdminGetApiKeyPolicyRequestSchema: GenMessage<AdminGetApiKeyPolicyRequest> = /*@__PURE__*/
+  messageDesc(file_keyward_v1_policies, 3);
+
+/**
+ * @generated from message keyward.v1.AdminGetApiKeyPolicyResponse
+ */
+export type AdminGetApiKeyPolicyResponse = Message<"keyward.v1.AdminGetApiKeyPolicyResponse"> & {
+  /**
+   * @generated from field: keyward.v1.Policy policy = 1;
+   */
+  policy?: Policy | undefined;
+};
+
+/**
+ * Describes the message keyward.v1.AdminGetApiKeyPolicyResponse.
+ * Use `create(AdminGetApiKeyPolicyResponseSchema)` to create a new message.
+ */
+export const AdminGetApiKeyPolicyResponseSchema: GenMessage<AdminGetApiKeyPolicyResponse> = /*@__PURE__*/
+  messageDesc(file_keyward_v1_policies, 4);
+
+/**
  * @generated from message keyward.v1.AdminCreateApiKeyPolicyRequest
  */
 export type AdminCreateApiKeyPolicyRequest = Message<"keyward.v1.AdminCreateApiKeyPolicyRequest"> & {
@@ -148,7 +182,7 @@ export type AdminCreateApiKeyPolicyRequest = Message<"keyward.v1.AdminCreateApiK
  * Use `create(AdminCreateApiKeyPolicyRequestSchema)` to create a new message.
  */
 export const AdminCreateApiKeyPolicyRequestSchema: GenMessage<AdminCreateApiKeyPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_policies, 3);
+  messageDesc(file_keyward_v1_policies, 5);
 
 /**
  * @generated from message keyward.v1.AdminCreateApiKeyPolicyResponse
@@ -165,7 +199,7 @@ export type AdminCreateApiKeyPolicyResponse = Message<"keyward.v1.AdminCreateApi
  * Use `create(AdminCreateApiKeyPolicyResponseSchema)` to create a new message.
  */
 export const AdminCreateApiKeyPolicyResponseSchema: GenMessage<AdminCreateApiKeyPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_policies, 4);
+  messageDesc(file_keyward_v1_policies, 6);
 
 /**
  * @generated from message keyward.v1.AdminUpdateApiKeyPolicyRequest
@@ -191,7 +225,7 @@ export type AdminUpdateApiKeyPolicyRequest = Message<"keyward.v1.AdminUpdateApiK
  * Use `create(AdminUpdateApiKeyPolicyRequestSchema)` to create a new message.
  */
 export const AdminUpdateApiKeyPolicyRequestSchema: GenMessage<AdminUpdateApiKeyPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_policies, 5);
+  messageDesc(file_keyward_v1_policies, 7);
 
 /**
  * @generated from message keyward.v1.AdminUpdateApiKeyPolicyResponse
@@ -208,7 +242,7 @@ export type AdminUpdateApiKeyPolicyResponse = Message<"keyward.v1.AdminUpdateApi
  * Use `create(AdminUpdateApiKeyPolicyResponseSchema)` to create a new message.
  */
 export const AdminUpdateApiKeyPolicyResponseSchema: GenMessage<AdminUpdateApiKeyPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_policies, 6);
+  messageDesc(file_keyward_v1_policies, 8);
 
 /**
  * @generated from message keyward.v1.AdminDeleteApiKeyPolicyRequest
@@ -225,7 +259,7 @@ export type AdminDeleteApiKeyPolicyRequest = Message<"keyward.v1.AdminDeleteApiK
  * Use `create(AdminDeleteApiKeyPolicyRequestSchema)` to create a new message.
  */
 export const AdminDeleteApiKeyPolicyRequestSchema: GenMessage<AdminDeleteApiKeyPolicyRequest> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_policies, 7);
+  messageDesc(file_keyward_v1_policies, 9);
 
 /**
  * @generated from message keyward.v1.AdminDeleteApiKeyPolicyResponse
@@ -244,7 +278,7 @@ export type AdminDeleteApiKeyPolicyResponse = Message<"keyward.v1.AdminDeleteApi
  * Use `create(AdminDeleteApiKeyPolicyResponseSchema)` to create a new message.
  */
 export const AdminDeleteApiKeyPolicyResponseSchema: GenMessage<AdminDeleteApiKeyPolicyResponse> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_policies, 8);
+  messageDesc(file_keyward_v1_policies, 10);
 
 /**
  * PolicyService manages policies: named sets of permissions that keys are bound to.
@@ -262,6 +296,16 @@ export const PolicyService: GenService<{
     methodKind: "unary";
     input: typeof AdminGetApiKeyPoliciesRequestSchema;
     output: typeof AdminGetApiKeyPoliciesResponseSchema;
+  },
+  /**
+   * Reads one policy, with how many keys are bound to it. An unknown id is NOT_FOUND.
+   *
+   * @generated from rpc keyward.v1.PolicyService.AdminGetApiKeyPolicy
+   */
+  adminGetApiKeyPolicy: {
+    methodKind: "unary";
+    input: typeof AdminGetApiKeyPolicyRequestSchema;
+    output: typeof AdminGetApiKeyPolicyResponseSchema;
   },
   /**
    * Creates a policy from registered permissions and patterns over them.

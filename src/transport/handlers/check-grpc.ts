@@ -21,7 +21,7 @@ import type { KeyChecker, Verdict } from "../../domain/check.js";
 import { AUTHENTICATED, PUBLIC, requirementOf } from "../authorization.js";
 import { toConnectError } from "../errors.js";
 import { encodeGrpcMessage } from "../grpc-message.js";
-import { callerRefusal, presentedKey } from "../interceptors.js";
+import { callerRefusal, requiredKey } from "../interceptors.js";
 import type { Metrics } from "../metrics.js";
 import type { RpcFacts, RpcLog } from "../rpc-log.js";
 import type { StreamHandler } from "../one-port.js";
@@ -176,8 +176,7 @@ export function grpcCheckKey(deps: GrpcCheckDeps): StreamHandler {
       // Connect raises a bad grpc-timeout when it starts reading the body, before the envelope's own checks.
       if (call.timeoutError) throw call.timeoutError;
       const request = messageOf(body);
-      const key = presentedKey(new HeaderReader(call.headers));
-      if (key === undefined) throw new ConnectError("missing API key: send it as 'Authorization: Bearer <key>'", Code.Unauthenticated);
+      const key = requiredKey(new HeaderReader(call.headers));
       // The caller's own key, judged as the Connect path's auth interceptor judges it.
       const caller = deps.checker.decide({ key, permissions: CALLER_NEEDS, method: "POST", path: PATH, clientIp: call.rpc.clientIp });
       if (caller instanceof Promise) caller.then((verdict) => authorized(call, request, verdict), (error: unknown) => finish(call, error));

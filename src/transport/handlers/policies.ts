@@ -1,5 +1,5 @@
-// PolicyService: AdminGetApiKeyPolicies, AdminCreateApiKeyPolicy,
-// AdminUpdateApiKeyPolicy, AdminDeleteApiKeyPolicy.
+// PolicyService: AdminGetApiKeyPolicies, AdminGetApiKeyPolicy,
+// AdminCreateApiKeyPolicy, AdminUpdateApiKeyPolicy, AdminDeleteApiKeyPolicy.
 import type { ServiceImpl } from "@connectrpc/connect";
 import { PolicyService } from "../../../gen/keyward/v1/policies_pb.js";
 import type { PolicyChanges, PolicyService as Policies } from "../../domain/policies.js";
@@ -13,6 +13,10 @@ export function policyHandlers(policies: Policies): ServiceImpl<typeof PolicySer
   return {
     async adminGetApiKeyPolicies() {
       return { policies: (await policies.list()).map(policyToProto) };
+    },
+
+    async adminGetApiKeyPolicy(req) {
+      return { policy: policyToProto(await policies.get(req.id)) };
     },
 
     async adminCreateApiKeyPolicy(req, ctx) {
