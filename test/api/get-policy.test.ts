@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { connectJson, GrpcClient } from "../support/clients.js";
+import { DAY, expiresIn } from "../support/fixtures.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 import { TEST_STORES } from "../support/stores.js";
 
@@ -28,8 +29,7 @@ describe.each(TEST_STORES)("AdminGetApiKeyPolicy on $name", (store) => {
     const keys = new GrpcClient(ApiKeyService, kw.port);
     const created = await policies.call(PolicyService.method.adminCreateApiKeyPolicy, { name: "key-readers", permissions: ["keyward.api_keys.read"] }, kw.adminKey);
     policyId = created.policy!.id;
-    const expireTime = { seconds: BigInt(Math.floor(kw.clock.now().getTime() / 1000) + 86_400), nanos: 0 };
-    const key = await keys.call(ApiKeyService.method.adminCreateApiKey, { name: "reader", policyId, expireTime }, kw.adminKey);
+    const key = await keys.call(ApiKeyService.method.adminCreateApiKey, { name: "reader", policyId, expireTime: expiresIn(kw, DAY) }, kw.adminKey);
     keysReader = key.credentials;
     keys.close();
   });
