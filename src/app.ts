@@ -18,6 +18,8 @@ import { UsageLimiter } from "./domain/usage-limits.js";
 import { VerifyBudget } from "./domain/verify-budget.js";
 import { SYSTEM } from "./domain/principal.js";
 import { PermissionRegistry } from "./domain/registry.js";
+import { ClientRateLimit } from "./domain/client-rate-limit.js";
+import { PossessionRevoker } from "./domain/revoke-by-possession.js";
 import { SecretHasher } from "./domain/secret-hasher.js";
 import { buildServer } from "./server.js";
 import { openStore } from "./storage/open.js";
@@ -114,22 +116,28 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
         logger.info("change feed up; verification cache enabled");
       },
     });
+    const apiKeys = new ApiKeyService(store, hasher, settings, now);
+    const checker = new KeyChecker({
+      store,
+      hasher,
+      keyPrefix: config.keyPrefix,
+      now,
+      cache,
+      budget,
+      registered,
+      onValid: (keyId, at) => lastUse.touch(keyId, at),
+      usage,
+    });
     const services: DomainServices = {
-      apiKeys: new ApiKeyService(store, hasher, settings, now),
+      apiKeys,
       policies: new PolicyService(store, now),
       registry: new PermissionRegistry(store, now),
-      checker: new KeyChecker({
-        store,
-        hasher,
-        keyPrefix: config.keyPrefix,
-        now,
-        cache,
-        budget,
-        registered,
-        onValid: (keyId, at) => lastUse.touch(keyId, at),
-        usage,
-      }),
+      checker,
       audit: new AuditLog(store, now),
+      revoker: new PossessionRevoker(checker, apiKeys, new ClientRateLimit(config.revokeRateLimit), ({ keyId, clientIp, leftNoAdmin }) => {
+        if (leftNoAdmin) logger.warn({ apiKeyId: keyId, clientIp }, "the last admin key was revoked by possession; `npm run recover` issues a new one");
+        else logger.info({ apiKeyId: keyId, clientIp }, "API key revoked by possession");
+      }),
     };
     await services.registry.register(SYSTEM, KEYWARD_SERVICE, keywardPermissionDefinitions());
     const deliver = options.deliverBootstrapKey ?? defaultBootstrapDelivery(config.bootstrapKeyFile);

@@ -21,6 +21,8 @@ export interface Config {
   /** Usage limits across replicas (domain/usage-limits.ts). */
   readonly usage: { readonly syncMs: number; readonly leaseSize: number; readonly leaseHoldMs: number };
   readonly corsOrigins: readonly string[];
+  /** Revocations by possession one client address may make per period (domain/client-rate-limit.ts). */
+  readonly revokeRateLimit: { readonly limit: number; readonly periodMs: number };
   readonly cache: { readonly maxEntries: number; readonly ttlMs: number; readonly negativeMaxEntries: number; readonly negativeTtlMs: number };
   readonly connections: {
     readonly headersTimeoutMs: number;
@@ -105,6 +107,16 @@ function databaseUrl(value: string): string {
   return value;
 }
 
+/** `10/1m`: at most that many calls per duration; the duration is from 1s to 1d. */
+export function parseRateLimit(variable: string, value: string): { limit: number; periodMs: number } {
+  const slash = value.indexOf("/");
+  if (slash < 0) throw new ConfigError(variable, `"${value}" is not a rate such as 10/1m (calls per duration)`);
+  const limit = integer(variable, value.slice(0, slash), 1, 1_000_000);
+  const periodMs = parseDurationMs(variable, value.slice(slash + 1), UNIT_MS.d!);
+  if (periodMs < UNIT_MS.s!) throw new ConfigError(variable, "the period must be at least 1s");
+  return { limit, periodMs };
+}
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -146,6 +158,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustedProxyHops: integer("KEYWARD_TRUSTED_PROXY_HOPS", get("KEYWARD_TRUSTED_PROXY_HOPS") ?? "0", 0, 10),
     // Last use is visible within 5 s of a check: flush at least that often.
     corsOrigins: Object.freeze(corsOrigins(get("KEYWARD_CORS_ORIGINS"))),
+    revokeRateLimit: Object.freeze(parseRateLimit("KEYWARD_REVOKE_RATE_LIMIT", get("KEYWARD_REVOKE_RATE_LIMIT") ?? "10/1m")),
     cache: Object.freeze({
       maxEntries: integer("KEYWARD_CACHE_MAX_ENTRIES", get("KEYWARD_CACHE_MAX_ENTRIES") ?? "100000", 0, 10_000_000),
       ttlMs: parseDurationMs("KEYWARD_CACHE_TTL", get("KEYWARD_CACHE_TTL") ?? "60s", 86_400_000),

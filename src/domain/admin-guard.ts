@@ -39,7 +39,12 @@ export const LOCKOUT_MESSAGE =
  * (under READ COMMITTED the check, run after the lock, sees what the other committed).
  */
 export async function assertAdminRemains(repos: Repositories, now: Date): Promise<void> {
+  if (!(await adminRemains(repos, now))) throw new FailedPreconditionError(LOCKOUT_MESSAGE);
+}
+
+/** Whether some admin key is left; called as assertAdminRemains is, by a write that may go on without one (revoke by possession). */
+export async function adminRemains(repos: Repositories, now: Date): Promise<boolean> {
   await repos.apiKeys.lockAdminChanges();
   const policies = await repos.apiKeys.policiesOfUsableKeys(now);
-  if (!policies.some(policyAdministers)) throw new FailedPreconditionError(LOCKOUT_MESSAGE);
+  return policies.some(policyAdministers);
 }

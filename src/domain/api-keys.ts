@@ -3,7 +3,7 @@ import { UniqueViolation } from "../storage/errors.js";
 import type { ApiKeyRecord, ConstraintRecord, CreditsRecord, RateLimitRecord } from "../storage/records.js";
 import { assertRateLimitsWithin, checkCredits, checkRateLimits } from "./usage-limits.js";
 import type { Repositories, Store } from "../storage/store.js";
-import { assertAdminRemains, isAdminKey } from "./admin-guard.js";
+import { adminRemains, assertAdminRemains, isAdminKey } from "./admin-guard.js";
 import { audit, fieldsSet, target } from "./audit.js";
 import { checkConstraints, constraintsWithin } from "./constraints.js";
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
@@ -14,7 +14,7 @@ import { Limits } from "./limits.js";
 import { assertManageable } from "./narrowing.js";
 import { entriesGrant, parsePermission } from "./permissions.js";
 import { assertCallerCovers } from "./policies.js";
-import { assertCurrentSecret, type Principal } from "./principal.js";
+import { assertCurrentSecret, possessor, type Principal } from "./principal.js";
 import type { SecretHasher } from "./secret-hasher.js";
 import { assertMayGiveService, checkKeyService } from "./service-ownership.js";
 import { checkSubnets, subnetsWithin } from "./subnets.js";
@@ -236,11 +236,34 @@ export class ApiKeyService {
       assertManageable(caller, [current], "cannot retire this key", thisKey);
       if (current.state === "retired") throw new FailedPreconditionError(`API key "${id}" is already retired`);
       const wasAdmin = await this.isAdminKey(repos, current);
-      await repos.apiKeys.retire(id, caller.keyId || null, this.now());
+      await this.retireLocked(repos, caller, id, "AdminRetireApiKey");
       if (wasAdmin) await assertAdminRemains(repos, this.now());
-      await audit(repos, caller, { action: "AdminRetireApiKey", target: target.apiKey(id), changedFields: ["state"] }, this.now());
     });
     return this.get(id);
+  }
+
+  /**
+   * Retires a key whose secret the caller presented (revoke by possession):
+   * holding it is all the authority needed, since whoever holds it can use it.
+   * A key already retired, or deleted meanwhile, is left as it is. Unlike an
+   * admin's retire, this may retire the last admin key: a leaked one must die
+   * at once, and `npm run recover` issues a new one; the answer says whether
+   * no admin key is left, for the operator's log.
+   */
+  async retireByPossession(id: string, clientIp: string): Promise<{ retired: boolean; leftNoAdmin: boolean }> {
+    return this.store.transaction(async (repos) => {
+      const current = await repos.apiKeys.getForUpdate(id);
+      if (!current || current.state === "retired") return { retired: false, leftNoAdmin: false };
+      const wasAdmin = await this.isAdminKey(repos, current);
+      await this.retireLocked(repos, possessor(id, clientIp), id, "RevokeApiKey");
+      return { retired: true, leftNoAdmin: wasAdmin && !(await adminRemains(repos, this.now())) };
+    });
+  }
+
+  /** The retirement itself, on a key read for update in the caller's transaction: state, retirer, audit. */
+  private async retireLocked(repos: Repositories, actor: Principal, id: string, action: string): Promise<void> {
+    await repos.apiKeys.retire(id, actor.keyId || null, this.now());
+    await audit(repos, actor, { action, target: target.apiKey(id), changedFields: ["state"] }, this.now());
   }
 
   /**

@@ -120,26 +120,50 @@ export class KeyChecker {
    */
   decide(request: CheckRequest): Verdict | Promise<Verdict> {
     const requested = parseRequestedPermissions(request.permissions);
-    // Every key has the same length: anything else is refused before it is hashed.
-    if (request.key.length !== this.keyLength) return { code: "MALFORMED" };
     const now = this.deps.now();
-    const { cache } = this.deps;
-    const digest = cache.digest(request.key);
-    const cached = cache.lookup(digest);
+    const proof = this.prove(request.key, now);
+    if (proof === "MALFORMED") return { code: "MALFORMED" };
     // A wrong secret reads as an unknown key: the caller learns nothing about the id.
-    if (cached === null) return { code: "NOT_FOUND" };
-    // Cached means verified, so well-formed: the format is checked on a miss only.
-    if (cached && (cached.secretExpireTime === null || cached.secretExpireTime > now)) {
-      return this.judge(cached, requested, request, now) ?? this.judgeWithRegistry(cached, requested, request, now);
-    }
-    // Format and checksum before any I/O: a forged or mistyped key costs none.
-    const parsed = parseKey(this.deps.keyPrefix, request.key);
-    if (!parsed) return { code: "MALFORMED" };
-    return this.checkSlowly(digest, parsed, requested, request, now);
+    if (proof === "NOT_FOUND") return { code: "NOT_FOUND" };
+    if (proof instanceof Promise) return this.checkSlowly(proof, requested, request, now);
+    return this.judge(proof, requested, request, now) ?? this.judgeWithRegistry(proof, requested, request, now);
   }
 
-  private async checkSlowly(digest: string, parsed: ParsedKey, requested: readonly Permission[], request: CheckRequest, now: Date): Promise<Verdict> {
-    const verified = await this.verify(digest, parsed, now);
+  /**
+   * The id of the key the presented credentials prove — its current secret, or
+   * one a rotation replaced while its overlap lasts — whatever the key's state
+   * or expiry; undefined when they prove none. The same proof as check()
+   * (cache, format and checksum, then the store and argon2 within the budget),
+   * but nothing is judged, spent or recorded as a use (revoke by possession).
+   */
+  async provenKeyId(presented: string): Promise<string | undefined> {
+    const proof = this.prove(presented, this.deps.now());
+    if (typeof proof === "string") return undefined;
+    return (await proof)?.key.id;
+  }
+
+  /**
+   * What the presented key proves: its verified record at once when the cache
+   * holds it, a promise of it (undefined: no such key or a wrong secret) when
+   * it must be read and hashed, or why it proves nothing without any I/O.
+   */
+  private prove(presented: string, now: Date): VerifiedKey | "MALFORMED" | "NOT_FOUND" | Promise<VerifiedKey | undefined> {
+    // Every key has the same length: anything else is refused before it is hashed.
+    if (presented.length !== this.keyLength) return "MALFORMED";
+    const { cache } = this.deps;
+    const digest = cache.digest(presented);
+    const cached = cache.lookup(digest);
+    if (cached === null) return "NOT_FOUND";
+    // Cached means verified, so well-formed: the format is checked on a miss only.
+    if (cached && (cached.secretExpireTime === null || cached.secretExpireTime > now)) return cached;
+    // Format and checksum before any I/O: a forged or mistyped key costs none.
+    const parsed = parseKey(this.deps.keyPrefix, presented);
+    if (!parsed) return "MALFORMED";
+    return this.verify(digest, parsed, now);
+  }
+
+  private async checkSlowly(proof: Promise<VerifiedKey | undefined>, requested: readonly Permission[], request: CheckRequest, now: Date): Promise<Verdict> {
+    const verified = await proof;
     if (!verified) return { code: "NOT_FOUND" };
     return this.judge(verified, requested, request, now) ?? (await this.judgeWithRegistry(verified, requested, request, now));
   }

@@ -44,6 +44,23 @@ export const SYSTEM: Principal = {
   clientIp: "",
 };
 
+/**
+ * Whoever presented a key's secret without any other credential (revoke by
+ * possession): recorded as that key acting on itself, from `clientIp`. It may
+ * do nothing but retire that key, so it is granted nothing.
+ */
+export const possessor = (keyId: string, clientIp: string): Principal => ({
+  keyId,
+  policyId: "",
+  grants: [],
+  allowedSubnets: [],
+  constraints: [],
+  service: null,
+  withinConstraints: false,
+  secretRotatedOut: false,
+  clientIp,
+});
+
 /** Refuses a caller authenticated by a rotated-out secret; says no more than an attacker holding it will learn anyway. */
 export function assertCurrentSecret(caller: Principal): void {
   if (caller.secretRotatedOut) throw new UnauthenticatedError("this secret was rotated out; use the key's current secret");

@@ -1,5 +1,5 @@
 // Which Keyward permission each RPC needs, read from the RPC's proto options
-// (keyward.v1.required_permissions / any_valid_key, proto/keyward/v1/options.proto):
+// (keyward.v1.required_permissions / any_valid_key / no_key, proto/keyward/v1/options.proto):
 // the protos are the one source of truth for this table, Keyward's own
 // registration (keyward-declarations.ts) and the README's permission table
 // (checked by test/proto/keyward-options.test.ts). An RPC that declares
@@ -12,12 +12,16 @@ import { ServerReflection as ReflectionV1alpha } from "../../gen/grpc/reflection
 import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { AuditService } from "../../gen/keyward/v1/audit_pb.js";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
-import { any_valid_key, default_required_permissions, required_permissions } from "../../gen/keyward/v1/options_pb.js";
+import { any_valid_key, default_required_permissions, no_key, required_permissions } from "../../gen/keyward/v1/options_pb.js";
 import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { KEYWARD_SERVICE, KeywardPermission, type KeywardPermissionName } from "../domain/keyward-permissions.js";
 
-/** Health and reflection need no key: load balancers and API tools call them; they reveal no data. */
+/**
+ * No key: health and reflection (load balancers and API tools call them; they
+ * reveal no data), and RPCs that declare no_key (RevokeApiKey: the key to
+ * revoke is its own proof). A key sent with such a call is never read.
+ */
 export const PUBLIC = "public";
 /** Any valid key; the handler decides the rest (a key may rotate itself; a service's key may register its service). */
 export const AUTHENTICATED = "authenticated";
@@ -38,11 +42,14 @@ export const splitPermissionList = (value: string): string[] => value.split(/[\s
 /** The requirement a Keyward RPC declares in its options; throws when the declaration is unusable (a build error, not a request error). */
 export function declaredRequirement(method: DescMethod): Requirement | undefined {
   const anyKey = hasOption(method, any_valid_key) && getOption(method, any_valid_key);
+  const noKey = hasOption(method, no_key) && getOption(method, no_key);
   const own = hasOption(method, required_permissions) ? splitPermissionList(getOption(method, required_permissions)) : [];
   const fallback = splitPermissionList(getOption(method.parent, default_required_permissions));
   const names = own.length > 0 ? own : anyKey ? [] : fallback;
   const where = `/${method.parent.typeName}/${method.name}`;
   if (anyKey && own.length > 0) throw new Error(`${where} declares both any_valid_key and required_permissions`);
+  if (noKey && (anyKey || own.length > 0)) throw new Error(`${where} declares no_key with any_valid_key or required_permissions`);
+  if (noKey) return PUBLIC;
   if (anyKey) return AUTHENTICATED;
   if (names.length === 0) return undefined;
   if (names.length > 1) throw new Error(`${where}: a Keyward RPC needs one permission, not ${names.join(", ")}`);

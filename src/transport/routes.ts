@@ -15,6 +15,7 @@ import type { AuditLog } from "../domain/audit.js";
 import type { KeyChecker } from "../domain/check.js";
 import type { PolicyService as Policies } from "../domain/policies.js";
 import type { PermissionRegistry } from "../domain/registry.js";
+import type { PossessionRevoker } from "../domain/revoke-by-possession.js";
 import { apiKeyHandlers } from "./handlers/api-keys.js";
 import { auditHandlers } from "./handlers/audit.js";
 import { checkHandlers } from "./handlers/check.js";
@@ -35,10 +36,11 @@ export interface DomainServices {
   registry: PermissionRegistry;
   checker: KeyChecker;
   audit: AuditLog;
+  revoker: PossessionRevoker;
 }
 
 export const routes = (services: DomainServices, readiness: Readiness, metrics: Metrics) => (router: ConnectRouter) => {
-  router.service(ApiKeyService, apiKeyHandlers(services.apiKeys));
+  router.service(ApiKeyService, apiKeyHandlers(services.apiKeys, services.revoker));
   router.service(PolicyService, policyHandlers(services.policies));
   router.service(PermissionService, permissionHandlers(services.registry));
   router.service(CheckService, checkHandlers(services.checker, metrics));

@@ -25,7 +25,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file keyward/v1/options.proto.
  */
 export const file_keyward_v1_options: GenFile = /*@__PURE__*/
-  fileDesc("ChhrZXl3YXJkL3YxL29wdGlvbnMucHJvdG8SCmtleXdhcmQudjEiOgoVUGVybWlzc2lvbkRlc2NyaXB0aW9uEgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAk6UwoUcmVxdWlyZWRfcGVybWlzc2lvbnMSHi5nb29nbGUucHJvdG9idWYuTWV0aG9kT3B0aW9ucxjQhgMgASgJUhNyZXF1aXJlZFBlcm1pc3Npb25zOkQKDWFueV92YWxpZF9rZXkSHi5nb29nbGUucHJvdG9idWYuTWV0aG9kT3B0aW9ucxjRhgMgASgIUgthbnlWYWxpZEtleTpjChxkZWZhdWx0X3JlcXVpcmVkX3Blcm1pc3Npb25zEh8uZ29vZ2xlLnByb3RvYnVmLlNlcnZpY2VPcHRpb25zGNqGAyABKAlSGmRlZmF1bHRSZXF1aXJlZFBlcm1pc3Npb25zOmQKCnBlcm1pc3Npb24SHy5nb29nbGUucHJvdG9idWYuU2VydmljZU9wdGlvbnMY24YDIAMoCzIhLmtleXdhcmQudjEuUGVybWlzc2lvbkRlc2NyaXB0aW9uUgpwZXJtaXNzaW9uYgZwcm90bzM", [file_google_protobuf_descriptor]);
+  fileDesc("ChhrZXl3YXJkL3YxL29wdGlvbnMucHJvdG8SCmtleXdhcmQudjEiOgoVUGVybWlzc2lvbkRlc2NyaXB0aW9uEgwKBG5hbWUYASABKAkSEwoLZGVzY3JpcHRpb24YAiABKAk6UwoUcmVxdWlyZWRfcGVybWlzc2lvbnMSHi5nb29nbGUucHJvdG9idWYuTWV0aG9kT3B0aW9ucxjQhgMgASgJUhNyZXF1aXJlZFBlcm1pc3Npb25zOkQKDWFueV92YWxpZF9rZXkSHi5nb29nbGUucHJvdG9idWYuTWV0aG9kT3B0aW9ucxjRhgMgASgIUgthbnlWYWxpZEtleTo3CgZub19rZXkSHi5nb29nbGUucHJvdG9idWYuTWV0aG9kT3B0aW9ucxjShgMgASgIUgVub0tleTpjChxkZWZhdWx0X3JlcXVpcmVkX3Blcm1pc3Npb25zEh8uZ29vZ2xlLnByb3RvYnVmLlNlcnZpY2VPcHRpb25zGNqGAyABKAlSGmRlZmF1bHRSZXF1aXJlZFBlcm1pc3Npb25zOmQKCnBlcm1pc3Npb24SHy5nb29nbGUucHJvdG9idWYuU2VydmljZU9wdGlvbnMY24YDIAMoCzIhLmtleXdhcmQudjEuUGVybWlzc2lvbkRlc2NyaXB0aW9uUgpwZXJtaXNzaW9uYgZwcm90bzM", [file_google_protobuf_descriptor]);
 
 /**
  * A permission a service defines, with the description Keyward shows for it.
@@ -73,12 +73,24 @@ export const any_valid_key: GenExtension<MethodOptions, boolean> = /*@__PURE__*/
   extDesc(file_keyward_v1_options, 1);
 
 /**
+ * No Keyward key at all: the call is public, and a key sent with it is
+ * ignored. Only for a method that proves what it needs from its own request
+ * (RevokeApiKey takes the key to revoke as its proof). Read by Keyward for
+ * its own RPCs; the client library does not honour it (it refuses such a
+ * method, failing closed).
+ *
+ * @generated from extension: bool no_key = 50002;
+ */
+export const no_key: GenExtension<MethodOptions, boolean> = /*@__PURE__*/
+  extDesc(file_keyward_v1_options, 2);
+
+/**
  * What a method of this service needs when it sets no option of its own.
  *
  * @generated from extension: string default_required_permissions = 50010;
  */
 export const default_required_permissions: GenExtension<ServiceOptions, string> = /*@__PURE__*/
-  extDesc(file_keyward_v1_options, 2);
+  extDesc(file_keyward_v1_options, 3);
 
 /**
  * The permissions this service defines, with descriptions; registered as
@@ -87,5 +99,5 @@ export const default_required_permissions: GenExtension<ServiceOptions, string> 
  * @generated from extension: repeated keyward.v1.PermissionDescription permission = 50011;
  */
 export const permission: GenExtension<ServiceOptions, PermissionDescription[]> = /*@__PURE__*/
-  extDesc(file_keyward_v1_options, 3);
+  extDesc(file_keyward_v1_options, 4);
 

@@ -1,16 +1,19 @@
 // ApiKeyService: AdminCreateApiKey, AdminGetApiKey, AdminListApiKeys,
-// AdminUpdateApiKey, AdminDeleteApiKey, AdminRetireApiKey, AdminRotateApiKey.
+// AdminUpdateApiKey, AdminDeleteApiKey, AdminRetireApiKey, AdminRotateApiKey,
+// RevokeApiKey (no key: domain/revoke-by-possession.ts).
 import type { ServiceImpl } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ApiKeyService, ApiKeyState } from "../../../gen/keyward/v1/api_keys_pb.js";
 import type { ApiKeyChanges, ApiKeyService as ApiKeys } from "../../domain/api-keys.js";
 import { apiKeyToProto, constraintsFromProto, creditsFromProto, dateOf, durationMs, rateLimitsFromProto } from "../convert.js";
+import type { PossessionRevoker } from "../../domain/revoke-by-possession.js";
+import { clientIpKey } from "../context.js";
 import { updatePaths } from "../field-mask.js";
 import { callerOf } from "./principal.js";
 
 const UPDATABLE = ["name", "policy_id", "expire_time", "allowed_subnets", "constraints", "service", "rate_limits", "credits"] as const;
 
-export function apiKeyHandlers(keys: ApiKeys): ServiceImpl<typeof ApiKeyService> {
+export function apiKeyHandlers(keys: ApiKeys, revoker: PossessionRevoker): ServiceImpl<typeof ApiKeyService> {
   return {
     async adminCreateApiKey(req, ctx) {
       const { key, credentials } = await keys.create(callerOf(ctx), {
@@ -80,6 +83,12 @@ export function apiKeyHandlers(keys: ApiKeys): ServiceImpl<typeof ApiKeyService>
         credentials: rotated.credentials,
         previousExpireTime: rotated.previousExpireTime ? timestampFromDate(rotated.previousExpireTime) : undefined,
       };
+    },
+
+    async revokeApiKey(req, ctx) {
+      await revoker.revoke(req.key, ctx.values.get(clientIpKey));
+      // The same empty answer whatever the key was: it must tell nothing.
+      return {};
     },
   };
 }

@@ -7,6 +7,7 @@ import {
   StringRulesSchema,
   type FieldRules,
 } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
+import { PUBLIC, requirementOf } from "../authorization.js";
 import type { RestRoute } from "./routes.js";
 
 type Schema = Record<string, unknown>;
@@ -144,6 +145,8 @@ export function openApiDocument(routes: readonly RestRoute[], version: string): 
         default: { description: "An error, as grpc-gateway reports them", content: { "application/json": { schema: ref("google.rpc.Status") } } },
       },
     };
+    // RevokeApiKey takes no key (authorization.ts): say so rather than inherit the document's bearer.
+    if (requirementOf(method) === PUBLIC) operation.security = [];
     if (requestBody) operation.requestBody = { required: true, content: { "application/json": { schema: requestBody } } };
     (paths[path] ??= {})[route.httpMethod.toLowerCase()] = operation;
   }
@@ -152,7 +155,7 @@ export function openApiDocument(routes: readonly RestRoute[], version: string): 
     info: {
       title: "Keyward",
       version,
-      description: "API key management: policies, keys, permission registry and CheckKey. Every operation takes a Keyward key as `Authorization: Bearer <key>`.",
+      description: "API key management: policies, keys, permission registry and CheckKey. Every operation but RevokeApiKey takes a Keyward key as `Authorization: Bearer <key>`.",
     },
     servers: [{ url: "/" }],
     security: [{ bearer: [] }],
