@@ -126,6 +126,14 @@ describe.each(topologies)("cache invalidation on $name", (topology) => {
     expect(await verdictAfter(deleted.credentials, CheckCode.VALID)).toBe(CheckCode.NOT_FOUND);
   });
 
+  it("sees a key revoked by possession (no credential but the key) on another replica", async () => {
+    const leaked = await newKey(await newPolicy(["shop.orders.read"]));
+    await warm(leaked.credentials);
+    const res = await fetch(`${writer.url}/api/v1/api_keys:revoke`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ key: leaked.credentials }) });
+    expect(res.status).toBe(200);
+    expect(await verdictAfter(leaked.credentials, CheckCode.VALID)).toBe(CheckCode.RETIRED);
+  });
+
   it("sees a policy narrowed and a policy deleted", async () => {
     const policyId = await newPolicy(["shop.orders.read"]);
     const { credentials } = await newKey(policyId);

@@ -23,9 +23,12 @@ export class GrpcClient<S extends DescService> {
     method: M,
     input: MessageInitShape<M["input"]>,
     key?: string,
+    /** More metadata, e.g. the x-forwarded-for a proxy in front of Keyward would add. */
+    headers: Record<string, string> = {},
   ): Promise<MessageShape<M["output"]>> {
     const metadata = new grpc.Metadata();
     if (key !== undefined) metadata.set("authorization", `Bearer ${key}`);
+    for (const [name, value] of Object.entries(headers)) metadata.set(name, value);
     const path = `/${this.service.typeName}/${method.name}`;
     const request = create(method.input, input) as MessageShape<M["input"]>;
     return new Promise((resolve, reject) => {
