@@ -192,8 +192,13 @@ describe.each(TEST_STORES)("REST on $name", (store) => {
         "PUT /api/v1/services/{service}/permissions",
         "GET /api/v1/audit_events",
         "POST /api/v1/api_keys:check",
+        "POST /api/v1/api_keys:revoke",
       ].sort(),
     );
+    // The one operation that takes no key says so; the rest inherit the document's bearer.
+    const security = (path: string, method: string) => (doc.paths[path]![method] as { security?: unknown }).security;
+    expect(security("/api/v1/api_keys:revoke", "post")).toEqual([]);
+    expect(security("/api/v1/api_keys:check", "post")).toBeUndefined();
   });
 
   it("states the field bounds of proto/ in the OpenAPI schemas (maxLength, maxItems, minimum)", async () => {
