@@ -42,14 +42,3 @@ describe("DATABASE_URL", () => {
     }
   });
 });
-
-describe("KEYWARD_REVOKE_RATE_LIMIT", () => {
-  it("defaults to 10 a minute and reads calls/duration", () => {
-    expect(loadConfig({}).revokeRateLimit).toEqual({ limit: 10, periodMs: 60_000 });
-    expect(loadConfig({ KEYWARD_REVOKE_RATE_LIMIT: "100/1h" }).revokeRateLimit).toEqual({ limit: 100, periodMs: 3_600_000 });
-  });
-
-  it.each(["10", "10/", "/1m", "0/1m", "10/500ms", "10/2d", "ten/1m"])("refuses %s, naming the variable", (value) => {
-    expect(() => loadConfig({ KEYWARD_REVOKE_RATE_LIMIT: value })).toThrow(/^KEYWARD_REVOKE_RATE_LIMIT: /);
-  });
-});

@@ -64,6 +64,7 @@ describe("loadConfig", () => {
       keyPrefix: "kw",
       logLevel: "info",
       shutdownGraceMs: 10_000,
+      revokeRateLimit: { limit: 10, periodMs: 60_000 },
     });
     expect(config.hashCost).toEqual(OWASP_COST);
     expect(Object.isFrozen(config)).toBe(true);
@@ -114,6 +115,7 @@ describe("loadConfig", () => {
       KEYWARD_RATE_LIMIT_SYNC: "500ms",
       KEYWARD_CREDIT_LEASE: "50",
       KEYWARD_CREDIT_LEASE_HOLD: "5s",
+      KEYWARD_REVOKE_RATE_LIMIT: "30/1h",
     });
     expect(config).toEqual({
       port: 9090,
@@ -130,6 +132,7 @@ describe("loadConfig", () => {
       lastUseFlushMs: 2_000,
       usage: { syncMs: 500, leaseSize: 50, leaseHoldMs: 5_000 },
       corsOrigins: ["https://admin.example.com", "http://localhost:5173"],
+      revokeRateLimit: { limit: 30, periodMs: 3_600_000 },
       cache: { maxEntries: 5_000, ttlMs: 30_000, negativeMaxEntries: 500, negativeTtlMs: 5_000 },
       connections: { headersTimeoutMs: 5_000, requestTimeoutMs: 20_000, maxConnections: 500, maxConcurrentStreams: 64 },
       argon2Budget: { maxInFlight: 3, maxQueued: 100, maxQueuedPerKey: 8, failureCooldownMs: 250 },
@@ -158,6 +161,12 @@ describe("loadConfig", () => {
     // Below KEYWARD_HEADERS_TIMEOUT's default (10s): the headers are part of the request.
     ["KEYWARD_REQUEST_TIMEOUT", "5s"],
     ["KEYWARD_CACHE_NEGATIVE_MAX_ENTRIES", "-1"],
+    ["KEYWARD_REVOKE_RATE_LIMIT", "10"],
+    ["KEYWARD_REVOKE_RATE_LIMIT", "0/1m"],
+    ["KEYWARD_REVOKE_RATE_LIMIT", "ten/1m"],
+    ["KEYWARD_REVOKE_RATE_LIMIT", "10/"],
+    ["KEYWARD_REVOKE_RATE_LIMIT", "10/500ms"],
+    ["KEYWARD_REVOKE_RATE_LIMIT", "10/2d"],
   ])("refuses %s=%j with a ConfigError naming the variable", (variable, value) => {
     let error: unknown;
     try {
