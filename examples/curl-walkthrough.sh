@@ -45,5 +45,10 @@ say "audit events for the key: $(curl -sf "$API/audit_events?target=api_keys/$KE
 curl -sf -X POST "$API/api_keys/$KEY_ID:retire" -H "$AUTH" -d '{}' >/dev/null
 say "after retiring: $(check "$NEW_KEY" billing.invoices.read /invoices)"
 
-# 7. Deleting the policy deletes its keys.
+# 7. Whoever holds a key can kill it with no credential of their own (a leaked key): the answer is {} whatever the key.
+LEAKED=$(curl -sf -X POST "$API/api_keys" -H "$AUTH" -d "{\"name\":\"leaked-job\",\"policyId\":\"$POLICY\",\"expireTime\":\"$EXPIRES\"}" | field credentials)
+say "revoked by possession: $(curl -sf -X POST "$API/api_keys:revoke" -H 'content-type: application/json' -d "{\"key\":\"$LEAKED\"}")"
+say "after revoking by possession: $(check "$LEAKED" billing.invoices.read /invoices)"
+
+# 8. Deleting the policy deletes its keys.
 say "deleted with the policy: $(curl -sf -X DELETE "$API/api_keys/policies/$POLICY" -H "$AUTH" | field deletedApiKeyCount) key(s)"

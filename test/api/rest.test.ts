@@ -227,7 +227,9 @@ describe.each(TEST_STORES)("REST on $name", (store) => {
       "listed as expiring within 45 days: yes",
       "audit events for the key: 2",
       "after retiring: CHECK_CODE_RETIRED",
-      "deleted with the policy: 1 key(s)",
+      "revoked by possession: {}",
+      "after revoking by possession: CHECK_CODE_RETIRED",
+      "deleted with the policy: 2 key(s)",
     ]);
   });
 });
