@@ -113,6 +113,7 @@ describe("loadConfig", () => {
       KEYWARD_ARGON2_FAILURE_COOLDOWN: "250ms",
       KEYWARD_RATE_LIMIT_SYNC: "500ms",
       KEYWARD_CREDIT_LEASE: "50",
+      KEYWARD_CREDIT_LEASE_MAX: "400",
       KEYWARD_CREDIT_LEASE_HOLD: "5s",
     });
     expect(config).toEqual({
@@ -128,7 +129,7 @@ describe("loadConfig", () => {
       maxRotationOverlapMs: 2 * 86_400_000,
       trustedProxyHops: 1,
       lastUseFlushMs: 2_000,
-      usage: { syncMs: 500, leaseSize: 50, leaseHoldMs: 5_000 },
+      usage: { syncMs: 500, leaseSize: 50, leaseMaxSize: 400, leaseHoldMs: 5_000 },
       corsOrigins: ["https://admin.example.com", "http://localhost:5173"],
       cache: { maxEntries: 5_000, ttlMs: 30_000, negativeMaxEntries: 500, negativeTtlMs: 5_000 },
       connections: { headersTimeoutMs: 5_000, requestTimeoutMs: 20_000, maxConnections: 500, maxConcurrentStreams: 64 },
@@ -158,6 +159,8 @@ describe("loadConfig", () => {
     // Below KEYWARD_HEADERS_TIMEOUT's default (10s): the headers are part of the request.
     ["KEYWARD_REQUEST_TIMEOUT", "5s"],
     ["KEYWARD_CACHE_NEGATIVE_MAX_ENTRIES", "-1"],
+    // Below KEYWARD_CREDIT_LEASE's default (10): a hot key's lease grows from the base, never shrinks below it.
+    ["KEYWARD_CREDIT_LEASE_MAX", "5"],
   ])("refuses %s=%j with a ConfigError naming the variable", (variable, value) => {
     let error: unknown;
     try {
