@@ -19,7 +19,7 @@ export interface Config {
   readonly trustedProxyHops: number;
   readonly lastUseFlushMs: number;
   /** Usage limits across replicas (domain/usage-limits.ts). */
-  readonly usage: { readonly syncMs: number; readonly leaseSize: number; readonly leaseHoldMs: number };
+  readonly usage: { readonly syncMs: number; readonly leaseSize: number; readonly leaseMaxSize: number; readonly leaseHoldMs: number };
   readonly corsOrigins: readonly string[];
   /** Revocations by possession one client address may make per period (domain/client-rate-limit.ts). */
   readonly revokeRateLimit: { readonly limit: number; readonly periodMs: number };
@@ -182,10 +182,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       failureCooldownMs: parseDurationMs("KEYWARD_ARGON2_FAILURE_COOLDOWN", get("KEYWARD_ARGON2_FAILURE_COOLDOWN") ?? "100ms", 60_000),
     }),
     lastUseFlushMs: parseDurationMs("KEYWARD_LAST_USE_FLUSH", get("KEYWARD_LAST_USE_FLUSH") ?? "1s", 5_000),
-    usage: Object.freeze({
-      syncMs: parseDurationMs("KEYWARD_RATE_LIMIT_SYNC", get("KEYWARD_RATE_LIMIT_SYNC") ?? "200ms", 10_000),
-      leaseSize: integer("KEYWARD_CREDIT_LEASE", get("KEYWARD_CREDIT_LEASE") ?? "10", 1, 1_000_000),
-      leaseHoldMs: parseDurationMs("KEYWARD_CREDIT_LEASE_HOLD", get("KEYWARD_CREDIT_LEASE_HOLD") ?? "2s", 60_000),
-    }),
+    usage: usageSettings(get),
+  });
+}
+
+function usageSettings(get: (name: string) => string | undefined): Config["usage"] {
+  const leaseSize = integer("KEYWARD_CREDIT_LEASE", get("KEYWARD_CREDIT_LEASE") ?? "10", 1, 1_000_000);
+  // Unset, the ceiling is 200 or the base lease if that is larger: setting only the base must not fail.
+  const leaseMaxSize = integer("KEYWARD_CREDIT_LEASE_MAX", get("KEYWARD_CREDIT_LEASE_MAX") ?? String(Math.max(200, leaseSize)), 1, 1_000_000);
+  if (leaseMaxSize < leaseSize) throw new ConfigError("KEYWARD_CREDIT_LEASE_MAX", `must be at least KEYWARD_CREDIT_LEASE (${leaseSize})`);
+  return Object.freeze({
+    syncMs: parseDurationMs("KEYWARD_RATE_LIMIT_SYNC", get("KEYWARD_RATE_LIMIT_SYNC") ?? "200ms", 10_000),
+    leaseSize,
+    leaseMaxSize,
+    leaseHoldMs: parseDurationMs("KEYWARD_CREDIT_LEASE_HOLD", get("KEYWARD_CREDIT_LEASE_HOLD") ?? "2s", 60_000),
   });
 }

@@ -12,7 +12,9 @@
 // Credits: exact. A replica leases a batch from the key's pool with one atomic
 // UPDATE (storage/repositories/usage.ts), spends it locally, and gives back
 // what it did not use after `leaseHoldMs` (or on shutdown, or when the key
-// changes). A credit is granted by the store once and spent by one replica
+// changes). A lease is sized to the key's pace: `leaseSize` for a key used now
+// and then, growing up to `leaseMaxSize` for a hot one so that a lease lasts
+// about `LEASE_TARGET_MS` (one UPDATE per lease, not per ten checks). A credit is granted by the store once and spent by one replica
 // once, so none is spent twice; a replica killed while holding a lease loses
 // what it held (at most one lease), which is never given back twice either.
 import type { CreditLease, RateCount } from "../storage/repositories/usage.js";
@@ -87,11 +89,21 @@ export interface UsageSettings {
   syncMs: number;
   /** The most credits one lease takes (it bounds how stale `remaining` reads, and what a crash loses). */
   leaseSize: number;
+  /** The most credits one lease of a hot key may grow to (it bounds what a crash loses and how stale `remaining` reads). */
+  leaseMaxSize: number;
   /** How long a replica keeps unused leased credits before giving them back. */
   leaseHoldMs: number;
 }
 
-export const DEFAULT_USAGE_SETTINGS: UsageSettings = { syncMs: 200, leaseSize: 10, leaseHoldMs: 2_000 };
+export const DEFAULT_USAGE_SETTINGS: UsageSettings = { syncMs: 200, leaseSize: 10, leaseMaxSize: 200, leaseHoldMs: 2_000 };
+
+/**
+ * How long one lease of a hot key should last at its measured pace. 100 ms
+ * makes a hot key's store writes ~10/s per replica whatever its rate, while
+ * keeping a lease small next to `leaseHoldMs`, so credits a replica holds and
+ * no longer needs go back soon.
+ */
+export const LEASE_TARGET_MS = 100;
 
 /** One rate limit of one key, as this replica knows it. */
 interface Window {
@@ -125,6 +137,10 @@ interface Credit {
   epoch: number;
   /** Leased and not yet spent. */
   left: number;
+  /** `left` just after the last lease arrived: what was spent since measures the key's pace. */
+  leftAtLease: number;
+  /** How many credits the next lease asks for (leaseSize up to leaseMaxSize). */
+  size: number;
   /** The pool after the last lease: what the other replicas could still lease then. */
   pool: number;
   /** performance.now() when the lease was asked for: it is given back `leaseHoldMs` later. */
@@ -294,17 +310,21 @@ export class UsageLimiter {
   private spend(keyId: string, cost: number, now: Date): UsageOutcome | Promise<UsageOutcome> {
     const c = this.credits.get(keyId);
     // A check with cost 0 reads without spending, but still needs a credit left.
-    if (c && c.pending === undefined && this.usable(c, now) && c.left >= Math.max(cost, 1)) {
-      c.left -= cost;
-      // Half a lease left: take the next one now, so that checks seldom wait for the store.
-      if (c.left * 2 < this.settings.leaseSize && c.pool > 0 && c.topUp === undefined) this.takeAhead(keyId, c, now);
-      return { code: "VALID", remaining: c.left + c.pool, resetTimeMs: c.nextRefill };
-    }
+    if (c && c.pending === undefined && this.usable(c, now) && c.left >= Math.max(cost, 1)) return this.spendHeld(keyId, c, cost, now);
     return this.spendSlowly(keyId, cost, now);
   }
 
+  /** Spends from what this replica holds (it has at least `cost`, and at least one credit). */
+  private spendHeld(keyId: string, c: Credit, cost: number, now: Date): UsageOutcome {
+    c.left -= cost;
+    // Half a lease left: take the next one now, so that checks seldom wait for the store.
+    if (c.left * 2 < c.size && c.pool > 0 && c.topUp === undefined && c.pending === undefined) this.takeAhead(keyId, c, now);
+    return { code: "VALID", remaining: c.left + c.pool, resetTimeMs: c.nextRefill };
+  }
+
   private takeAhead(keyId: string, c: Credit, now: Date): void {
-    const want = Math.min(this.settings.leaseSize, Math.max(1, Math.ceil(c.pool / 4)));
+    c.size = this.sizeForPace(c);
+    const want = Math.min(c.size, Math.max(1, Math.ceil(c.pool / 4)));
     c.topUp = this.store
       .lease(keyId, want, now)
       .then((lease) => {
@@ -325,11 +345,25 @@ export class UsageLimiter {
       });
   }
 
+  /**
+   * The lease that lasts about LEASE_TARGET_MS at the pace the key spent the
+   * last one, within [leaseSize, leaseMaxSize]. Measured when half a lease is
+   * spent, so a key that slows down shrinks back at its next lease.
+   */
+  private sizeForPace(c: Credit): number {
+    const { leaseSize, leaseMaxSize } = this.settings;
+    const spent = c.leftAtLease - c.left;
+    const elapsedMs = Math.max(performance.now() - c.leasedAt, 1);
+    const size = Math.ceil((spent * LEASE_TARGET_MS) / elapsedMs);
+    return Math.min(Math.max(size, leaseSize), leaseMaxSize);
+  }
+
   /** Adds a lease to what is held; credits of an older pool (set or refilled since) are dropped. */
   private absorb(c: Credit, lease: CreditLease): void {
     if (c.epoch !== lease.epoch) c.left = 0;
     c.epoch = lease.epoch;
     c.left += lease.granted;
+    c.leftAtLease = c.left;
     c.pool = lease.poolAfter;
     c.leasedAt = performance.now();
     c.nextRefill = lease.nextRefill === null ? null : lease.nextRefill.getTime();
@@ -346,10 +380,9 @@ export class UsageLimiter {
       await (c.pending ?? c.topUp);
       c = this.credits.get(keyId);
       if (c && this.usable(c, now)) {
-        if (c.left >= Math.max(cost, 1)) {
-          c.left -= cost;
-          return { code: "VALID", remaining: c.left + c.pool, resetTimeMs: c.nextRefill };
-        }
+        // Checks that waited spend as the fast path does, taking the next lease ahead too:
+        // under a burst, most checks of a hot key arrive while a lease is under way.
+        if (c.left >= Math.max(cost, 1)) return this.spendHeld(keyId, c, cost, now);
         // The lease just taken emptied the pool: no need for another round trip to hear so.
         if (c.pool === 0) return { code: "USAGE_EXCEEDED", remaining: c.left, resetTimeMs: c.nextRefill };
       }
@@ -359,9 +392,10 @@ export class UsageLimiter {
     const held = c && this.usable(c, now) ? c : undefined;
     const left = held?.left ?? 0;
     // Near the end of the pool, take less: leftovers held by one replica would turn others away.
-    const known = held ? Math.ceil(held.pool / 4) : this.settings.leaseSize;
-    const want = Math.max(Math.max(cost, 1) - left, Math.min(this.settings.leaseSize, Math.max(1, known)));
-    const entry: Credit = held ?? { epoch: 0, left: 0, pool: 0, leasedAt: 0, nextRefill: null, pending: undefined, topUp: undefined };
+    const size = held ? (held.size = this.sizeForPace(held)) : this.settings.leaseSize;
+    const known = held ? Math.ceil(held.pool / 4) : size;
+    const want = Math.max(Math.max(cost, 1) - left, Math.min(size, Math.max(1, known)));
+    const entry: Credit = held ?? { epoch: 0, left: 0, leftAtLease: 0, size, pool: 0, leasedAt: 0, nextRefill: null, pending: undefined, topUp: undefined };
     let lease: CreditLease | undefined;
     const pending = this.store.lease(keyId, want, now).then((l) => {
       lease = l;

@@ -1,6 +1,7 @@
 // Usage limits across replicas on one PostgreSQL (issue #20): credits raced
 // through two replicas are spent exactly, a replica killed with -9 while it
-// holds a lease loses at most that lease, and a rate limit under a steady
+// holds a lease loses at most that lease (one and a half of the ceiling once a
+// hot key's lease has grown), and a rate limit under a steady
 // overload through two replicas stays within the README's bound.
 // PostgreSQL only: PGlite is one process's database, so it has no replicas.
 import { mkdtemp, readFile } from "node:fs/promises";
@@ -18,6 +19,7 @@ import { killAll, listening, spawnKeyward } from "../support/process.js";
 import { POSTGRES_URL, freshPostgresDatabase } from "../support/stores.js";
 
 const LEASE = 10;
+const LEASE_MAX = 100;
 const SYNC_MS = 100;
 
 describe.skipIf(!POSTGRES_URL)("usage limits across replicas (postgres)", () => {
@@ -31,7 +33,7 @@ describe.skipIf(!POSTGRES_URL)("usage limits across replicas (postgres)", () => 
 
   beforeAll(async () => {
     url = await freshPostgresDatabase();
-    const config = { usage: { syncMs: SYNC_MS, leaseSize: LEASE, leaseHoldMs: 1_000 } };
+    const config = { usage: { syncMs: SYNC_MS, leaseSize: LEASE, leaseMaxSize: LEASE_MAX, leaseHoldMs: 1_000 } };
     a = await startKeyward({ kind: "postgres", url }, { config });
     b = await startKeyward({ kind: "postgres", url }, { config });
     ca = grpcClients(a.port);
@@ -112,6 +114,41 @@ describe.skipIf(!POSTGRES_URL)("usage limits across replicas (postgres)", () => 
     // One credit was spent on the victim; what else its lease held is lost, never spent twice.
     expect(1 + survivors).toBeLessThanOrEqual(credits);
     expect(1 + survivors).toBeGreaterThanOrEqual(credits - LEASE + 1);
+  });
+
+  it("loses at most one and a half leases of KEYWARD_CREDIT_LEASE_MAX when a replica whose lease grew is killed with -9", async () => {
+    const credits = 5_000;
+    const created = await createKey({ credits: { remaining: BigInt(credits) } });
+    const victim = spawnKeyward({
+      DATABASE_URL: url,
+      KEYWARD_BOOTSTRAP_KEY_FILE: join(await mkdtemp(join(tmpdir(), "keyward-kill-")), "never-written"),
+      KEYWARD_CREDIT_LEASE: String(LEASE),
+      KEYWARD_CREDIT_LEASE_MAX: String(LEASE_MAX),
+      KEYWARD_CREDIT_LEASE_HOLD: "60s",
+      KEYWARD_ARGON2_MEMORY_KIB: "64",
+      KEYWARD_ARGON2_ITERATIONS: "1",
+    });
+    const victimClient = new GrpcClient(CheckService, Number(new URL(await listening(victim)).port));
+    let spent = 0;
+    try {
+      // A hot key: its lease grows past the base as the replica measures its pace.
+      for (let wave = 0; wave < 20; wave++) {
+        const answers = await Promise.all(
+          Array.from({ length: 50 }, () => victimClient.call(CheckService.method.checkKey, { key: created.credentials, permissions: ["orders.items.read"] }, caller.credentials)),
+        );
+        spent += answers.filter((x) => x.code === CheckCode.VALID).length;
+      }
+    } finally {
+      victimClient.close();
+    }
+    victim.child.kill("SIGKILL");
+    await victim.exited;
+    expect(spent).toBe(1_000);
+    // The pool is final once the victim is gone: what it held is lost, never spent twice.
+    const read = await ca.keys.call(ApiKeyService.method.adminGetApiKey, { id: created.apiKey!.id }, a.adminKey);
+    const lost = credits - spent - Number(read.apiKey!.credits!.remaining);
+    expect(lost).toBeGreaterThan(LEASE * 1.5); // it had grown: at the base it would hold 15 at most
+    expect(lost).toBeLessThanOrEqual(LEASE_MAX * 1.5);
   });
 
   it("keeps a rate limit within the stated bound under a steady overload through two replicas", async () => {

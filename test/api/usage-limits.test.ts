@@ -176,6 +176,33 @@ describe.each(TEST_STORES)("usage limits ($name)", (store) => {
     expect(read.apiKey!.credits!.remaining).toBe(0n);
   });
 
+  it("grows a hot key's lease toward KEYWARD_CREDIT_LEASE_MAX and keeps a slow key's at KEYWARD_CREDIT_LEASE", async () => {
+    // What this replica holds in leases is what the checks did not spend and the pool (read by an admin) lacks.
+    const held = async (id: string, credits: number, spent: number) => {
+      const read = await c.keys.call(ApiKeyService.method.adminGetApiKey, { id }, kw.adminKey);
+      return credits - spent - Number(read.apiKey!.credits!.remaining);
+    };
+    const credits = 100_000;
+    const hot = await createKey({ credits: { remaining: BigInt(credits) } });
+    let spent = 0;
+    for (let wave = 0; wave < 20; wave++) {
+      const answers = await Promise.all(Array.from({ length: 50 }, () => check(hot.credentials)));
+      spent += answers.filter((a) => a.code === CheckCode.VALID).length;
+    }
+    expect(spent).toBe(1_000);
+    // The base lease is 10 and is topped up at half spent, so a replica at the base holds at most 15.
+    const hotHeld = await held(hot.apiKey!.id, credits, spent);
+    expect(hotHeld).toBeGreaterThan(15);
+    expect(hotHeld).toBeLessThanOrEqual(300); // one and a half leases of the ceiling (200)
+
+    const slow = await createKey({ credits: { remaining: BigInt(credits) } });
+    for (let i = 0; i < 12; i++) {
+      expect((await check(slow.credentials)).code).toBe(CheckCode.VALID);
+      await new Promise((r) => setTimeout(r, 25)); // ~40 checks/s: a 10-credit lease lasts 250 ms
+    }
+    expect(await held(slow.apiKey!.id, credits, 12)).toBeLessThanOrEqual(15);
+  });
+
   it("gives credits back to an admin who sets them again, at once", async () => {
     const created = await createKey({ credits: { remaining: 1n } });
     expect((await check(created.credentials)).code).toBe(CheckCode.VALID);

@@ -114,6 +114,7 @@ describe("loadConfig", () => {
       KEYWARD_ARGON2_FAILURE_COOLDOWN: "250ms",
       KEYWARD_RATE_LIMIT_SYNC: "500ms",
       KEYWARD_CREDIT_LEASE: "50",
+      KEYWARD_CREDIT_LEASE_MAX: "400",
       KEYWARD_CREDIT_LEASE_HOLD: "5s",
       KEYWARD_REVOKE_RATE_LIMIT: "30/1h",
     });
@@ -130,7 +131,7 @@ describe("loadConfig", () => {
       maxRotationOverlapMs: 2 * 86_400_000,
       trustedProxyHops: 1,
       lastUseFlushMs: 2_000,
-      usage: { syncMs: 500, leaseSize: 50, leaseHoldMs: 5_000 },
+      usage: { syncMs: 500, leaseSize: 50, leaseMaxSize: 400, leaseHoldMs: 5_000 },
       corsOrigins: ["https://admin.example.com", "http://localhost:5173"],
       revokeRateLimit: { limit: 30, periodMs: 3_600_000 },
       cache: { maxEntries: 5_000, ttlMs: 30_000, negativeMaxEntries: 500, negativeTtlMs: 5_000 },
@@ -167,6 +168,8 @@ describe("loadConfig", () => {
     ["KEYWARD_REVOKE_RATE_LIMIT", "10/"],
     ["KEYWARD_REVOKE_RATE_LIMIT", "10/500ms"],
     ["KEYWARD_REVOKE_RATE_LIMIT", "10/2d"],
+    // Below KEYWARD_CREDIT_LEASE's default (10): a hot key's lease grows from the base, never shrinks below it.
+    ["KEYWARD_CREDIT_LEASE_MAX", "5"],
   ])("refuses %s=%j with a ConfigError naming the variable", (variable, value) => {
     let error: unknown;
     try {

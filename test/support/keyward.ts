@@ -35,7 +35,7 @@ export function testConfig(store: StoreLocation, overrides: Partial<Config> = {}
     cache: { maxEntries: 10_000, ttlMs: 60_000, negativeMaxEntries: 10_000, negativeTtlMs: 10_000 },
     connections: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 10_000, maxConcurrentStreams: 256 },
     argon2Budget: { maxInFlight: 2, maxQueued: 64, maxQueuedPerKey: 64, failureCooldownMs: 1 },
-    usage: { syncMs: 100, leaseSize: 10, leaseHoldMs: 1_000 },
+    usage: { syncMs: 100, leaseSize: 10, leaseMaxSize: 200, leaseHoldMs: 1_000 },
     ...overrides,
   };
 }
