@@ -19,7 +19,7 @@ export interface Config {
   readonly trustedProxyHops: number;
   readonly lastUseFlushMs: number;
   /** Usage limits across replicas (domain/usage-limits.ts). */
-  readonly usage: { readonly syncMs: number; readonly leaseSize: number; readonly leaseMaxSize: number; readonly leaseHoldMs: number };
+  readonly usage: { readonly syncMs: number; readonly leaseSize: number; readonly leaseMaxSize: number; readonly leaseHoldMs: number; readonly leaseTargetMs?: number };
   readonly corsOrigins: readonly string[];
   /** Revocations by possession one client address may make per period (domain/client-rate-limit.ts). */
   readonly revokeRateLimit: { readonly limit: number; readonly periodMs: number };

@@ -93,6 +93,8 @@ export interface UsageSettings {
   leaseMaxSize: number;
   /** How long a replica keeps unused leased credits before giving them back. */
   leaseHoldMs: number;
+  /** How long a hot key's lease should last at its pace (LEASE_TARGET_MS; tests stretch it). */
+  leaseTargetMs?: number;
 }
 
 export const DEFAULT_USAGE_SETTINGS: UsageSettings = { syncMs: 200, leaseSize: 10, leaseMaxSize: 200, leaseHoldMs: 2_000 };
@@ -139,6 +141,8 @@ interface Credit {
   left: number;
   /** `left` just after the last lease arrived: what was spent since measures the key's pace. */
   leftAtLease: number;
+  /** The checker's clock (ms) when the last lease arrived: the pace is judged on the clock checks are judged on. */
+  paceSince: number;
   /** How many credits the next lease asks for (leaseSize up to leaseMaxSize). */
   size: number;
   /** The pool after the last lease: what the other replicas could still lease then. */
@@ -323,7 +327,7 @@ export class UsageLimiter {
   }
 
   private takeAhead(keyId: string, c: Credit, now: Date): void {
-    c.size = this.sizeForPace(c);
+    c.size = this.sizeForPace(c, now.getTime());
     const want = Math.min(c.size, Math.max(1, Math.ceil(c.pool / 4)));
     c.topUp = this.store
       .lease(keyId, want, now)
@@ -337,7 +341,7 @@ export class UsageLimiter {
           this.credits.delete(keyId);
           return;
         }
-        this.absorb(c, lease);
+        this.absorb(c, lease, this.now().getTime());
       })
       .catch(this.onError)
       .finally(() => {
@@ -350,20 +354,21 @@ export class UsageLimiter {
    * last one, within [leaseSize, leaseMaxSize]. Measured when half a lease is
    * spent, so a key that slows down shrinks back at its next lease.
    */
-  private sizeForPace(c: Credit): number {
-    const { leaseSize, leaseMaxSize } = this.settings;
+  private sizeForPace(c: Credit, nowMs: number): number {
+    const { leaseSize, leaseMaxSize, leaseTargetMs = LEASE_TARGET_MS } = this.settings;
     const spent = c.leftAtLease - c.left;
-    const elapsedMs = Math.max(performance.now() - c.leasedAt, 1);
-    const size = Math.ceil((spent * LEASE_TARGET_MS) / elapsedMs);
+    const elapsedMs = Math.max(nowMs - c.paceSince, 1);
+    const size = Math.ceil((spent * leaseTargetMs) / elapsedMs);
     return Math.min(Math.max(size, leaseSize), leaseMaxSize);
   }
 
   /** Adds a lease to what is held; credits of an older pool (set or refilled since) are dropped. */
-  private absorb(c: Credit, lease: CreditLease): void {
+  private absorb(c: Credit, lease: CreditLease, nowMs: number): void {
     if (c.epoch !== lease.epoch) c.left = 0;
     c.epoch = lease.epoch;
     c.left += lease.granted;
     c.leftAtLease = c.left;
+    c.paceSince = nowMs;
     c.pool = lease.poolAfter;
     c.leasedAt = performance.now();
     c.nextRefill = lease.nextRefill === null ? null : lease.nextRefill.getTime();
@@ -392,10 +397,10 @@ export class UsageLimiter {
     const held = c && this.usable(c, now) ? c : undefined;
     const left = held?.left ?? 0;
     // Near the end of the pool, take less: leftovers held by one replica would turn others away.
-    const size = held ? (held.size = this.sizeForPace(held)) : this.settings.leaseSize;
+    const size = held ? (held.size = this.sizeForPace(held, now.getTime())) : this.settings.leaseSize;
     const known = held ? Math.ceil(held.pool / 4) : size;
     const want = Math.max(Math.max(cost, 1) - left, Math.min(size, Math.max(1, known)));
-    const entry: Credit = held ?? { epoch: 0, left: 0, leftAtLease: 0, size, pool: 0, leasedAt: 0, nextRefill: null, pending: undefined, topUp: undefined };
+    const entry: Credit = held ?? { epoch: 0, left: 0, leftAtLease: 0, paceSince: 0, size, pool: 0, leasedAt: 0, nextRefill: null, pending: undefined, topUp: undefined };
     let lease: CreditLease | undefined;
     const pending = this.store.lease(keyId, want, now).then((l) => {
       lease = l;
@@ -412,7 +417,7 @@ export class UsageLimiter {
       this.credits.delete(keyId);
       return { code: "VALID", remaining: 0, resetTimeMs: null };
     }
-    this.absorb(entry, lease);
+    this.absorb(entry, lease, now.getTime());
     if (this.credits.get(keyId) !== entry) this.credits.set(keyId, entry);
     if (entry.left < Math.max(cost, 1)) return { code: "USAGE_EXCEEDED", remaining: entry.left + entry.pool, resetTimeMs: entry.nextRefill };
     entry.left -= cost;
