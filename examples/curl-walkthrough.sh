@@ -12,12 +12,11 @@ say() { printf '%s\n' "$*"; }
 curl -sf -X PUT "$API/services/billing/permissions" -H "$AUTH" \
   -d '{"permissions":[{"name":"billing.invoices.read","description":"Read invoices"},{"name":"billing.invoices.write","description":"Issue invoices"}]}' >/dev/null
 
-# 2. A policy from registered permissions, and a key on it (its credentials are shown once).
+# 2. A policy from registered permissions, and a key on it for 30 days (its credentials are shown once).
 POLICY=$(curl -sf -X POST "$API/api_keys/policies" -H "$AUTH" \
   -d '{"name":"invoice-reader","permissions":["billing.invoices.read"]}' | field policy.id)
-EXPIRES=$(node -p 'new Date(Date.now() + 30 * 864e5).toISOString()')
 CREATED=$(curl -sf -X POST "$API/api_keys" -H "$AUTH" \
-  -d "{\"name\":\"reporting-job\",\"policyId\":\"$POLICY\",\"expireTime\":\"$EXPIRES\",\"constraints\":[{\"type\":\"CONSTRAINT_TYPE_PREFIX\",\"value\":\"/invoices\"}]}")
+  -d "{\"name\":\"reporting-job\",\"policyId\":\"$POLICY\",\"ttl\":\"2592000s\",\"constraints\":[{\"type\":\"CONSTRAINT_TYPE_PREFIX\",\"value\":\"/invoices\"}]}")
 KEY_ID=$(field apiKey.id <<<"$CREATED")
 KEY=$(field credentials <<<"$CREATED")
 say "created key $KEY_ID"

@@ -42,6 +42,12 @@ export interface ApiKeyInput {
   credits: CreditsRecord | null;
 }
 
+/** A create gives the expiry as a time or as a lifetime from now: exactly one of the two. */
+export interface NewApiKeyInput extends ApiKeyInput {
+  /** The key's lifetime from now, instead of `expireTime`. */
+  ttlMs: number | undefined;
+}
+
 export type ApiKeyChanges = Partial<ApiKeyInput>;
 
 export interface ApiKeyPage {
@@ -67,6 +73,18 @@ export function checkExpireTime(field: string, value: Date | undefined, now: Dat
     throw new InvalidArgumentError(field, `must be at most ${Math.floor(maxTtlMs / 86_400_000)} days from now (KEYWARD_MAX_KEY_TTL)`);
   }
   return value;
+}
+
+/**
+ * The expiry of a new key from whichever of `expire_time` and `ttl` it was
+ * given (proto/ refuses both or neither): a ttl becomes "now + ttl" and is then
+ * held to the same rules, with the same refusal, as an expire_time.
+ */
+export function newKeyExpiry(input: Pick<NewApiKeyInput, "expireTime" | "ttlMs">, now: Date, maxTtlMs: number): Date {
+  if (input.ttlMs === undefined) return checkExpireTime("expire_time", input.expireTime, now, maxTtlMs);
+  if (input.expireTime !== undefined) throw new InvalidArgumentError("expire_time, ttl", "give one of them, not both");
+  if (!(input.ttlMs > 0)) throw new InvalidArgumentError("ttl", "must be a positive duration");
+  return checkExpireTime("ttl", new Date(now.getTime() + input.ttlMs), now, maxTtlMs);
 }
 
 /**
@@ -97,9 +115,9 @@ export class ApiKeyService {
   ) {}
 
   /** Creates a key; the returned credentials are never available again. */
-  async create(caller: Principal, input: ApiKeyInput): Promise<{ key: ApiKeyRecord; credentials: string }> {
+  async create(caller: Principal, input: NewApiKeyInput): Promise<{ key: ApiKeyRecord; credentials: string }> {
     const name = input.name;
-    const expireTime = checkExpireTime("expire_time", input.expireTime, this.now(), this.settings.maxKeyTtlMs);
+    const expireTime = newKeyExpiry(input, this.now(), this.settings.maxKeyTtlMs);
     const allowedSubnets = checkSubnets("allowed_subnets", input.allowedSubnets);
     const constraints = checkConstraints("constraints", input.constraints);
     assertNarrowing(caller, allowedSubnets, constraints, "");

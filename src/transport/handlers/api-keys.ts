@@ -17,6 +17,7 @@ export function apiKeyHandlers(keys: ApiKeys): ServiceImpl<typeof ApiKeyService>
         name: req.name,
         policyId: req.policyId,
         expireTime: dateOf(req.expireTime),
+        ttlMs: req.ttl ? durationMs(req.ttl) : undefined,
         allowedSubnets: req.allowedSubnets,
         constraints: constraintsFromProto("constraints", req.constraints),
         service: req.service || null,
