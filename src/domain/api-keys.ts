@@ -62,6 +62,10 @@ export interface ApiKeyListQuery {
   state: "active" | "retired" | undefined;
   /** Only keys expiring within this long from now (already expired ones included). */
   expiringWithinMs: number | undefined;
+  /** Only keys of this service; empty = any. */
+  service: string;
+  /** Only keys whose name contains this, ignoring case; empty = all. */
+  nameContains: string;
 }
 
 /** `expire_time` must be set, in the future, and within the deployment's maximum lifetime. */
@@ -179,6 +183,8 @@ export class ApiKeyService {
       policyId: query.policyId || undefined,
       state: query.state,
       expiringBy: query.expiringWithinMs === undefined ? undefined : new Date(this.now().getTime() + query.expiringWithinMs),
+      service: query.service || undefined,
+      nameContains: query.nameContains || undefined,
     });
     const keys = rows.slice(0, limit);
     const last = keys.at(-1);

@@ -3,8 +3,9 @@
 // and label. Over grpc-js and REST fetch, on every test store.
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiKeyService, ApiKeyState } from "../../gen/keyward/v1/api_keys_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
-import { grpcClients, type Clients } from "../support/fixtures.js";
+import { DAY, grpcClients, type Clients } from "../support/fixtures.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 import { TEST_STORES } from "../support/stores.js";
 
@@ -14,6 +15,15 @@ describe.each(TEST_STORES)("list paging and filters on $name", (store) => {
   // Policy names in creation order (after the bootstrap's keyward-admin).
   const POLICY_NAMES = ["Payments-Reader", "orders-reader", "payments-writer", "ops%_x", "opsAx"];
   const policyIds = new Map<string, string>();
+  // Keys in creation order (after the bootstrap admin key).
+  const KEYS = [
+    { name: "Payments-Job", service: "payments", policy: "Payments-Reader" },
+    { name: "payments-cron", service: "payments", policy: "orders-reader" },
+    { name: "orders-job", service: "orders", policy: "Payments-Reader" },
+    { name: "plain-job", service: "", policy: "Payments-Reader" },
+    { name: "payments-report", service: "payments", policy: "Payments-Reader" },
+  ];
+  const keyIds = new Map<string, string>();
 
   const rest = async (path: string) => {
     const res = await fetch(`${kw.url}/api/v1${path}`, { headers: { authorization: `Bearer ${kw.adminKey}` } });
@@ -27,6 +37,15 @@ describe.each(TEST_STORES)("list paging and filters on $name", (store) => {
       const { policy } = await c.policies.call(PolicyService.method.adminCreateApiKeyPolicy, { name, permissions: ["keyward.keys.check"] }, kw.adminKey);
       policyIds.set(name, policy!.id);
     }
+    for (const k of KEYS) {
+      const { apiKey } = await c.keys.call(
+        ApiKeyService.method.adminCreateApiKey,
+        { name: k.name, policyId: policyIds.get(k.policy)!, ttl: { seconds: BigInt(DAY / 1000) }, service: k.service },
+        kw.adminKey,
+      );
+      keyIds.set(k.name, apiKey!.id);
+    }
+    await c.keys.call(ApiKeyService.method.adminRetireApiKey, { id: keyIds.get("payments-cron")! }, kw.adminKey);
   });
   afterAll(async () => {
     c?.close();
@@ -97,6 +116,50 @@ describe.each(TEST_STORES)("list paging and filters on $name", (store) => {
         body: { code: 3, message: "page_token: is not a token from a previous response", details: [] },
       });
       expect((await rest(`/api_keys/policies?nameContains=${"x".repeat(101)}`)).status).toBe(400);
+    });
+  });
+
+  describe("the key list", () => {
+    type KeyQuery = { pageSize?: number; pageToken?: string; service?: string; nameContains?: string; policyId?: string; state?: ApiKeyState };
+    const names = async (req: KeyQuery) => (await c.keys.call(ApiKeyService.method.adminListApiKeys, req, kw.adminKey)).apiKeys.map((k) => k.name);
+
+    it("filters by service over grpc-js", async () => {
+      expect(await names({ service: "payments" })).toEqual(["Payments-Job", "payments-cron", "payments-report"]);
+      expect(await names({ service: "orders" })).toEqual(["orders-job"]);
+      expect(await names({ service: "shipping" })).toEqual([]);
+    });
+
+    it("filters by a text in the name, ignoring case, as the policy list does", async () => {
+      expect(await names({ nameContains: "JOB" })).toEqual(["Payments-Job", "orders-job", "plain-job"]);
+      expect(await names({ nameContains: "_" })).toEqual([]);
+    });
+
+    it("combines service, name, policy and state, and pages through the result", async () => {
+      expect(await names({ service: "payments", nameContains: "job" })).toEqual(["Payments-Job"]);
+      expect(await names({ service: "payments", policyId: policyIds.get("Payments-Reader")! })).toEqual(["Payments-Job", "payments-report"]);
+      expect(await names({ service: "payments", state: ApiKeyState.ACTIVE })).toEqual(["Payments-Job", "payments-report"]);
+      expect(await names({ nameContains: "payments", state: ApiKeyState.RETIRED })).toEqual(["payments-cron"]);
+      const first = await c.keys.call(ApiKeyService.method.adminListApiKeys, { service: "payments", pageSize: 2 }, kw.adminKey);
+      expect(first.apiKeys.map((k) => k.name)).toEqual(["Payments-Job", "payments-cron"]);
+      const second = await c.keys.call(ApiKeyService.method.adminListApiKeys, { service: "payments", pageSize: 2, pageToken: first.nextPageToken }, kw.adminKey);
+      expect(second.apiKeys.map((k) => k.name)).toEqual(["payments-report"]);
+      expect(second.nextPageToken).toBe("");
+    });
+
+    it("refuses a malformed service and an over-long name filter with INVALID_ARGUMENT", async () => {
+      await expect(names({ service: "Payments" })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining("service: must be lower-case") });
+      await expect(names({ nameContains: "n".repeat(101) })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining("name_contains") });
+    });
+
+    it("serves the filters over REST", async () => {
+      const listed = await rest(`/api_keys?service=payments&nameContains=JOB`);
+      expect(listed.status).toBe(200);
+      expect(listed.body.apiKeys.map((k: { id: string }) => k.id)).toEqual([keyIds.get("Payments-Job")]);
+      const paged = await rest(`/api_keys?service=payments&name_contains=payments&page_size=1&state=API_KEY_STATE_ACTIVE`);
+      expect(paged.body.apiKeys.map((k: { name: string }) => k.name)).toEqual(["Payments-Job"]);
+      const next = await rest(`/api_keys?service=payments&name_contains=payments&page_size=1&state=API_KEY_STATE_ACTIVE&pageToken=${paged.body.nextPageToken}`);
+      expect(next.body.apiKeys.map((k: { name: string }) => k.name)).toEqual(["payments-report"]);
+      expect(await rest(`/api_keys?service=Bad%20Service`)).toMatchObject({ status: 400, body: { code: 3, message: expect.stringContaining("service") } });
     });
   });
 });

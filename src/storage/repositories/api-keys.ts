@@ -41,6 +41,10 @@ export interface ApiKeyPageQuery {
   state?: "active" | "retired";
   /** Only keys expiring at or before this time. */
   expiringBy?: Date;
+  /** Only keys of this service. */
+  service?: string;
+  /** Only keys whose name contains this, ignoring case. */
+  nameContains?: string;
 }
 
 type PublicRow = Omit<ApiKeyRow, "secret_hash" | "previous_secret_hash" | "previous_secret_expire_time" | "credits_epoch" | "credits_last_grant">;
@@ -144,6 +148,9 @@ export class ApiKeyRepository {
     if (q.policyId !== undefined) query = query.where("policy_id", "=", q.policyId);
     if (q.state !== undefined) query = query.where("state", "=", q.state);
     if (q.expiringBy !== undefined) query = query.where("expire_time", "<=", q.expiringBy);
+    if (q.service !== undefined) query = query.where("service", "=", q.service);
+    // strpos, not LIKE: the text is matched as given, with no wildcards to escape.
+    if (q.nameContains !== undefined) query = query.where(sql<boolean>`strpos(lower(name), lower(${q.nameContains})) > 0`);
     const after = q.after;
     if (after) {
       query = query.where((eb) =>

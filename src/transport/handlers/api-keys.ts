@@ -38,6 +38,8 @@ export function apiKeyHandlers(keys: ApiKeys): ServiceImpl<typeof ApiKeyService>
         policyId: req.policyId,
         state: req.state === ApiKeyState.ACTIVE ? "active" : req.state === ApiKeyState.RETIRED ? "retired" : undefined,
         expiringWithinMs: req.expiringWithin ? durationMs(req.expiringWithin) : undefined,
+        service: req.service,
+        nameContains: req.nameContains,
       });
       return { apiKeys: page.keys.map(apiKeyToProto), nextPageToken: page.nextPageToken };
     },
