@@ -17,6 +17,7 @@ import { assertCallerCovers } from "./policies.js";
 import { assertCurrentSecret, type Principal } from "./principal.js";
 import type { SecretHasher } from "./secret-hasher.js";
 import { assertMayGiveService, checkKeyService } from "./service-ownership.js";
+import { checkLabels, parseLabelFilters } from "./labels.js";
 import { checkSubnets, subnetsWithin } from "./subnets.js";
 
 export interface ApiKeySettings {
@@ -40,6 +41,8 @@ export interface ApiKeyInput {
   rateLimits: RateLimitRecord[];
   /** Null = unlimited. */
   credits: CreditsRecord | null;
+  /** Metadata (owner, team, ticket); empty = none. */
+  labels: Record<string, string>;
 }
 
 /** A create gives the expiry as a time or as a lifetime from now: exactly one of the two. */
@@ -66,6 +69,8 @@ export interface ApiKeyListQuery {
   service: string;
   /** Only keys whose name contains this, ignoring case; empty = all. */
   nameContains: string;
+  /** Only keys with every one of these labels: `key=value` or `key` (any value). */
+  labels: string[];
 }
 
 /** `expire_time` must be set, in the future, and within the deployment's maximum lifetime. */
@@ -129,6 +134,7 @@ export class ApiKeyService {
     assertMayGiveService(caller, service, service !== null, "service");
     const rateLimits = checkRateLimits("rate_limits", input.rateLimits);
     const credits = checkCredits("credits", input.credits);
+    const labels = checkLabels("labels", input.labels);
     const { id, secret, credentials } = newCredentials(this.settings.keyPrefix);
     // Hash before the transaction: argon2 takes milliseconds and must not hold row locks.
     const secretHash = await this.hasher.hash(secret);
@@ -150,6 +156,7 @@ export class ApiKeyService {
           service,
           rateLimits,
           credits,
+          labels,
           creatorKeyId: caller.keyId || null,
           now: this.now(),
         });
@@ -159,6 +166,7 @@ export class ApiKeyService {
         if (service !== null) changedFields.push("service");
         if (rateLimits.length > 0) changedFields.push("rate_limits");
         if (credits !== null) changedFields.push("credits");
+        if (Object.keys(labels).length > 0) changedFields.push("labels");
         await audit(repos, caller, { action: "AdminCreateApiKey", target: target.apiKey(id), changedFields }, this.now());
       })
       .catch((e: unknown) => {
@@ -176,8 +184,10 @@ export class ApiKeyService {
   async list(query: ApiKeyListQuery): Promise<ApiKeyPage> {
     const limit = Math.min(query.pageSize || Limits.defaultPageSize, Limits.maxPageSize);
     const after = query.pageToken === "" ? undefined : decodePageToken(query.pageToken);
+    const labels = parseLabelFilters("label", query.labels);
     // One extra row tells whether another page follows.
     const rows = await this.store.apiKeys.page({
+      labels,
       limit: limit + 1,
       after,
       policyId: query.policyId || undefined,
@@ -201,6 +211,7 @@ export class ApiKeyService {
     if (changes.service !== undefined) checked.service = checkKeyService("api_key.service", changes.service);
     if (changes.rateLimits !== undefined) checked.rateLimits = checkRateLimits("api_key.rate_limits", changes.rateLimits);
     if (changes.credits !== undefined) checked.credits = checkCredits("api_key.credits", changes.credits);
+    if (changes.labels !== undefined) checked.labels = checkLabels("api_key.labels", changes.labels);
     await this.store
       .transaction(async (repos) => {
         const current = await repos.apiKeys.getForUpdate(id);
@@ -229,6 +240,7 @@ export class ApiKeyService {
           service: checked.service,
           rate_limits: checked.rateLimits,
           credits: checked.credits,
+          labels: checked.labels,
         });
         await audit(repos, caller, { action: "AdminUpdateApiKey", target: target.apiKey(id), changedFields }, this.now());
       })

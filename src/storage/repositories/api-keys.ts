@@ -18,6 +18,8 @@ export interface NewApiKey {
   rateLimits?: RateLimitRecord[];
   /** Default: none (unlimited). */
   credits?: CreditsRecord | null;
+  /** Default: none. */
+  labels?: Record<string, string>;
   creatorKeyId: string | null;
   now: Date;
 }
@@ -32,6 +34,8 @@ export interface ApiKeyChanges {
   rateLimits?: RateLimitRecord[];
   /** Sets (or, null, clears) the credits: leases taken before are never returned into the new pool. */
   credits?: CreditsRecord | null;
+  /** Replaces every label. */
+  labels?: Record<string, string>;
 }
 
 export interface ApiKeyPageQuery {
@@ -45,6 +49,8 @@ export interface ApiKeyPageQuery {
   service?: string;
   /** Only keys whose name contains this, ignoring case. */
   nameContains?: string;
+  /** Only keys with every one of these labels: a value, or null for any value. */
+  labels?: ReadonlyArray<{ key: string; value: string | null }>;
 }
 
 type PublicRow = Omit<ApiKeyRow, "secret_hash" | "previous_secret_hash" | "previous_secret_expire_time" | "credits_epoch" | "credits_last_grant">;
@@ -66,6 +72,7 @@ const toRecord = (row: PublicRow): ApiKeyRecord => ({
   service: row.service,
   rateLimits: row.rate_limits,
   credits: creditsOf(row, new Date()),
+  labels: row.labels,
 });
 
 // Every column but the hash: the hash leaves storage only through findForCheck.
@@ -89,6 +96,7 @@ const PUBLIC_COLUMNS = [
   "credits_refill_amount",
   "credits_refill_interval",
   "credits_set_time",
+  "labels",
 ] as const;
 
 // Arbitrary constant shared by every replica: writes that may remove an admin
@@ -151,6 +159,9 @@ export class ApiKeyRepository {
     if (q.service !== undefined) query = query.where("service", "=", q.service);
     // strpos, not LIKE: the text is matched as given, with no wildcards to escape.
     if (q.nameContains !== undefined) query = query.where(sql<boolean>`strpos(lower(name), lower(${q.nameContains})) > 0`);
+    for (const { key, value } of q.labels ?? []) {
+      query = query.where(value === null ? sql<boolean>`labels ? ${key}` : sql<boolean>`labels @> ${JSON.stringify({ [key]: value })}::jsonb`);
+    }
     const after = q.after;
     if (after) {
       query = query.where((eb) =>
@@ -225,6 +236,7 @@ export class ApiKeyRepository {
         credits_refill_amount: k.credits?.refill?.amount ?? null,
         credits_refill_interval: k.credits?.refill?.interval ?? null,
         credits_set_time: k.credits ? k.now : null,
+        labels: JSON.stringify(k.labels ?? {}),
       })
       .execute()
       .catch(translateDriverError);
@@ -241,6 +253,7 @@ export class ApiKeyRepository {
         constraints: changes.constraints && JSON.stringify(changes.constraints),
         service: changes.service,
         rate_limits: changes.rateLimits && JSON.stringify(changes.rateLimits),
+        labels: changes.labels && JSON.stringify(changes.labels),
         ...(changes.credits !== undefined && {
           credits_remaining: changes.credits?.remaining ?? null,
           credits_refill_amount: changes.credits?.refill?.amount ?? null,
