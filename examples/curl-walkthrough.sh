@@ -16,7 +16,7 @@ curl -sf -X PUT "$API/services/billing/permissions" -H "$AUTH" \
 POLICY=$(curl -sf -X POST "$API/api_keys/policies" -H "$AUTH" \
   -d '{"name":"invoice-reader","permissions":["billing.invoices.read"]}' | field policy.id)
 CREATED=$(curl -sf -X POST "$API/api_keys" -H "$AUTH" \
-  -d "{\"name\":\"reporting-job\",\"policyId\":\"$POLICY\",\"ttl\":\"2592000s\",\"constraints\":[{\"type\":\"CONSTRAINT_TYPE_PREFIX\",\"value\":\"/invoices\"}]}")
+  -d "{\"name\":\"reporting-job\",\"policyId\":\"$POLICY\",\"ttl\":\"2592000s\",\"labels\":{\"team\":\"reporting\"},\"constraints\":[{\"type\":\"CONSTRAINT_TYPE_PREFIX\",\"value\":\"/invoices\"}]}")
 KEY_ID=$(field apiKey.id <<<"$CREATED")
 KEY=$(field credentials <<<"$CREATED")
 say "created key $KEY_ID"
@@ -37,9 +37,11 @@ NEW_KEY=$(curl -sf -X POST "$API/api_keys/$KEY_ID:rotate" -H "$AUTH" -d '{"overl
 say "old secret during the overlap: $(check "$KEY" billing.invoices.read /invoices)"
 say "new secret: $(check "$NEW_KEY" billing.invoices.read /invoices)"
 
-# 6. Keys expiring soon (to rotate), the audit trail of this key, then retire it.
+# 6. Keys expiring soon (to rotate), keys found by label and name, the audit trail of this key, then retire it.
 EXPIRING=$(curl -sf "$API/api_keys?expiringWithin=3888000s&pageSize=1000" -H "$AUTH")
 say "listed as expiring within 45 days: $([[ $EXPIRING == *"\"$KEY_ID\""* ]] && echo yes || echo no)"
+LABELLED=$(curl -sf "$API/api_keys?label=team=reporting&nameContains=REPORTING&pageSize=1000" -H "$AUTH")
+say "listed by label team=reporting and name: $([[ $LABELLED == *"\"$KEY_ID\""* ]] && echo yes || echo no)"
 say "audit events for the key: $(curl -sf "$API/audit_events?target=api_keys/$KEY_ID" -H "$AUTH" | field auditEvents.length)"
 curl -sf -X POST "$API/api_keys/$KEY_ID:retire" -H "$AUTH" -d '{}' >/dev/null
 say "after retiring: $(check "$NEW_KEY" billing.invoices.read /invoices)"
