@@ -6,7 +6,9 @@ import { status } from "@grpc/grpc-js";
 import { sql } from "kysely";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
+import { AuditService } from "../../gen/keyward/v1/audit_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
+import { GrpcClient } from "../support/clients.js";
 import { DAY, grpcClients, uniqueName, type Clients } from "../support/fixtures.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 import { TEST_STORES } from "../support/stores.js";
@@ -75,6 +77,19 @@ describe.each(TEST_STORES)("key labels on $name", (store) => {
     expect(updated.apiKey!.labels).toEqual({ team: "b", env: "prod" });
     await c.keys.call(ApiKeyService.method.adminUpdateApiKey, { apiKey: { id, labels: { ignored: "x" }, name: uniqueName("n") }, updateMask: { paths: ["name"] } }, kw.adminKey);
     expect((await get(id)).labels).toEqual({ team: "b", env: "prod" });
+    // The audit trail names the field, never a value.
+    const audit = new GrpcClient(AuditService, kw.port);
+    try {
+      const { auditEvents } = await audit.call(AuditService.method.adminListAuditEvents, { target: `api_keys/${id}` }, kw.adminKey);
+      expect(auditEvents.map((e) => [e.action, e.changedFields])).toEqual([
+        ["AdminUpdateApiKey", ["name"]],
+        ["AdminUpdateApiKey", ["labels"]],
+        ["AdminCreateApiKey", ["name", "policy_id", "expire_time", "labels"]],
+      ]);
+      expect(JSON.stringify(auditEvents.map((e) => e.changedFields))).not.toContain("prod");
+    } finally {
+      audit.close();
+    }
   });
 
   it("filters the key list by label value and by label presence, all filters at once, with other filters", async () => {
