@@ -26,12 +26,11 @@ RUN=$(date +%s)
 api -X PUT "$API/services/billing/permissions" -H "$AUTH" \
   -d '{"permissions":[{"name":"billing.invoices.read","description":"Read invoices"},{"name":"billing.invoices.write","description":"Issue invoices"}]}' >/dev/null
 
-# 2. A policy from registered permissions, and a key on it (its credentials are shown once).
+# 2. A policy from registered permissions, and a key on it for 30 days (its credentials are shown once).
 POLICY=$(api -X POST "$API/api_keys/policies" -H "$AUTH" \
   -d '{"name":"invoice-reader-'"$RUN"'","permissions":["billing.invoices.read"]}' | field policy.id)
-EXPIRES=$(node -p 'new Date(Date.now() + 30 * 864e5).toISOString()')
 CREATED=$(api -X POST "$API/api_keys" -H "$AUTH" \
-  -d "{\"name\":\"reporting-job-$RUN\",\"policyId\":\"$POLICY\",\"expireTime\":\"$EXPIRES\",\"constraints\":[{\"type\":\"CONSTRAINT_TYPE_PREFIX\",\"value\":\"/invoices\"}]}")
+  -d "{\"name\":\"reporting-job-$RUN\",\"policyId\":\"$POLICY\",\"ttl\":\"2592000s\",\"labels\":{\"team\":\"reporting\"},\"constraints\":[{\"type\":\"CONSTRAINT_TYPE_PREFIX\",\"value\":\"/invoices\"}]}")
 KEY_ID=$(field apiKey.id <<<"$CREATED")
 KEY=$(field credentials <<<"$CREATED")
 say "created key $KEY_ID"
@@ -52,15 +51,17 @@ NEW_KEY=$(api -X POST "$API/api_keys/$KEY_ID:rotate" -H "$AUTH" -d '{"overlap":"
 say "old secret during the overlap: $(check "$KEY" billing.invoices.read /invoices)"
 say "new secret: $(check "$NEW_KEY" billing.invoices.read /invoices)"
 
-# 6. Keys expiring soon (to rotate), the audit trail of this key, then retire it.
+# 6. Keys expiring soon (to rotate), keys found by label and name, the audit trail of this key, then retire it.
 EXPIRING=$(api "$API/api_keys?expiringWithin=3888000s&pageSize=1000" -H "$AUTH")
 say "listed as expiring within 45 days: $([[ $EXPIRING == *"\"$KEY_ID\""* ]] && echo yes || echo no)"
+LABELLED=$(api "$API/api_keys?label=team=reporting&nameContains=REPORTING&pageSize=1000" -H "$AUTH")
+say "listed by label team=reporting and name: $([[ $LABELLED == *"\"$KEY_ID\""* ]] && echo yes || echo no)"
 say "audit events for the key: $(api "$API/audit_events?target=api_keys/$KEY_ID" -H "$AUTH" | field auditEvents.length)"
 api -X POST "$API/api_keys/$KEY_ID:retire" -H "$AUTH" -d '{}' >/dev/null
 say "after retiring: $(check "$NEW_KEY" billing.invoices.read /invoices)"
 
 # 7. Whoever holds a key can kill it with no credential of their own (a leaked key): the answer is {} whatever the key.
-LEAKED=$(api -X POST "$API/api_keys" -H "$AUTH" -d "{\"name\":\"leaked-job-$RUN\",\"policyId\":\"$POLICY\",\"expireTime\":\"$EXPIRES\"}" | field credentials)
+LEAKED=$(api -X POST "$API/api_keys" -H "$AUTH" -d "{\"name\":\"leaked-job-$RUN\",\"policyId\":\"$POLICY\",\"ttl\":\"86400s\"}" | field credentials)
 say "revoked by possession: $(api -X POST "$API/api_keys:revoke" -H 'content-type: application/json' -d "{\"key\":\"$LEAKED\"}")"
 say "after revoking by possession: $(check "$LEAKED" billing.invoices.read /invoices)"
 

@@ -226,6 +226,7 @@ describe.each(TEST_STORES)("REST on $name", (store) => {
       "old secret during the overlap: CHECK_CODE_VALID",
       "new secret: CHECK_CODE_VALID",
       "listed as expiring within 45 days: yes",
+      "listed by label team=reporting and name: yes",
       "audit events for the key: 2",
       "after retiring: CHECK_CODE_RETIRED",
       "revoked by possession: {}",
