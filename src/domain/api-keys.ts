@@ -6,6 +6,7 @@ import type { Repositories, Store } from "../storage/store.js";
 import { assertAdminRemains, isAdminKey } from "./admin-guard.js";
 import { audit, fieldsSet, target } from "./audit.js";
 import { checkConstraints, constraintsWithin } from "./constraints.js";
+import { actorOf, apiKeyData, emit, keyNow } from "./events.js";
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
 import { newCredentials } from "./key-format.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
@@ -138,6 +139,7 @@ export class ApiKeyService {
         if (rateLimits.length > 0) changedFields.push("rate_limits");
         if (credits !== null) changedFields.push("credits");
         await audit(repos, caller, { action: "AdminCreateApiKey", target: target.apiKey(id), changedFields }, this.now());
+        await emit(repos, "api_key.created", this.now(), async () => ({ apiKey: apiKeyData(await keyNow(repos, id)), actor: actorOf(caller) }));
       })
       .catch((e: unknown) => {
         throw e instanceof UniqueViolation ? keyNameTaken(name) : e;
@@ -207,6 +209,7 @@ export class ApiKeyService {
           credits: checked.credits,
         });
         await audit(repos, caller, { action: "AdminUpdateApiKey", target: target.apiKey(id), changedFields }, this.now());
+        await emit(repos, "api_key.updated", this.now(), async () => ({ apiKey: apiKeyData(await keyNow(repos, id)), changedFields, actor: actorOf(caller) }));
       })
       .catch((e: unknown) => {
         throw e instanceof UniqueViolation ? keyNameTaken(changes.name) : e;
@@ -224,6 +227,7 @@ export class ApiKeyService {
       await repos.apiKeys.delete(id);
       if (wasAdmin) await assertAdminRemains(repos, this.now());
       await audit(repos, caller, { action: "AdminDeleteApiKey", target: target.apiKey(id) }, this.now());
+      await emit(repos, "api_key.deleted", this.now(), () => ({ apiKey: apiKeyData(current), actor: actorOf(caller) }));
     });
   }
 
@@ -239,6 +243,7 @@ export class ApiKeyService {
       await repos.apiKeys.retire(id, caller.keyId || null, this.now());
       if (wasAdmin) await assertAdminRemains(repos, this.now());
       await audit(repos, caller, { action: "AdminRetireApiKey", target: target.apiKey(id), changedFields: ["state"] }, this.now());
+      await emit(repos, "api_key.retired", this.now(), async () => ({ apiKey: apiKeyData(await keyNow(repos, id)), actor: actorOf(caller) }));
     });
     return this.get(id);
   }
@@ -282,6 +287,8 @@ export class ApiKeyService {
       if (overlapMs > 0) previousExpireTime = new Date(Math.min(now.getTime() + overlapMs, current.expireTime.getTime()));
       await repos.apiKeys.rotate(id, secretHash, previousExpireTime, now);
       await audit(repos, caller, { action: "AdminRotateApiKey", target: target.apiKey(id), changedFields: ["secret"] }, now);
+      const previousSecretExpireTime = previousExpireTime?.toISOString() ?? null;
+      await emit(repos, "api_key.rotated", now, async () => ({ apiKey: apiKeyData(await keyNow(repos, id)), previousSecretExpireTime, actor: actorOf(caller) }));
     });
     return { key: await this.get(id), credentials, previousExpireTime };
   }

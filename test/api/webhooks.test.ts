@@ -1,0 +1,222 @@
+// Signed webhooks (issue #19, design §8): endpoints managed over grpc-js and
+// REST; a real receiver gets Standard Webhooks events for key and policy
+// changes, whose signatures the reference `standardwebhooks` library accepts;
+// no secret or hash ever travels in a body; a failing receiver gets retries
+// and the delivery log shows them; event-type filters hold; a rolled-back
+// change sends nothing; on every test store.
+import * as grpc from "@grpc/grpc-js";
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
+import { Webhook } from "standardwebhooks";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
+import { AuditService } from "../../gen/keyward/v1/audit_pb.js";
+import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
+import { WebhookDeliveryState, WebhookService } from "../../gen/keyward/v1/webhooks_pb.js";
+import { GrpcClient } from "../support/clients.js";
+import { DAY, expiresIn, grpcClients, keyWithPermissions, uniqueName, type Clients } from "../support/fixtures.js";
+import { startKeyward, type RunningKeyward } from "../support/keyward.js";
+import { TEST_STORES } from "../support/stores.js";
+import { WebhookReceiver } from "../support/webhook-receiver.js";
+
+describe.each(TEST_STORES)("webhooks on $name", (store) => {
+  let kw: RunningKeyward;
+  let c: Clients;
+  let hooks: GrpcClient<typeof WebhookService>;
+  let audit: GrpcClient<typeof AuditService>;
+  let receiver: WebhookReceiver;
+  let secret: string;
+  let endpointId: string;
+  let policyId: string;
+
+  const rest = async (method: string, path: string, body?: unknown, key = kw.adminKey) => {
+    const res = await fetch(`${kw.url}/api/v1${path}`, {
+      method,
+      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+
+  const createKey = (name = uniqueName("hooked")) =>
+    c.keys.call(ApiKeyService.method.adminCreateApiKey, { name, policyId, expireTime: expiresIn(kw, DAY) }, kw.adminKey);
+
+  beforeAll(async () => {
+    kw = await startKeyward(await store.create());
+    c = grpcClients(kw.port);
+    hooks = new GrpcClient(WebhookService, kw.port);
+    audit = new GrpcClient(AuditService, kw.port);
+    receiver = await new WebhookReceiver().start();
+    policyId = (await c.policies.call(PolicyService.method.adminCreateApiKeyPolicy, { name: uniqueName("hooked"), permissions: ["keyward.audit.read"] }, kw.adminKey)).policy!.id;
+    const created = await hooks.call(WebhookService.method.adminCreateWebhookEndpoint, { url: receiver.url }, kw.adminKey);
+    secret = created.secret;
+    endpointId = created.webhookEndpoint!.id;
+  });
+  afterAll(async () => {
+    c?.close();
+    hooks?.close();
+    audit?.close();
+    await kw?.close();
+    await receiver?.close();
+  });
+
+  it("creates an endpoint over grpc-js with a whsec_ secret shown once: never listed, never audited", async () => {
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+    const bytes = Buffer.from(secret.slice("whsec_".length), "base64");
+    expect(bytes.length).toBeGreaterThanOrEqual(24);
+    expect(bytes.length).toBeLessThanOrEqual(32);
+    const { webhookEndpoints } = await hooks.call(WebhookService.method.adminListWebhookEndpoints, {}, kw.adminKey);
+    expect(webhookEndpoints.find((e) => e.id === endpointId)).toMatchObject({ url: receiver.url, eventTypes: [] });
+    expect(JSON.stringify(await rest("GET", "/webhook_endpoints"))).not.toContain(secret.slice(6));
+    const { auditEvents } = await audit.call(AuditService.method.adminListAuditEvents, { target: `webhook_endpoints/${endpointId}` }, kw.adminKey);
+    expect(auditEvents.map((e) => e.action)).toEqual(["AdminCreateWebhookEndpoint"]);
+    expect(auditEvents[0]!.changedFields).toEqual(["url", "event_types"]);
+  });
+
+  it("creates, lists and deletes endpoints over REST", async () => {
+    const created = await rest("POST", "/webhook_endpoints", { url: `${receiver.url}?via=rest`, eventTypes: ["policy.deleted"] });
+    expect(created.status).toBe(200);
+    expect(created.body.secret).toMatch(/^whsec_/);
+    const endpoint = created.body.webhookEndpoint as { id: string; url: string; eventTypes: string[] };
+    expect(endpoint).toMatchObject({ url: `${receiver.url}?via=rest`, eventTypes: ["policy.deleted"] });
+    const listed = await rest("GET", "/webhook_endpoints");
+    expect((listed.body.webhookEndpoints as { id: string }[]).map((e) => e.id)).toContain(endpoint.id);
+    expect(await rest("GET", `/webhook_endpoints/${endpoint.id}/deliveries`)).toEqual({ status: 200, body: { webhookDeliveries: [] } });
+    expect((await rest("DELETE", `/webhook_endpoints/${endpoint.id}`)).status).toBe(200);
+    expect((await rest("DELETE", `/webhook_endpoints/${endpoint.id}`)).status).toBe(404);
+    expect((await rest("GET", `/webhook_endpoints/${endpoint.id}/deliveries`)).status).toBe(404);
+  });
+
+  it("refuses unknown event types, non-http schemes and callers without keyward.webhooks.*", async () => {
+    const bad = await rest("POST", "/webhook_endpoints", { url: receiver.url, eventTypes: ["api_key.exploded"] });
+    expect(bad.status).toBe(400);
+    expect(bad.body.message).toContain('event_types[0]: "api_key.exploded" is not one of api_key.created');
+    expect((await rest("POST", "/webhook_endpoints", { url: "ftp://127.0.0.1/x" })).status).toBe(400);
+    expect((await rest("POST", "/webhook_endpoints", { url: "http://user:pw@127.0.0.1/x" })).status).toBe(400);
+    const reader = await keyWithPermissions(kw, c, ["keyward.webhooks.read"]);
+    expect((await rest("GET", "/webhook_endpoints", undefined, reader.credentials)).status).toBe(200);
+    expect((await rest("POST", "/webhook_endpoints", { url: receiver.url }, reader.credentials)).status).toBe(403);
+    await expect(hooks.call(WebhookService.method.adminDeleteWebhookEndpoint, { id: endpointId }, reader.credentials)).rejects.toMatchObject({
+      code: grpc.status.PERMISSION_DENIED,
+    });
+    const { webhookEndpoints } = await hooks.call(WebhookService.method.adminListWebhookEndpoints, {}, kw.adminKey);
+    expect(webhookEndpoints.map((e) => e.id)).toContain(endpointId);
+  });
+
+  it("sends api_key.created, .rotated, .retired and policy.updated, signed so that standardwebhooks verifies them, with no secret or hash", async () => {
+    const { apiKey, credentials } = await createKey();
+    const id = apiKey!.id;
+    const rotated = await c.keys.call(ApiKeyService.method.adminRotateApiKey, { id, overlap: durationFromMs(60_000) }, kw.adminKey);
+    await c.keys.call(ApiKeyService.method.adminRetireApiKey, { id }, kw.adminKey);
+    await c.policies.call(PolicyService.method.adminUpdateApiKeyPolicy, { policy: { id: policyId, description: "now with hooks" }, updateMask: { paths: ["description"] } }, kw.adminKey);
+    const about = (type: string) => receiver.ofType(type).filter((e) => JSON.stringify(e.data).includes(id));
+    await receiver.waitFor(() => about("api_key.retired").length === 1 && receiver.ofType("policy.updated").length >= 1);
+
+    const verifier = new Webhook(secret);
+    for (const r of receiver.received) {
+      const event = verifier.verify(r.body, r.headers as Record<string, string>) as { type: string };
+      expect(event.type).toBe(JSON.parse(r.body).type);
+      expect(r.headers["webhook-id"]).toMatch(/^msg_/);
+      expect(r.headers["content-type"]).toBe("application/json");
+      // No key's secret, no part of one, and no hash of one.
+      for (const secretText of [credentials, rotated.credentials, credentials.split("_")[2]!, secret.slice(6)]) expect(r.body).not.toContain(secretText);
+      expect(r.body).not.toMatch(/argon2|secretHash|secret_hash/i);
+    }
+    // A forged signature is refused by the same library: the check can fail.
+    const r = receiver.received[0]!;
+    expect(() => new Webhook(Buffer.alloc(32, 1).toString("base64")).verify(r.body, r.headers as Record<string, string>)).toThrow();
+
+    const [created] = about("api_key.created");
+    expect(created!.data).toMatchObject({ apiKey: { id, name: apiKey!.name, policyId, state: "active", service: null }, actor: { apiKeyId: kw.keyward.bootstrapKeyId } });
+    expect(Date.parse(created!.timestamp)).not.toBeNaN();
+    expect(about("api_key.rotated")[0]!.data).toMatchObject({ apiKey: { id }, previousSecretExpireTime: expect.any(String) });
+    expect(about("api_key.retired")[0]!.data).toMatchObject({ apiKey: { id, state: "retired" } });
+    const updated = receiver.ofType("policy.updated").at(-1)!;
+    expect(updated.data).toMatchObject({ policy: { id: policyId, description: "now with hooks" }, changedFields: ["description"] });
+  });
+
+  it("retries a receiver that answers 500, then 200; the delivery log shows both attempts", async () => {
+    receiver.answerWith(500);
+    const before = receiver.received.length;
+    const { apiKey } = await createKey();
+    const id = apiKey!.id;
+    await receiver.waitFor((all) => all.slice(before).filter((r) => r.body.includes(id)).length === 2);
+    const attempts = receiver.received.slice(before).filter((r) => r.body.includes(id));
+    // The same message both times (receivers deduplicate on webhook-id), each attempt signed at its own time.
+    expect(attempts[1]!.headers["webhook-id"]).toBe(attempts[0]!.headers["webhook-id"]);
+    expect(attempts[1]!.body).toBe(attempts[0]!.body);
+    const deliveryId = attempts[0]!.headers["webhook-id"];
+    let delivery;
+    for (let i = 0; i < 50 && delivery?.state !== WebhookDeliveryState.DELIVERED; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      delivery = (await hooks.call(WebhookService.method.adminListWebhookDeliveries, { id: endpointId }, kw.adminKey)).webhookDeliveries.find((d) => d.id === deliveryId);
+    }
+    expect(delivery).toMatchObject({ eventType: "api_key.created", state: WebhookDeliveryState.DELIVERED, attempts: 2, lastStatusCode: 200, lastError: "" });
+    expect(delivery!.deliverTime).toBeDefined();
+    const viaRest = await rest("GET", `/webhook_endpoints/${endpointId}/deliveries?pageSize=1000`);
+    expect((viaRest.body.webhookDeliveries as { id: string; attempts: number }[]).find((d) => d.id === deliveryId)).toMatchObject({ attempts: 2, state: "WEBHOOK_DELIVERY_STATE_DELIVERED" });
+  });
+
+  it("gives up after the retry schedule, recording the last error, and sends nothing more", async () => {
+    const failing = await new WebhookReceiver().start();
+    try {
+      failing.answerWith(503, 503, 503, 503, 503);
+      const { webhookEndpoint } = await hooks.call(WebhookService.method.adminCreateWebhookEndpoint, { url: failing.url, eventTypes: ["policy.created"] }, kw.adminKey);
+      await c.policies.call(PolicyService.method.adminCreateApiKeyPolicy, { name: uniqueName("doomed"), permissions: [] }, kw.adminKey);
+      // The test schedule retries three times: four attempts in all.
+      await failing.waitFor((all) => all.length === 4);
+      let delivery;
+      for (let i = 0; i < 50 && delivery?.state !== WebhookDeliveryState.FAILED; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        [delivery] = (await hooks.call(WebhookService.method.adminListWebhookDeliveries, { id: webhookEndpoint!.id }, kw.adminKey)).webhookDeliveries;
+      }
+      expect(delivery).toMatchObject({ state: WebhookDeliveryState.FAILED, attempts: 4, lastStatusCode: 503, lastError: "the endpoint answered HTTP 503" });
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect(failing.received).toHaveLength(4);
+    } finally {
+      await failing.close();
+    }
+  });
+
+  it("sends an endpoint only the event types it asked for", async () => {
+    const picky = await new WebhookReceiver().start();
+    try {
+      await hooks.call(WebhookService.method.adminCreateWebhookEndpoint, { url: picky.url, eventTypes: ["api_key.retired"] }, kw.adminKey);
+      const { apiKey } = await createKey();
+      await c.keys.call(ApiKeyService.method.adminRetireApiKey, { id: apiKey!.id }, kw.adminKey);
+      await picky.waitFor((all) => all.length >= 1);
+      // The catch-all endpoint has had the creation by now too; the picky one must not.
+      await receiver.waitFor(() => receiver.ofType("api_key.retired").some((e) => JSON.stringify(e.data).includes(apiKey!.id)));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(picky.received.map((r) => JSON.parse(r.body).type)).toEqual(["api_key.retired"]);
+    } finally {
+      await picky.close();
+    }
+  });
+
+  it("sends nothing for a change that rolled back", async () => {
+    const before = receiver.received.length;
+    const name = uniqueName("taken");
+    await createKey(name);
+    // The same name again: the insert fails, the transaction rolls back, and its event with it.
+    await expect(createKey(name)).rejects.toMatchObject({ code: grpc.status.ALREADY_EXISTS });
+    await receiver.waitFor((all) => all.slice(before).some((r) => r.body.includes(name)));
+    await new Promise((r) => setTimeout(r, 500));
+    expect(receiver.received.slice(before).filter((r) => r.body.includes(`"name":"${name}"`))).toHaveLength(1);
+  });
+
+  it("stops delivering to an endpoint once it is deleted", async () => {
+    const gone = await new WebhookReceiver().start();
+    try {
+      gone.answerWith(500, 500, 500);
+      const { webhookEndpoint } = await hooks.call(WebhookService.method.adminCreateWebhookEndpoint, { url: gone.url }, kw.adminKey);
+      await createKey();
+      await gone.waitFor((all) => all.length >= 1);
+      await hooks.call(WebhookService.method.adminDeleteWebhookEndpoint, { id: webhookEndpoint!.id }, kw.adminKey);
+      const after = gone.received.length;
+      await new Promise((r) => setTimeout(r, 1_500));
+      expect(gone.received.length).toBe(after);
+    } finally {
+      await gone.close();
+    }
+  });
+});
