@@ -3,7 +3,10 @@
 // changes, whose signatures the reference `standardwebhooks` library accepts;
 // no secret or hash ever travels in a body; a failing receiver gets retries
 // and the delivery log shows them; event-type filters hold; a rolled-back
-// change sends nothing; on every test store.
+// change sends nothing; on every test store. And the SSRF guard: with
+// KEYWARD_WEBHOOK_ALLOW_PRIVATE=false no endpoint on an internal address is
+// accepted, nothing is sent to one whatever DNS says at send time, and no
+// redirect is followed.
 import * as grpc from "@grpc/grpc-js";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Webhook } from "standardwebhooks";
@@ -14,7 +17,8 @@ import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { WebhookDeliveryState, WebhookService } from "../../gen/keyward/v1/webhooks_pb.js";
 import { GrpcClient } from "../support/clients.js";
 import { DAY, expiresIn, grpcClients, keyWithPermissions, uniqueName, type Clients } from "../support/fixtures.js";
-import { startKeyward, type RunningKeyward } from "../support/keyward.js";
+import { startKeyward, testConfig, type RunningKeyward } from "../support/keyward.js";
+import { webhookSender } from "../../src/transport/webhook-sender.js";
 import { TEST_STORES } from "../support/stores.js";
 import { WebhookReceiver } from "../support/webhook-receiver.js";
 
@@ -217,6 +221,80 @@ describe.each(TEST_STORES)("webhooks on $name", (store) => {
       expect(gone.received.length).toBe(after);
     } finally {
       await gone.close();
+    }
+  });
+});
+
+describe("the SSRF guard (KEYWARD_WEBHOOK_ALLOW_PRIVATE=false)", () => {
+  let kw: RunningKeyward;
+  let receiver: WebhookReceiver;
+
+  beforeAll(async () => {
+    const store = await TEST_STORES[0]!.create();
+    kw = await startKeyward(store, { config: { webhooks: { ...testConfig(store).webhooks, allowPrivate: false } } });
+    receiver = await new WebhookReceiver().start();
+  });
+  afterAll(async () => {
+    await kw?.close();
+    await receiver?.close();
+  });
+
+  const create = async (url: string) => {
+    const res = await fetch(`${kw.url}/api/v1/webhook_endpoints`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${kw.adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ url }),
+    });
+    return { status: res.status, body: (await res.json()) as { code: number; message: string } };
+  };
+
+  it.each([
+    ["http://127.0.0.1:9/hooks", "must be https (http only with KEYWARD_WEBHOOK_ALLOW_PRIVATE=true)"],
+    ["http://hooks.example.com/", "must be https"],
+    ["ftp://hooks.example.com/", "must be an https URL"],
+    ["https://127.0.0.1/hooks", "127.0.0.1 is a loopback, private, link-local or otherwise non-public address"],
+    ["https://localhost/hooks", "localhost resolves to"],
+    ["https://[::1]/hooks", "::1 is a loopback"],
+    ["https://[::ffff:7f00:1]/hooks", "::ffff:7f00:1 is a loopback"],
+    ["https://169.254.169.254/latest/meta-data", "169.254.169.254 is a loopback, private, link-local"],
+    ["https://10.0.0.1/", "10.0.0.1 is"],
+    ["https://192.168.1.10/", "192.168.1.10 is"],
+    ["https://[fd00::1]/", "fd00::1 is"],
+    ["https://224.0.0.1/", "224.0.0.1 is"],
+    ["https://0.0.0.0/", "0.0.0.0 is"],
+  ])("refuses to create an endpoint at %s (400 INVALID_ARGUMENT), and stores nothing", async (url, message) => {
+    const { status, body } = await create(url);
+    expect(status).toBe(400);
+    expect(body.code).toBe(3); // INVALID_ARGUMENT, as grpc-gateway writes it
+    expect(body.message).toContain(message);
+    const list = await fetch(`${kw.url}/api/v1/webhook_endpoints`, { headers: { authorization: `Bearer ${kw.adminKey}` } });
+    expect(await list.json()).toEqual({ webhookEndpoints: [] });
+  });
+
+  it("refuses at send time too: an address literal, and a name whose DNS answer is loopback, get no request", async () => {
+    const send = webhookSender({ allowPrivate: false, timeoutMs: 2_000 });
+    const port = new URL(receiver.url).port;
+    await expect(send(`https://127.0.0.1:${port}/hooks`, {}, "{}")).rejects.toThrow("127.0.0.1 is not a public address");
+    await expect(send(`https://localhost:${port}/hooks`, {}, "{}")).rejects.toThrow(/localhost \((127\.0\.0\.1|::1)\) is not a public address/);
+    await expect(send(`https://[::1]:${port}/hooks`, {}, "{}")).rejects.toThrow("::1 is not a public address");
+    await expect(send(receiver.url, {}, "{}")).rejects.toThrow();
+    expect(receiver.received).toEqual([]);
+    // The same sender, with private addresses allowed, does reach it: the refusals above are the guard's.
+    await expect(webhookSender({ allowPrivate: true, timeoutMs: 2_000 })(receiver.url, {}, "{}")).resolves.toBe(200);
+  });
+
+  it("follows no redirect: a 3xx is the attempt's answer, and where it points gets nothing", async () => {
+    const elsewhere = await new WebhookReceiver().start();
+    try {
+      receiver.redirectTo = elsewhere.url;
+      receiver.answerWith(302, 307);
+      const send = webhookSender({ allowPrivate: true, timeoutMs: 2_000 });
+      await expect(send(receiver.url, {}, "{}")).resolves.toBe(302);
+      await expect(send(receiver.url, {}, "{}")).resolves.toBe(307);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(elsewhere.received).toEqual([]);
+    } finally {
+      await elsewhere.close();
     }
   });
 });

@@ -14,6 +14,8 @@ export class WebhookReceiver {
   private readonly statuses: number[] = [];
   private server: Server | undefined;
   url = "";
+  /** Where a 3xx answer points (a sender must not follow it). */
+  redirectTo: string | undefined;
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
@@ -21,7 +23,8 @@ export class WebhookReceiver {
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
         this.received.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
-        res.writeHead(this.statuses.shift() ?? 200).end();
+        const status = this.statuses.shift() ?? 200;
+        res.writeHead(status, status >= 300 && status < 400 && this.redirectTo ? { location: this.redirectTo } : {}).end();
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
