@@ -7,6 +7,8 @@ import type { AddressInfo } from "node:net";
 export interface ReceivedWebhook {
   headers: IncomingHttpHeaders;
   body: string;
+  /** What the receiver answered. */
+  status: number;
 }
 
 export class WebhookReceiver {
@@ -16,15 +18,19 @@ export class WebhookReceiver {
   url = "";
   /** Where a 3xx answer points (a sender must not follow it). */
   redirectTo: string | undefined;
+  /** How long each answer takes (a slow receiver keeps attempts in flight). */
+  delayMs = 0;
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on("data", (c: Buffer) => chunks.push(c));
       req.on("end", () => {
-        this.received.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8") });
         const status = this.statuses.shift() ?? 200;
-        res.writeHead(status, status >= 300 && status < 400 && this.redirectTo ? { location: this.redirectTo } : {}).end();
+        this.received.push({ headers: req.headers, body: Buffer.concat(chunks).toString("utf8"), status });
+        const answer = () => res.writeHead(status, status >= 300 && status < 400 && this.redirectTo ? { location: this.redirectTo } : {}).end();
+        if (this.delayMs > 0) setTimeout(answer, this.delayMs);
+        else answer();
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, "127.0.0.1", resolve));
