@@ -26,7 +26,7 @@ export interface DispatcherSettings {
 const BATCH = 20;
 /** A bound on what an error stores: enough to act on, not a receiver's whole error page. */
 const MAX_ERROR_LENGTH = 300;
-/** How often finished deliveries past their retention are deleted. */
+/** How often finished deliveries past their retention are deleted (more often when the retention is shorter). */
 const PRUNE_EVERY_MS = 3_600_000;
 
 /** `delay` ± 20%, so retries of many deliveries spread out. */
@@ -67,7 +67,7 @@ export class WebhookDispatcher {
     const leaseUntil = new Date(now.getTime() + this.settings.timeoutMs + 30_000);
     const claimed = await this.store.webhooks.claimDue(now, leaseUntil, BATCH);
     await Promise.all(claimed.map((d) => this.attempt(d)));
-    if (now.getTime() - this.lastPrune >= PRUNE_EVERY_MS) {
+    if (now.getTime() - this.lastPrune >= Math.min(PRUNE_EVERY_MS, this.settings.retentionMs)) {
       this.lastPrune = now.getTime();
       await this.store.webhooks.pruneFinished(new Date(now.getTime() - this.settings.retentionMs));
     }

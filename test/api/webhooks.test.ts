@@ -17,7 +17,7 @@ import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { WebhookDeliveryState, WebhookService } from "../../gen/keyward/v1/webhooks_pb.js";
 import { GrpcClient } from "../support/clients.js";
 import { DAY, expiresIn, grpcClients, keyWithPermissions, uniqueName, type Clients } from "../support/fixtures.js";
-import { startKeyward, testConfig, type RunningKeyward } from "../support/keyward.js";
+import { LogCapture, startKeyward, testConfig, type RunningKeyward } from "../support/keyward.js";
 import { webhookSender } from "../../src/transport/webhook-sender.js";
 import { TEST_STORES } from "../support/stores.js";
 import { WebhookReceiver } from "../support/webhook-receiver.js";
@@ -31,6 +31,7 @@ describe.each(TEST_STORES)("webhooks on $name", (store) => {
   let secret: string;
   let endpointId: string;
   let policyId: string;
+  const logs = new LogCapture();
 
   const rest = async (method: string, path: string, body?: unknown, key = kw.adminKey) => {
     const res = await fetch(`${kw.url}/api/v1${path}`, {
@@ -45,7 +46,7 @@ describe.each(TEST_STORES)("webhooks on $name", (store) => {
     c.keys.call(ApiKeyService.method.adminCreateApiKey, { name, policyId, expireTime: expiresIn(kw, DAY) }, kw.adminKey);
 
   beforeAll(async () => {
-    kw = await startKeyward(await store.create());
+    kw = await startKeyward(await store.create(), { logger: logs.logger("trace") });
     c = grpcClients(kw.port);
     hooks = new GrpcClient(WebhookService, kw.port);
     audit = new GrpcClient(AuditService, kw.port);
@@ -138,6 +139,23 @@ describe.each(TEST_STORES)("webhooks on $name", (store) => {
     expect(updated.data).toMatchObject({ policy: { id: policyId, description: "now with hooks" }, changedFields: ["description"] });
   });
 
+  it("sends api_key.updated and .deleted, policy.created and .deleted (naming the keys that went with it)", async () => {
+    const { policy } = await c.policies.call(PolicyService.method.adminCreateApiKeyPolicy, { name: uniqueName("short-lived"), permissions: [] }, kw.adminKey);
+    const { apiKey } = await c.keys.call(ApiKeyService.method.adminCreateApiKey, { name: uniqueName("moved"), policyId, expireTime: expiresIn(kw, DAY) }, kw.adminKey);
+    const id = apiKey!.id;
+    await c.keys.call(ApiKeyService.method.adminUpdateApiKey, { apiKey: { id, policyId: policy!.id }, updateMask: { paths: ["policy_id"] } }, kw.adminKey);
+    const { apiKey: doomed } = await c.keys.call(ApiKeyService.method.adminCreateApiKey, { name: uniqueName("doomed"), policyId, expireTime: expiresIn(kw, DAY) }, kw.adminKey);
+    await c.keys.call(ApiKeyService.method.adminDeleteApiKey, { id: doomed!.id }, kw.adminKey);
+    await c.policies.call(PolicyService.method.adminDeleteApiKeyPolicy, { id: policy!.id }, kw.adminKey);
+    const about = (type: string, what: string) => receiver.ofType(type).filter((e) => JSON.stringify(e.data).includes(what));
+    await receiver.waitFor(() => about("policy.deleted", policy!.id).length === 1);
+    await receiver.waitFor(() => about("api_key.deleted", doomed!.id).length === 1);
+    expect(about("policy.created", policy!.id)[0]!.data).toMatchObject({ policy: { id: policy!.id, name: policy!.name, permissions: [] } });
+    expect(about("api_key.updated", id)[0]!.data).toMatchObject({ apiKey: { id, policyId: policy!.id }, changedFields: ["policy_id"] });
+    expect(about("api_key.deleted", doomed!.id)[0]!.data).toMatchObject({ apiKey: { id: doomed!.id, name: doomed!.name } });
+    expect(about("policy.deleted", policy!.id)[0]!.data).toMatchObject({ policy: { id: policy!.id }, deletedApiKeyIds: [id] });
+  });
+
   it("retries a receiver that answers 500, then 200; the delivery log shows both attempts", async () => {
     receiver.answerWith(500);
     const before = receiver.received.length;
@@ -223,6 +241,11 @@ describe.each(TEST_STORES)("webhooks on $name", (store) => {
       await gone.close();
     }
   });
+
+  it("never writes an endpoint's secret to a log line, at trace level", () => {
+    expect(logs.lines.length).toBeGreaterThan(0);
+    expect(logs.text).not.toContain(secret.slice("whsec_".length));
+  });
 });
 
 describe("the SSRF guard (KEYWARD_WEBHOOK_ALLOW_PRIVATE=false)", () => {
@@ -295,6 +318,32 @@ describe("the SSRF guard (KEYWARD_WEBHOOK_ALLOW_PRIVATE=false)", () => {
       expect(elsewhere.received).toEqual([]);
     } finally {
       await elsewhere.close();
+    }
+  });
+});
+
+describe("delivery retention (KEYWARD_WEBHOOK_RETENTION)", () => {
+  it("forgets delivered deliveries once they are older than the retention", async () => {
+    const store = await TEST_STORES[0]!.create();
+    // A retention this short prunes within seconds; the default keeps a week.
+    const kw = await startKeyward(store, { config: { webhooks: { ...testConfig(store).webhooks, retentionMs: 1_500 } } });
+    const receiver = await new WebhookReceiver().start();
+    const hooks = new GrpcClient(WebhookService, kw.port);
+    const policies = new GrpcClient(PolicyService, kw.port);
+    try {
+      const { webhookEndpoint } = await hooks.call(WebhookService.method.adminCreateWebhookEndpoint, { url: receiver.url }, kw.adminKey);
+      await policies.call(PolicyService.method.adminCreateApiKeyPolicy, { name: uniqueName("kept-briefly"), permissions: [] }, kw.adminKey);
+      await receiver.waitFor((all) => all.length === 1);
+      const list = async () => (await hooks.call(WebhookService.method.adminListWebhookDeliveries, { id: webhookEndpoint!.id }, kw.adminKey)).webhookDeliveries;
+      expect(await list()).toHaveLength(1);
+      const deadline = Date.now() + 5_000;
+      while ((await list()).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      expect(await list()).toEqual([]);
+    } finally {
+      hooks.close();
+      policies.close();
+      await kw.close();
+      await receiver.close();
     }
   });
 });
