@@ -37,6 +37,7 @@ export class WebhookDispatcher {
   private round: Promise<void> = Promise.resolve();
   private closed = false;
   private lastPrune = 0;
+  private failing = false;
 
   constructor(
     private readonly store: Store,
@@ -54,7 +55,16 @@ export class WebhookDispatcher {
     if (this.closed) return;
     this.timer = setTimeout(() => {
       this.round = this.runRound()
-        .catch(this.onError)
+        .then(
+          () => {
+            this.failing = false;
+          },
+          (error: unknown) => {
+            // One line per outage, not one per poll while the store is down.
+            if (!this.failing) this.onError(error);
+            this.failing = true;
+          },
+        )
         .finally(() => this.schedule());
     }, this.settings.pollMs);
     this.timer.unref();
