@@ -30,6 +30,7 @@ for (const [net, prefix] of [
   ["64:ff9b:1::", 48], // local-use NAT64
   ["100::", 64], // discard
   ["2001:db8::", 32], // documentation
+  ["2002::", 16], // 6to4: carries an IPv4 address that may be a private one
   ["fc00::", 7], // unique-local
   ["fe80::", 10], // link-local
   ["fec0::", 10], // old site-local

@@ -8,8 +8,8 @@ import type { ClaimedDelivery } from "../storage/records.js";
 import type { Store } from "../storage/store.js";
 import { signedHeaders } from "./webhook-signing.js";
 
-/** Sends one POST; resolves with the HTTP status, rejects when none came (refused, timed out, blocked). */
-export type WebhookSend = (url: string, headers: Record<string, string>, body: string) => Promise<number>;
+/** Sends one POST; resolves with the HTTP status, rejects when none came (refused, timed out, blocked, or `signal` aborted it). */
+export type WebhookSend = (url: string, headers: Record<string, string>, body: string, signal?: AbortSignal) => Promise<number>;
 
 export interface DispatcherSettings {
   /** How often a replica looks for due deliveries. */
@@ -38,6 +38,8 @@ export class WebhookDispatcher {
   private closed = false;
   private lastPrune = 0;
   private failing = false;
+  /** Aborts the attempts in flight when Keyward stops, so a slow receiver cannot hold up the shutdown. */
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly store: Store,
@@ -87,7 +89,7 @@ export class WebhookDispatcher {
     let statusCode = 0;
     let error = "";
     try {
-      statusCode = await this.send(d.url, signedHeaders(d.secret, d.id, this.now(), d.body), d.body);
+      statusCode = await this.send(d.url, signedHeaders(d.secret, d.id, this.now(), d.body), d.body, this.stopping.signal);
       if (statusCode < 200 || statusCode > 299) error = `the endpoint answered HTTP ${statusCode}`;
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
@@ -103,10 +105,11 @@ export class WebhookDispatcher {
     return { kind: "retry", statusCode, error: bounded, nextAttemptTime: new Date(this.now().getTime() + jitter(delay)) };
   }
 
-  /** Stops polling and waits for the round in progress. */
+  /** Stops polling, cuts short the attempts in flight (recorded as failed attempts, retried later) and waits for the round to end. */
   async close(): Promise<void> {
     this.closed = true;
     clearTimeout(this.timer);
+    this.stopping.abort(new Error("Keyward stopped during the attempt"));
     await this.round;
   }
 }

@@ -31,7 +31,7 @@ const publicOnlyLookup = ((hostname: string, options: LookupAllOptions | { all?:
 }) as unknown as LookupFunction;
 
 export function webhookSender(settings: { allowPrivate: boolean; timeoutMs: number }): WebhookSend {
-  return (target, headers, body) =>
+  return (target, headers, body, stop) =>
     new Promise<number>((resolve, reject) => {
       const url = new URL(target);
       const host = bareHost(url);
@@ -40,10 +40,22 @@ export function webhookSender(settings: { allowPrivate: boolean; timeoutMs: numb
         if (isIP(host) && !isPublicAddress(host)) return reject(notPublic(host, host));
         if (url.protocol !== "https:") return reject(new Error("plain http is refused (KEYWARD_WEBHOOK_ALLOW_PRIVATE=false)"));
       }
+      if (stop?.aborted) return reject(reasonOf(stop));
+      // One controller for both ends of an attempt: its timeout and Keyward stopping. (A plain
+      // timer rather than AbortSignal.timeout inside AbortSignal.any, whose timer Node 20 can let
+      // the garbage collector take, leaving the attempt to hang.)
+      const abort = new AbortController();
+      const timer = setTimeout(() => abort.abort(new Error(`no answer within ${settings.timeoutMs} ms`)), settings.timeoutMs);
+      const onStop = () => abort.abort(reasonOf(stop!));
+      stop?.addEventListener("abort", onStop, { once: true });
+      const done = () => {
+        clearTimeout(timer);
+        stop?.removeEventListener("abort", onStop);
+      };
       const options: RequestOptions = {
         method: "POST",
         headers: { ...headers, "content-length": Buffer.byteLength(body) },
-        signal: AbortSignal.timeout(settings.timeoutMs),
+        signal: abort.signal,
         agent: false,
         ...(settings.allowPrivate ? {} : { lookup: publicOnlyLookup }),
       };
@@ -53,12 +65,19 @@ export function webhookSender(settings: { allowPrivate: boolean; timeoutMs: numb
           read += chunk.length;
           if (read > MAX_RESPONSE_BYTES) res.destroy();
         });
-        res.on("close", () => resolve(res.statusCode ?? 0));
-        res.on("error", () => resolve(res.statusCode ?? 0));
+        const answered = () => {
+          done();
+          resolve(res.statusCode ?? 0);
+        };
+        res.on("close", answered);
+        res.on("error", answered);
       });
-      request.on("error", (error: Error) =>
-        reject(error.name === "AbortError" || error.name === "TimeoutError" ? new Error(`no answer within ${settings.timeoutMs} ms`) : error),
-      );
+      request.on("error", (error: Error) => {
+        done();
+        reject(abort.signal.aborted ? reasonOf(abort.signal) : error);
+      });
       request.end(body);
     });
 }
+
+const reasonOf = (signal: AbortSignal): Error => (signal.reason instanceof Error ? signal.reason : new Error("the attempt was stopped"));

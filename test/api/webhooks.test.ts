@@ -354,3 +354,47 @@ describe("delivery retention (KEYWARD_WEBHOOK_RETENTION)", () => {
     }
   });
 });
+
+describe("a receiver that does not answer", () => {
+  it("times an attempt out after KEYWARD_WEBHOOK_TIMEOUT, and Keyward stops without waiting for one in flight", async () => {
+    const store = await TEST_STORES[0]!.create();
+    const silent = await new WebhookReceiver().start();
+    silent.delayMs = 60_000;
+    const start = (timeoutMs: number) => startKeyward(store, { config: { webhooks: { ...testConfig(store).webhooks, timeoutMs, retryScheduleMs: [60_000] } } });
+    const kw = await start(300);
+    const hooks = new GrpcClient(WebhookService, kw.port);
+    const policies = new GrpcClient(PolicyService, kw.port);
+    try {
+      const { webhookEndpoint } = await hooks.call(WebhookService.method.adminCreateWebhookEndpoint, { url: silent.url }, kw.adminKey);
+      await policies.call(PolicyService.method.adminCreateApiKeyPolicy, { name: uniqueName("unheard"), permissions: [] }, kw.adminKey);
+      let delivery;
+      for (const deadline = Date.now() + 20_000; !delivery?.lastError && Date.now() < deadline; ) {
+        await new Promise((r) => setTimeout(r, 50));
+        [delivery] = (await hooks.call(WebhookService.method.adminListWebhookDeliveries, { id: webhookEndpoint!.id }, kw.adminKey)).webhookDeliveries;
+      }
+      expect(delivery).toMatchObject({ state: WebhookDeliveryState.PENDING, attempts: 1, lastStatusCode: 0, lastError: "no answer within 300 ms" });
+    } finally {
+      hooks.close();
+      policies.close();
+      await kw.close();
+    }
+    // Now an attempt that would hang for 30 s: closing cuts it short.
+    const patient = await start(30_000);
+    const patientPolicies = new GrpcClient(PolicyService, patient.port);
+    const patientHooks = new GrpcClient(WebhookService, patient.port);
+    try {
+      // An in-memory store per start: this one needs its own endpoint.
+      await patientHooks.call(WebhookService.method.adminCreateWebhookEndpoint, { url: silent.url }, patient.adminKey);
+      const before = silent.received.length;
+      await patientPolicies.call(PolicyService.method.adminCreateApiKeyPolicy, { name: uniqueName("unheard"), permissions: [] }, patient.adminKey);
+      await silent.waitFor((all) => all.length > before);
+    } finally {
+      patientPolicies.close();
+      patientHooks.close();
+      const closing = Date.now();
+      await patient.close();
+      expect(Date.now() - closing).toBeLessThan(15_000);
+      await silent.close();
+    }
+  }, 90_000);
+});

@@ -49,7 +49,7 @@ export class WebhookReceiver {
   }
 
   /** Waits until `predicate` holds for what has arrived (polling), or fails after `timeoutMs`. */
-  async waitFor(predicate: (received: ReceivedWebhook[]) => boolean, timeoutMs = 10_000): Promise<void> {
+  async waitFor(predicate: (received: ReceivedWebhook[]) => boolean, timeoutMs = 20_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (!predicate(this.received)) {
       if (Date.now() > deadline) throw new Error(`webhooks did not arrive in time; got ${this.received.map((r) => r.body).join("\n")}`);
