@@ -16,6 +16,8 @@ import { RegisteredPermissions } from "./domain/registered-permissions.js";
 import { VerificationCache } from "./domain/verification-cache.js";
 import { UsageLimiter } from "./domain/usage-limits.js";
 import { VerifyBudget } from "./domain/verify-budget.js";
+import { WebhookDispatcher } from "./domain/webhook-dispatcher.js";
+import { WebhookEndpoints } from "./domain/webhooks.js";
 import { SYSTEM } from "./domain/principal.js";
 import { PermissionRegistry } from "./domain/registry.js";
 import { ClientRateLimit } from "./domain/client-rate-limit.js";
@@ -29,6 +31,7 @@ import type { OnePortServer } from "./transport/one-port.js";
 import { Metrics } from "./transport/metrics.js";
 import { Readiness } from "./transport/readiness.js";
 import { RpcLog } from "./transport/rpc-log.js";
+import { webhookSender } from "./transport/webhook-sender.js";
 import type { DomainServices } from "./transport/routes.js";
 import { keywardPermissionDefinitions } from "./transport/keyward-declarations.js";
 
@@ -138,11 +141,16 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
         if (leftNoAdmin) logger.warn({ apiKeyId: keyId, clientIp }, "the last admin key was revoked by possession; `npm run recover` issues a new one");
         else logger.info({ apiKeyId: keyId, clientIp }, "API key revoked by possession");
       }),
+      webhooks: new WebhookEndpoints(store, config.webhooks.allowPrivate, now),
     };
     await services.registry.register(SYSTEM, KEYWARD_SERVICE, keywardPermissionDefinitions());
     const deliver = options.deliverBootstrapKey ?? defaultBootstrapDelivery(config.bootstrapKeyFile);
     const bootstrapKeyId = await issueBootstrapKey(store, hasher, settings, now, deliver);
     if (bootstrapKeyId) logger.info({ apiKeyId: bootstrapKeyId }, "issued the bootstrap admin key");
+    // Every replica sends; the outbox's claims keep them from sending one attempt twice.
+    const dispatcher = new WebhookDispatcher(store, webhookSender(config.webhooks), config.webhooks, now, (error) =>
+      logger.warn({ err: error }, "could not send webhooks this round; will retry"),
+    );
     const readiness = new Readiness(() => store.ping());
     const rpcLog = new RpcLog(logger, metrics);
     const server = buildServer(services, readiness, metrics, rpcLog, logger, {
@@ -152,6 +160,7 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
       webRoot: WEB_ROOT,
       grpcFastPath: options.grpcFastPath,
     }, options.server);
+    dispatcher.start();
     return {
       config,
       store,
@@ -163,6 +172,7 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
         readiness.markDraining();
         await server.close(config.shutdownGraceMs);
         rpcLog.close();
+        await dispatcher.close();
         await lastUse.close();
         // Unused leased credits go back to their keys before the store closes.
         await usage.close().catch((error: unknown) => logger.warn({ err: error }, "could not give back leased credits"));

@@ -23,6 +23,14 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** Revocations by possession one client address may make per period (domain/client-rate-limit.ts). */
   readonly revokeRateLimit: { readonly limit: number; readonly periodMs: number };
+  /** Webhooks (design §8): where they may go and how they are retried. */
+  readonly webhooks: {
+    readonly allowPrivate: boolean;
+    readonly timeoutMs: number;
+    readonly retryScheduleMs: readonly number[];
+    readonly pollMs: number;
+    readonly retentionMs: number;
+  };
   readonly cache: { readonly maxEntries: number; readonly ttlMs: number; readonly negativeMaxEntries: number; readonly negativeTtlMs: number };
   readonly connections: {
     readonly headersTimeoutMs: number;
@@ -117,6 +125,23 @@ export function parseRateLimit(variable: string, value: string): { limit: number
   return { limit, periodMs };
 }
 
+function boolean(variable: string, value: string | undefined, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (value === "true") return true;
+  if (value === "false") return false;
+  throw new ConfigError(variable, `"${value}" must be true or false`);
+}
+
+/** `5s,5m,30m`: the delay before each retry of a webhook delivery, 1 to 20 of them, each at most a day. */
+function retrySchedule(variable: string, value: string): number[] {
+  const delays = value.split(",").map((d) => d.trim());
+  if (delays.length > 20) throw new ConfigError(variable, "lists at most 20 delays");
+  return delays.map((d) => parseDurationMs(variable, d, UNIT_MS.d!));
+}
+
+/** Standard Webhooks retries: seven more attempts over about a day (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h). */
+export const DEFAULT_WEBHOOK_RETRIES = "5s,5m,30m,2h,5h,10h,10h";
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -159,6 +184,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Last use is visible within 5 s of a check: flush at least that often.
     corsOrigins: Object.freeze(corsOrigins(get("KEYWARD_CORS_ORIGINS"))),
     revokeRateLimit: Object.freeze(parseRateLimit("KEYWARD_REVOKE_RATE_LIMIT", get("KEYWARD_REVOKE_RATE_LIMIT") ?? "10/1m")),
+    webhooks: Object.freeze({
+      allowPrivate: boolean("KEYWARD_WEBHOOK_ALLOW_PRIVATE", get("KEYWARD_WEBHOOK_ALLOW_PRIVATE"), false),
+      timeoutMs: parseDurationMs("KEYWARD_WEBHOOK_TIMEOUT", get("KEYWARD_WEBHOOK_TIMEOUT") ?? "15s", 60_000),
+      retryScheduleMs: Object.freeze(retrySchedule("KEYWARD_WEBHOOK_RETRIES", get("KEYWARD_WEBHOOK_RETRIES") ?? DEFAULT_WEBHOOK_RETRIES)),
+      pollMs: parseDurationMs("KEYWARD_WEBHOOK_POLL", get("KEYWARD_WEBHOOK_POLL") ?? "1s", 60_000),
+      retentionMs: parseDurationMs("KEYWARD_WEBHOOK_RETENTION", get("KEYWARD_WEBHOOK_RETENTION") ?? "7d", 365 * UNIT_MS.d!),
+    }),
     cache: Object.freeze({
       maxEntries: integer("KEYWARD_CACHE_MAX_ENTRIES", get("KEYWARD_CACHE_MAX_ENTRIES") ?? "100000", 0, 10_000_000),
       ttlMs: parseDurationMs("KEYWARD_CACHE_TTL", get("KEYWARD_CACHE_TTL") ?? "60s", 86_400_000),

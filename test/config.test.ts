@@ -42,3 +42,18 @@ describe("DATABASE_URL", () => {
     }
   });
 });
+
+describe("webhook settings", () => {
+  it("refuses private addresses and retries over about a day unless told otherwise", () => {
+    const { webhooks } = loadConfig({});
+    expect(webhooks.allowPrivate).toBe(false);
+    expect(webhooks.timeoutMs).toBe(15_000);
+    expect(webhooks.retryScheduleMs).toEqual([5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000]);
+  });
+
+  it("reads KEYWARD_WEBHOOK_ALLOW_PRIVATE and KEYWARD_WEBHOOK_RETRIES, refusing what they cannot mean", () => {
+    expect(loadConfig({ KEYWARD_WEBHOOK_ALLOW_PRIVATE: "true", KEYWARD_WEBHOOK_RETRIES: "1s, 10s" }).webhooks).toMatchObject({ allowPrivate: true, retryScheduleMs: [1_000, 10_000] });
+    expect(() => loadConfig({ KEYWARD_WEBHOOK_ALLOW_PRIVATE: "yes" })).toThrow('KEYWARD_WEBHOOK_ALLOW_PRIVATE: "yes" must be true or false');
+    expect(() => loadConfig({ KEYWARD_WEBHOOK_RETRIES: "5s,2d" })).toThrow(/^KEYWARD_WEBHOOK_RETRIES: must be at most 1d/);
+  });
+});

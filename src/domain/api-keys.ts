@@ -6,6 +6,7 @@ import type { Repositories, Store } from "../storage/store.js";
 import { adminRemains, assertAdminRemains, isAdminKey } from "./admin-guard.js";
 import { audit, fieldsSet, target } from "./audit.js";
 import { checkConstraints, constraintsWithin } from "./constraints.js";
+import { actorOf, apiKeyData, emit, keyNow } from "./events.js";
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
 import { newCredentials } from "./key-format.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
@@ -168,6 +169,7 @@ export class ApiKeyService {
         if (credits !== null) changedFields.push("credits");
         if (Object.keys(labels).length > 0) changedFields.push("labels");
         await audit(repos, caller, { action: "AdminCreateApiKey", target: target.apiKey(id), changedFields }, this.now());
+        await emit(repos, "api_key.created", this.now(), async () => ({ apiKey: apiKeyData(await keyNow(repos, id)), actor: actorOf(caller) }));
       })
       .catch((e: unknown) => {
         throw e instanceof UniqueViolation ? keyNameTaken(name) : e;
@@ -243,6 +245,7 @@ export class ApiKeyService {
           labels: checked.labels,
         });
         await audit(repos, caller, { action: "AdminUpdateApiKey", target: target.apiKey(id), changedFields }, this.now());
+        await emit(repos, "api_key.updated", this.now(), async () => ({ apiKey: apiKeyData(await keyNow(repos, id)), changedFields, actor: actorOf(caller) }));
       })
       .catch((e: unknown) => {
         throw e instanceof UniqueViolation ? keyNameTaken(changes.name) : e;
@@ -260,6 +263,7 @@ export class ApiKeyService {
       await repos.apiKeys.delete(id);
       if (wasAdmin) await assertAdminRemains(repos, this.now());
       await audit(repos, caller, { action: "AdminDeleteApiKey", target: target.apiKey(id) }, this.now());
+      await emit(repos, "api_key.deleted", this.now(), () => ({ apiKey: apiKeyData(current), actor: actorOf(caller) }));
     });
   }
 
@@ -300,6 +304,7 @@ export class ApiKeyService {
   private async retireLocked(repos: Repositories, actor: Principal, id: string, action: string): Promise<void> {
     await repos.apiKeys.retire(id, actor.keyId || null, this.now());
     await audit(repos, actor, { action, target: target.apiKey(id), changedFields: ["state"] }, this.now());
+    await emit(repos, "api_key.retired", this.now(), async () => ({ apiKey: apiKeyData(await keyNow(repos, id)), actor: actorOf(actor) }));
   }
 
   /**
@@ -341,6 +346,8 @@ export class ApiKeyService {
       if (overlapMs > 0) previousExpireTime = new Date(Math.min(now.getTime() + overlapMs, current.expireTime.getTime()));
       await repos.apiKeys.rotate(id, secretHash, previousExpireTime, now);
       await audit(repos, caller, { action: "AdminRotateApiKey", target: target.apiKey(id), changedFields: ["secret"] }, now);
+      const previousSecretExpireTime = previousExpireTime?.toISOString() ?? null;
+      await emit(repos, "api_key.rotated", now, async () => ({ apiKey: apiKeyData(await keyNow(repos, id)), previousSecretExpireTime, actor: actorOf(caller) }));
     });
     return { key: await this.get(id), credentials, previousExpireTime };
   }

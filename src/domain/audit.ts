@@ -12,6 +12,7 @@ export const target = {
   apiKey: (id: string) => `api_keys/${id}`,
   policy: (id: string) => `policies/${id}`,
   service: (name: string) => `services/${name}`,
+  webhookEndpoint: (id: string) => `webhook_endpoints/${id}`,
 };
 
 /** What a refused attempt's target says when the request named no well-formed id or name. */
@@ -28,6 +29,7 @@ export const refusedTarget = {
   apiKey: (id: string) => target.apiKey(isId(id) ? id : INVALID_NAME),
   policy: (id: string) => target.policy(isId(id) ? id : INVALID_NAME),
   service: (name: string) => target.service(isServiceName(name) ? name : INVALID_NAME),
+  webhookEndpoint: (id: string) => target.webhookEndpoint(isId(id) ? id : INVALID_NAME),
 };
 
 export interface AuditEntry {

@@ -13,6 +13,8 @@ export const KeywardPermission = {
   permissionsRegister: "keyward.permissions.register",
   keysCheck: "keyward.keys.check",
   auditRead: "keyward.audit.read",
+  webhooksRead: "keyward.webhooks.read",
+  webhooksWrite: "keyward.webhooks.write",
 } as const;
 
 export type KeywardPermissionName = (typeof KeywardPermission)[keyof typeof KeywardPermission];

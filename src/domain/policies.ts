@@ -4,6 +4,7 @@ import type { PolicyRecord } from "../storage/records.js";
 import type { Repositories, Store } from "../storage/store.js";
 import { assertAdminRemains, policyAdministers } from "./admin-guard.js";
 import { audit, auditEach, fieldsSet, target } from "./audit.js";
+import { actorOf, emit, policyData, type EventData } from "./events.js";
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
 import { KeywardPermission } from "./keyward-permissions.js";
 import { Limits } from "./limits.js";
@@ -91,6 +92,13 @@ async function checkEntries(repos: Repositories, entries: readonly string[], kep
   return unique;
 }
 
+/** A policy as it is inside the change's transaction, for an event about it. */
+async function policyEvent(repos: Repositories, id: string, extra: EventData): Promise<EventData> {
+  const policy = await repos.policies.get(id);
+  if (!policy) throw new Error(`policy ${id} vanished inside its own transaction`);
+  return { policy: policyData(policy), ...extra };
+}
+
 const nameTaken = (name: string) => new AlreadyExistsError(`a policy named "${name}" already exists`);
 
 export class PolicyService {
@@ -130,6 +138,7 @@ export class PolicyService {
         const changedFields = ["name", "description", "permissions"];
         if (rateLimits.length > 0) changedFields.push("rate_limits");
         await audit(repos, caller, { action: "AdminCreateApiKeyPolicy", target: target.policy(id), changedFields }, this.now());
+        await emit(repos, "policy.created", this.now(), () => policyEvent(repos, id, { actor: actorOf(caller) }));
       })
       .catch((e: unknown) => {
         throw e instanceof UniqueViolation ? nameTaken(name) : e;
@@ -156,6 +165,7 @@ export class PolicyService {
         if (permissions !== undefined && policyAdministers(current.permissions)) await assertAdminRemains(repos, this.now());
         const changedFields = fieldsSet({ name: changes.name, description: changes.description, permissions, rate_limits: rateLimits });
         await audit(repos, caller, { action: "AdminUpdateApiKeyPolicy", target: target.policy(id), changedFields }, this.now());
+        await emit(repos, "policy.updated", this.now(), () => policyEvent(repos, id, { changedFields, actor: actorOf(caller) }));
       })
       .catch((e: unknown) => {
         throw e instanceof UniqueViolation ? nameTaken(changes.name ?? "") : e;
@@ -178,6 +188,8 @@ export class PolicyService {
       if (policyAdministers(current.permissions)) await assertAdminRemains(repos, this.now());
       const action = "AdminDeleteApiKeyPolicy";
       await auditEach(repos, caller, [{ action, target: target.policy(id) }, ...apiKeyIds.map((k) => ({ action, target: target.apiKey(k) }))], this.now());
+      // One event names the keys that went with the policy (as the audit log does with one entry each).
+      await emit(repos, "policy.deleted", this.now(), () => ({ policy: policyData(current), deletedApiKeyIds: apiKeyIds, actor: actorOf(caller) }));
       return apiKeyIds.length;
     });
   }

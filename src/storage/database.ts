@@ -10,6 +10,8 @@ export interface Database {
   bootstrap: BootstrapTable;
   audit_events: AuditEventsTable;
   rate_windows: RateWindowsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export interface ServicesTable {
@@ -96,6 +98,29 @@ export interface AuditEventsTable {
   client_ip: string;
   create_time: Date;
   changed_fields: string[];
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  url: string;
+  event_types: string[];
+  secret: string;
+  create_time: Date;
+  creator_key_id: string | null;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  endpoint_id: string;
+  event_type: string;
+  body: string;
+  state: "pending" | "delivered" | "failed";
+  attempts: ColumnType<number, number | undefined, number>;
+  next_attempt_time: Date;
+  last_status_code: ColumnType<number, number | undefined, number>;
+  last_error: ColumnType<string, string | undefined, string>;
+  create_time: Date;
+  deliver_time: Date | null;
 }
 
 export interface BootstrapTable {

@@ -90,3 +90,37 @@ export interface AuditEventRecord {
   /** Names of the fields changed; never a value. */
   changedFields: string[];
 }
+
+export interface WebhookEndpointRecord {
+  id: string;
+  url: string;
+  /** Empty = every event type. */
+  eventTypes: string[];
+  createTime: Date;
+}
+
+export type WebhookDeliveryState = "pending" | "delivered" | "failed";
+
+export interface WebhookDeliveryRecord {
+  /** The message id, sent as `webhook-id`. */
+  id: string;
+  endpointId: string;
+  eventType: string;
+  state: WebhookDeliveryState;
+  attempts: number;
+  lastStatusCode: number;
+  lastError: string;
+  createTime: Date;
+  nextAttemptTime: Date;
+  deliverTime: Date | null;
+}
+
+/** A delivery a dispatcher has claimed, with what it needs to sign and send it. */
+export interface ClaimedDelivery {
+  id: string;
+  url: string;
+  secret: string;
+  body: string;
+  /** Counting the attempt being made now. */
+  attempts: number;
+}

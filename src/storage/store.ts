@@ -7,6 +7,7 @@ import { BootstrapRepository } from "./repositories/bootstrap.js";
 import { PermissionRepository } from "./repositories/permissions.js";
 import { PolicyRepository } from "./repositories/policies.js";
 import { UsageRepository } from "./repositories/usage.js";
+import { WebhookRepository } from "./repositories/webhooks.js";
 
 /** The repositories, all bound to one connection or one transaction. */
 export interface Repositories {
@@ -16,6 +17,7 @@ export interface Repositories {
   readonly bootstrap: BootstrapRepository;
   readonly auditEvents: AuditEventRepository;
   readonly usage: UsageRepository;
+  readonly webhooks: WebhookRepository;
 }
 
 const bind = (db: Kysely<Database>, sink: ChangeSink): Repositories => ({
@@ -25,6 +27,7 @@ const bind = (db: Kysely<Database>, sink: ChangeSink): Repositories => ({
   bootstrap: new BootstrapRepository(db),
   auditEvents: new AuditEventRepository(db),
   usage: new UsageRepository(db),
+  webhooks: new WebhookRepository(db),
 });
 
 /**
@@ -38,6 +41,7 @@ export class Store implements Repositories {
   readonly bootstrap: BootstrapRepository;
   readonly auditEvents: AuditEventRepository;
   readonly usage: UsageRepository;
+  readonly webhooks: WebhookRepository;
 
   constructor(
     readonly db: Kysely<Database>,
@@ -54,6 +58,7 @@ export class Store implements Repositories {
       bootstrap: this.bootstrap,
       auditEvents: this.auditEvents,
       usage: this.usage,
+      webhooks: this.webhooks,
     } = bind(db, (change) => this.committed(change)));
   }
 

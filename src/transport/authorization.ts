@@ -15,6 +15,7 @@ import { CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { any_valid_key, default_required_permissions, no_key, required_permissions } from "../../gen/keyward/v1/options_pb.js";
 import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
+import { WebhookService } from "../../gen/keyward/v1/webhooks_pb.js";
 import { KEYWARD_SERVICE, KeywardPermission, type KeywardPermissionName } from "../domain/keyward-permissions.js";
 
 /**
@@ -29,7 +30,7 @@ export const AUTHENTICATED = "authenticated";
 export type Requirement = KeywardPermissionName | typeof PUBLIC | typeof AUTHENTICATED;
 
 /** Keyward's own services, whose RPCs declare their requirements in proto options. */
-export const KEYWARD_SERVICES: readonly DescService[] = [ApiKeyService, PolicyService, PermissionService, AuditService, CheckService];
+export const KEYWARD_SERVICES: readonly DescService[] = [ApiKeyService, PolicyService, PermissionService, AuditService, CheckService, WebhookService];
 
 // Third-party protos we serve but cannot annotate: the only hand-written entries (these and Envoy's below).
 const PUBLIC_SERVICES: readonly DescService[] = [Health, ReflectionV1, ReflectionV1alpha];

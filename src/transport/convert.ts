@@ -31,8 +31,17 @@ import type {
   PermissionRecord,
   RateLimitRecord,
   PolicyRecord,
+  WebhookDeliveryRecord,
+  WebhookEndpointRecord,
 } from "../storage/records.js";
 import { AuditEventSchema, type AuditEvent } from "../../gen/keyward/v1/audit_pb.js";
+import {
+  WebhookDeliverySchema,
+  WebhookDeliveryState,
+  WebhookEndpointSchema,
+  type WebhookDelivery,
+  type WebhookEndpoint,
+} from "../../gen/keyward/v1/webhooks_pb.js";
 
 const timestamp = (d: Date | null): Timestamp | undefined => (d ? timestampFromDate(d) : undefined);
 
@@ -127,3 +136,21 @@ export const permissionToProto = (p: PermissionRecord): Permission => create(Per
 
 export const auditEventToProto = (e: AuditEventRecord): AuditEvent =>
   create(AuditEventSchema, { ...e, createTime: timestampFromDate(e.createTime) });
+
+export const webhookEndpointToProto = (e: WebhookEndpointRecord): WebhookEndpoint =>
+  create(WebhookEndpointSchema, { id: e.id, url: e.url, eventTypes: e.eventTypes, createTime: timestamp(e.createTime) });
+
+const DELIVERY_STATE = { pending: WebhookDeliveryState.PENDING, delivered: WebhookDeliveryState.DELIVERED, failed: WebhookDeliveryState.FAILED } as const;
+
+export const webhookDeliveryToProto = (d: WebhookDeliveryRecord): WebhookDelivery =>
+  create(WebhookDeliverySchema, {
+    id: d.id,
+    eventType: d.eventType,
+    state: DELIVERY_STATE[d.state],
+    attempts: d.attempts,
+    lastStatusCode: d.lastStatusCode,
+    lastError: d.lastError,
+    createTime: timestamp(d.createTime),
+    nextAttemptTime: d.state === "pending" ? timestamp(d.nextAttemptTime) : undefined,
+    deliverTime: timestamp(d.deliverTime),
+  });

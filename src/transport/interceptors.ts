@@ -165,6 +165,8 @@ function targetOf(method: DescMethod, message: unknown): string {
       return id && refusedTarget.apiKey(id);
     case "PolicyService":
       return id && refusedTarget.policy(id);
+    case "WebhookService":
+      return id && refusedTarget.webhookEndpoint(id);
     case "PermissionService":
       return typeof m.service === "string" && m.service ? refusedTarget.service(m.service) : "";
     default:

@@ -10,12 +10,14 @@ import { AuditService } from "../../gen/keyward/v1/audit_pb.js";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
+import { WebhookService } from "../../gen/keyward/v1/webhooks_pb.js";
 import type { ApiKeyService as ApiKeys } from "../domain/api-keys.js";
 import type { AuditLog } from "../domain/audit.js";
 import type { KeyChecker } from "../domain/check.js";
 import type { PolicyService as Policies } from "../domain/policies.js";
 import type { PermissionRegistry } from "../domain/registry.js";
 import type { PossessionRevoker } from "../domain/revoke-by-possession.js";
+import type { WebhookEndpoints } from "../domain/webhooks.js";
 import { apiKeyHandlers } from "./handlers/api-keys.js";
 import { auditHandlers } from "./handlers/audit.js";
 import { checkHandlers } from "./handlers/check.js";
@@ -24,11 +26,12 @@ import { healthHandlers } from "./handlers/health.js";
 import { permissionHandlers } from "./handlers/permissions.js";
 import { policyHandlers } from "./handlers/policies.js";
 import { reflectionHandlers } from "./handlers/reflection.js";
+import { webhookHandlers } from "./handlers/webhooks.js";
 import type { Metrics } from "./metrics.js";
 import type { Readiness } from "./readiness.js";
 
 /** Keyward's own services (health aside), in the order the API documentation lists them. */
-export const KEYWARD_SERVICES = [ApiKeyService, PolicyService, PermissionService, CheckService, AuditService] as const;
+export const KEYWARD_SERVICES = [ApiKeyService, PolicyService, PermissionService, CheckService, AuditService, WebhookService] as const;
 
 export interface DomainServices {
   apiKeys: ApiKeys;
@@ -37,6 +40,7 @@ export interface DomainServices {
   checker: KeyChecker;
   audit: AuditLog;
   revoker: PossessionRevoker;
+  webhooks: WebhookEndpoints;
 }
 
 export const routes = (services: DomainServices, readiness: Readiness, metrics: Metrics) => (router: ConnectRouter) => {
@@ -45,6 +49,7 @@ export const routes = (services: DomainServices, readiness: Readiness, metrics: 
   router.service(PermissionService, permissionHandlers(services.registry));
   router.service(CheckService, checkHandlers(services.checker, metrics));
   router.service(AuditService, auditHandlers(services.audit));
+  router.service(WebhookService, webhookHandlers(services.webhooks));
   router.service(Health, healthHandlers(readiness));
   // Envoy's ext_authz API (design §10): served and reflected, but not Keyward's own API (no REST routes, no API docs).
   router.service(Authorization, extAuthzHandlers(services.checker, metrics));

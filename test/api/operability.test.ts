@@ -44,6 +44,7 @@ describe("operability", () => {
         "keyward.v1.CheckService",
         "keyward.v1.PermissionService",
         "keyward.v1.PolicyService",
+        "keyward.v1.WebhookService",
       ].sort(),
     );
     // And calls a method described only by reflection.

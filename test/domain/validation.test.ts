@@ -117,6 +117,11 @@ describe("loadConfig", () => {
       KEYWARD_CREDIT_LEASE_MAX: "400",
       KEYWARD_CREDIT_LEASE_HOLD: "5s",
       KEYWARD_REVOKE_RATE_LIMIT: "30/1h",
+      KEYWARD_WEBHOOK_ALLOW_PRIVATE: "true",
+      KEYWARD_WEBHOOK_TIMEOUT: "20s",
+      KEYWARD_WEBHOOK_RETRIES: "1s,1m",
+      KEYWARD_WEBHOOK_POLL: "2s",
+      KEYWARD_WEBHOOK_RETENTION: "3d",
     });
     expect(config).toEqual({
       port: 9090,
@@ -134,6 +139,7 @@ describe("loadConfig", () => {
       usage: { syncMs: 500, leaseSize: 50, leaseMaxSize: 400, leaseHoldMs: 5_000 },
       corsOrigins: ["https://admin.example.com", "http://localhost:5173"],
       revokeRateLimit: { limit: 30, periodMs: 3_600_000 },
+      webhooks: { allowPrivate: true, timeoutMs: 20_000, retryScheduleMs: [1_000, 60_000], pollMs: 2_000, retentionMs: 3 * 86_400_000 },
       cache: { maxEntries: 5_000, ttlMs: 30_000, negativeMaxEntries: 500, negativeTtlMs: 5_000 },
       connections: { headersTimeoutMs: 5_000, requestTimeoutMs: 20_000, maxConnections: 500, maxConcurrentStreams: 64 },
       argon2Budget: { maxInFlight: 3, maxQueued: 100, maxQueuedPerKey: 8, failureCooldownMs: 250 },

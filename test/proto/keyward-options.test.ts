@@ -54,6 +54,8 @@ describe("Keyward's requirements come from its proto options", () => {
       "keyward.permissions.register",
       "keyward.policies.read",
       "keyward.policies.write",
+      "keyward.webhooks.read",
+      "keyward.webhooks.write",
     ]);
     for (const d of definitions) expect(d.description).not.toBe("");
   });

@@ -1,0 +1,115 @@
+// Sends the outbox. Every replica runs one; each round claims due deliveries
+// (storage marks them taken, skipping rows another replica is claiming), sends
+// them signed, and records the outcome: delivered on a 2xx, else another
+// attempt after the retry schedule's next delay (with jitter, so endpoints that
+// fail together do not retry in lockstep), and failed once the schedule is spent.
+import type { AttemptOutcome } from "../storage/repositories/webhooks.js";
+import type { ClaimedDelivery } from "../storage/records.js";
+import type { Store } from "../storage/store.js";
+import { signedHeaders } from "./webhook-signing.js";
+
+/** Sends one POST; resolves with the HTTP status, rejects when none came (refused, timed out, blocked, or `signal` aborted it). */
+export type WebhookSend = (url: string, headers: Record<string, string>, body: string, signal?: AbortSignal) => Promise<number>;
+
+export interface DispatcherSettings {
+  /** How often a replica looks for due deliveries. */
+  readonly pollMs: number;
+  /** The longest one attempt may take (the sender enforces it; claims outlast it). */
+  readonly timeoutMs: number;
+  /** The delay before each retry: after attempt n, retryScheduleMs[n-1]; past the end, the delivery has failed. */
+  readonly retryScheduleMs: readonly number[];
+  /** How long delivered and failed deliveries stay listed. */
+  readonly retentionMs: number;
+}
+
+/** How many deliveries a round claims; the rest wait for the next round (or another replica). */
+const BATCH = 20;
+/** A bound on what an error stores: enough to act on, not a receiver's whole error page. */
+const MAX_ERROR_LENGTH = 300;
+/** How often finished deliveries past their retention are deleted (more often when the retention is shorter). */
+const PRUNE_EVERY_MS = 3_600_000;
+
+/** `delay` ± 20%, so retries of many deliveries spread out. */
+const jitter = (delayMs: number): number => Math.round(delayMs * (0.8 + Math.random() * 0.4));
+
+export class WebhookDispatcher {
+  private timer: NodeJS.Timeout | undefined;
+  private round: Promise<void> = Promise.resolve();
+  private closed = false;
+  private lastPrune = 0;
+  private failing = false;
+  /** Aborts the attempts in flight when Keyward stops, so a slow receiver cannot hold up the shutdown. */
+  private readonly stopping = new AbortController();
+
+  constructor(
+    private readonly store: Store,
+    private readonly send: WebhookSend,
+    private readonly settings: DispatcherSettings,
+    private readonly now: () => Date,
+    private readonly onError: (error: unknown) => void,
+  ) {}
+
+  start(): void {
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.closed) return;
+    this.timer = setTimeout(() => {
+      this.round = this.runRound()
+        .then(
+          () => {
+            this.failing = false;
+          },
+          (error: unknown) => {
+            // One line per outage, not one per poll while the store is down.
+            if (!this.failing) this.onError(error);
+            this.failing = true;
+          },
+        )
+        .finally(() => this.schedule());
+    }, this.settings.pollMs);
+    this.timer.unref();
+  }
+
+  /** One round: claim, send all claimed at once, record each outcome. Rounds never overlap. */
+  async runRound(): Promise<void> {
+    const now = this.now();
+    // A claimed delivery is nobody else's until its attempt can no longer be running.
+    const leaseUntil = new Date(now.getTime() + this.settings.timeoutMs + 30_000);
+    const claimed = await this.store.webhooks.claimDue(now, leaseUntil, BATCH);
+    await Promise.all(claimed.map((d) => this.attempt(d)));
+    if (now.getTime() - this.lastPrune >= Math.min(PRUNE_EVERY_MS, this.settings.retentionMs)) {
+      this.lastPrune = now.getTime();
+      await this.store.webhooks.pruneFinished(new Date(now.getTime() - this.settings.retentionMs));
+    }
+  }
+
+  private async attempt(d: ClaimedDelivery): Promise<void> {
+    let statusCode = 0;
+    let error = "";
+    try {
+      statusCode = await this.send(d.url, signedHeaders(d.secret, d.id, this.now(), d.body), d.body, this.stopping.signal);
+      if (statusCode < 200 || statusCode > 299) error = `the endpoint answered HTTP ${statusCode}`;
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+    }
+    await this.store.webhooks.recordAttempt(d.id, d.attempts, this.outcome(d.attempts, statusCode, error));
+  }
+
+  private outcome(attempts: number, statusCode: number, error: string): AttemptOutcome {
+    if (error === "") return { kind: "delivered", statusCode, at: this.now() };
+    const bounded = error.length > MAX_ERROR_LENGTH ? `${error.slice(0, MAX_ERROR_LENGTH - 1)}…` : error;
+    const delay = this.settings.retryScheduleMs[attempts - 1];
+    if (delay === undefined) return { kind: "failed", statusCode, error: bounded };
+    return { kind: "retry", statusCode, error: bounded, nextAttemptTime: new Date(this.now().getTime() + jitter(delay)) };
+  }
+
+  /** Stops polling, cuts short the attempts in flight (recorded as failed attempts, retried later) and waits for the round to end. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    this.stopping.abort(new Error("Keyward stopped during the attempt"));
+    await this.round;
+  }
+}

@@ -1,0 +1,25 @@
+// Standard Webhooks 1.0 signing: `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`,
+// keyed by the secret's bytes (the base64 after `whsec_`).
+import { createHmac, randomBytes } from "node:crypto";
+
+const PREFIX = "whsec_";
+
+/** A new endpoint secret: 32 bytes from the CSPRNG, as `whsec_<base64>`. */
+export const newWebhookSecret = (): string => `${PREFIX}${randomBytes(32).toString("base64")}`;
+
+export function signature(secret: string, id: string, timestampSeconds: number, body: string): string {
+  const key = Buffer.from(secret.slice(PREFIX.length), "base64");
+  return `v1,${createHmac("sha256", key).update(`${id}.${timestampSeconds}.${body}`).digest("base64")}`;
+}
+
+/** The headers of one attempt; the timestamp is the attempt's, so receivers can refuse replays. */
+export function signedHeaders(secret: string, id: string, at: Date, body: string): Record<string, string> {
+  const timestamp = Math.floor(at.getTime() / 1000);
+  return {
+    "content-type": "application/json",
+    "user-agent": "Keyward-Webhooks/1",
+    "webhook-id": id,
+    "webhook-timestamp": String(timestamp),
+    "webhook-signature": signature(secret, id, timestamp, body),
+  };
+}

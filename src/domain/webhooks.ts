@@ -1,0 +1,60 @@
+// Webhook endpoints: created with a signing secret shown once, listed without
+// it, deleted (which drops their pending deliveries), and their delivery log.
+import type { WebhookDeliveryRecord, WebhookEndpointRecord } from "../storage/records.js";
+import type { Store } from "../storage/store.js";
+import { audit, target } from "./audit.js";
+import { InvalidArgumentError, NotFoundError } from "./errors.js";
+import { EVENT_TYPES, isEventType } from "./events.js";
+import { Limits } from "./limits.js";
+import type { Principal } from "./principal.js";
+import { newId } from "./random.js";
+import { assertPublicDestination, parseWebhookUrl } from "./webhook-url.js";
+import { newWebhookSecret } from "./webhook-signing.js";
+
+export interface WebhookEndpointInput {
+  url: string;
+  /** Empty = every type. */
+  eventTypes: string[];
+}
+
+export class WebhookEndpoints {
+  constructor(
+    private readonly store: Store,
+    private readonly allowPrivate: boolean,
+    private readonly now: () => Date,
+  ) {}
+
+  /** Creates an endpoint; the returned secret is never available again. */
+  async create(caller: Principal, input: WebhookEndpointInput): Promise<{ endpoint: WebhookEndpointRecord; secret: string }> {
+    input.eventTypes.forEach((type, i) => {
+      if (!isEventType(type)) throw new InvalidArgumentError(`event_types[${i}]`, `"${type}" is not one of ${EVENT_TYPES.join(", ")}`);
+    });
+    const url = parseWebhookUrl("url", input.url, this.allowPrivate);
+    await assertPublicDestination("url", url, this.allowPrivate);
+    const endpoint: WebhookEndpointRecord = { id: newId(), url: url.href, eventTypes: [...new Set(input.eventTypes)], createTime: this.now() };
+    const secret = newWebhookSecret();
+    await this.store.transaction(async (repos) => {
+      await repos.webhooks.insertEndpoint(endpoint, secret, caller.keyId || null);
+      // The secret is not a field anyone reads back, so the audit names only the others.
+      await audit(repos, caller, { action: "AdminCreateWebhookEndpoint", target: target.webhookEndpoint(endpoint.id), changedFields: ["url", "event_types"] }, this.now());
+    });
+    return { endpoint, secret };
+  }
+
+  list(): Promise<WebhookEndpointRecord[]> {
+    return this.store.webhooks.listEndpoints();
+  }
+
+  async delete(caller: Principal, id: string): Promise<void> {
+    await this.store.transaction(async (repos) => {
+      if (!(await repos.webhooks.deleteEndpoint(id))) throw new NotFoundError(`webhook endpoint "${id}" not found`);
+      await audit(repos, caller, { action: "AdminDeleteWebhookEndpoint", target: target.webhookEndpoint(id) }, this.now());
+    });
+  }
+
+  /** Newest first, at most `pageSize` (default and bound as other lists). */
+  async deliveries(id: string, pageSize: number): Promise<WebhookDeliveryRecord[]> {
+    if (!(await this.store.webhooks.endpointExists(id))) throw new NotFoundError(`webhook endpoint "${id}" not found`);
+    return this.store.webhooks.listDeliveries(id, Math.min(pageSize || Limits.defaultPageSize, Limits.maxPageSize));
+  }
+}
