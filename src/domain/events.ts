@@ -55,6 +55,8 @@ export const apiKeyData = (key: ApiKeyRecord) => ({
   createTime: key.createTime.toISOString(),
   updateTime: key.updateTime.toISOString(),
   retireTime: key.retireTime?.toISOString() ?? null,
+  // Owner, team, ticket: what a receiver routes an expiry warning or a leak by.
+  labels: key.labels,
 });
 
 export const policyData = (policy: PolicyRecord) => ({

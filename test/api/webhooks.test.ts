@@ -108,7 +108,11 @@ describe.each(TEST_STORES)("webhooks on $name", (store) => {
   });
 
   it("sends api_key.created, .rotated, .retired and policy.updated, signed so that standardwebhooks verifies them, with no secret or hash", async () => {
-    const { apiKey, credentials } = await createKey();
+    const { apiKey, credentials } = await c.keys.call(
+      ApiKeyService.method.adminCreateApiKey,
+      { name: uniqueName("hooked"), policyId, expireTime: expiresIn(kw, DAY), labels: { team: "payments" } },
+      kw.adminKey,
+    );
     const id = apiKey!.id;
     const rotated = await c.keys.call(ApiKeyService.method.adminRotateApiKey, { id, overlap: durationFromMs(60_000) }, kw.adminKey);
     await c.keys.call(ApiKeyService.method.adminRetireApiKey, { id }, kw.adminKey);
@@ -131,7 +135,7 @@ describe.each(TEST_STORES)("webhooks on $name", (store) => {
     expect(() => new Webhook(Buffer.alloc(32, 1).toString("base64")).verify(r.body, r.headers as Record<string, string>)).toThrow();
 
     const [created] = about("api_key.created");
-    expect(created!.data).toMatchObject({ apiKey: { id, name: apiKey!.name, policyId, state: "active", service: null }, actor: { apiKeyId: kw.keyward.bootstrapKeyId } });
+    expect(created!.data).toMatchObject({ apiKey: { id, name: apiKey!.name, policyId, state: "active", service: null, labels: { team: "payments" } }, actor: { apiKeyId: kw.keyward.bootstrapKeyId } });
     expect(Date.parse(created!.timestamp)).not.toBeNaN();
     expect(about("api_key.rotated")[0]!.data).toMatchObject({ apiKey: { id }, previousSecretExpireTime: expect.any(String) });
     expect(about("api_key.retired")[0]!.data).toMatchObject({ apiKey: { id, state: "retired" } });
@@ -204,6 +208,17 @@ describe.each(TEST_STORES)("webhooks on $name", (store) => {
     } finally {
       await failing.close();
     }
+  });
+
+  it("announces a retire by possession as api_key.retired, with the key itself as actor and never the key", async () => {
+    const { apiKey, credentials } = await createKey();
+    const revoked = await fetch(`${kw.url}/api/v1/api_keys:revoke`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ key: credentials }) });
+    expect(revoked.status).toBe(200);
+    const about = () => receiver.ofType("api_key.retired").filter((e) => JSON.stringify(e.data).includes(apiKey!.id));
+    await receiver.waitFor(() => about().length === 1);
+    expect(about()[0]!.data).toMatchObject({ apiKey: { id: apiKey!.id, state: "retired" }, actor: { apiKeyId: apiKey!.id } });
+    const body = receiver.received.find((r) => r.body.includes(`"api_key.retired"`) && r.body.includes(apiKey!.id))!.body;
+    expect(body).not.toContain(credentials.split("_")[2]!);
   });
 
   it("sends an endpoint only the event types it asked for", async () => {
