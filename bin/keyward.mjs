@@ -1,0 +1,16 @@
+#!/usr/bin/env node
+// The `keyward` admin CLI (src/cli/main.ts). Runs the compiled CLI when the
+// build has made one, and otherwise the TypeScript through tsx (a development
+// checkout, where tsx is installed).
+import { existsSync } from "node:fs";
+
+const compiled = new URL("../dist/src/cli/main.js", import.meta.url);
+let main;
+if (existsSync(compiled)) {
+  ({ main } = await import(compiled.href));
+} else {
+  const { register } = await import("tsx/esm/api");
+  register();
+  ({ main } = await import(new URL("../src/cli/main.ts", import.meta.url).href));
+}
+process.exitCode = await main(process.argv.slice(2));
