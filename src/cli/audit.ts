@@ -14,6 +14,8 @@ import { count, duration } from "./values.js";
 
 const row = (e: AuditEvent): string[] => [time(e.createTime), e.actorKeyId, e.action, e.target, e.outcome, e.clientIp, e.changedFields.join(",")];
 const HEADERS = ["TIME", "ACTOR", "ACTION", "TARGET", "OUTCOME", "CLIENT", "CHANGED"];
+// Wide enough for the usual values, so that rows --follow prints later line up with the first.
+const WIDTHS = [20, 16, 26, 26, 19, 15];
 
 const tail: Command = {
   path: ["audit", "tail"],
@@ -42,7 +44,7 @@ const tail: Command = {
     const show = (events: AuditEvent[], withHeader: boolean) => {
       if (session.json) for (const e of events) session.printJson(AuditEventSchema, e, true);
       else if (events.length > 0 || withHeader) {
-        const t = table(HEADERS, events.map(row));
+        const t = table(HEADERS, events.map(row), WIDTHS);
         session.print(...(withHeader ? t : t.slice(1)));
       }
     };

@@ -42,7 +42,7 @@ function constraints(values: Values): Constraint[] {
   });
 }
 
-function keyBlock(k: ApiKey): string[] {
+function keyBlock(k: ApiKey, more: [string, string][] = []): string[] {
   return fields([
     ["id", k.id],
     ["name", k.name],
@@ -58,6 +58,7 @@ function keyBlock(k: ApiKey): string[] {
     ["last used", time(k.lastUsedTime)],
     ["retired", time(k.retireTime)],
     ["retirer", k.retirerKeyId],
+    ...more,
   ]);
 }
 
@@ -215,8 +216,7 @@ const rotate: Command = {
     const res = await keys.adminRotateApiKey({ id, ...(overlap !== undefined ? { overlap: duration("overlap", overlap) } : {}) });
     if (session.json) return session.printJson(AdminRotateApiKeyResponseSchema, res);
     session.print(
-      ...keyBlock(res.apiKey!),
-      ...fields([["previous secret valid until", res.previousExpireTime ? time(res.previousExpireTime) : "no longer valid"]]),
+      ...keyBlock(res.apiKey!, [["previous secret", res.previousExpireTime ? `valid until ${time(res.previousExpireTime)}` : "no longer valid"]]),
       ...credentialsBlock(res.credentials),
     );
   },

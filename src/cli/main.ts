@@ -77,14 +77,21 @@ export async function main(
       return verb === undefined ? EXIT.usage : EXIT.ok;
     }
     const command = COMMANDS.find((c) => c.path[0] === group && c.path[1] === verb);
-    if (command === undefined) throw new UsageError(`unknown command "${group} ${verb}" (keyward ${group} --help lists them)`);
-    const { values, args } = parse({ ...command.flags, ...GLOBAL_FLAGS }, rest);
-    if (values.help === true) {
-      io.stdout.write(commandHelp(command));
-      return EXIT.ok;
+    if (command === undefined) {
+      throw new UsageError(`${verb.startsWith("-") ? `which ${group} command?` : `unknown command "${group} ${verb}"`} (keyward ${group} --help lists them)`);
     }
-    await command.run(new Session(values, io.env, io.stdout), values, args);
-    return EXIT.ok;
+    try {
+      const { values, args } = parse({ ...command.flags, ...GLOBAL_FLAGS }, rest);
+      if (values.help === true) {
+        io.stdout.write(commandHelp(command));
+        return EXIT.ok;
+      }
+      await command.run(new Session(values, io.env, io.stdout), values, args);
+      return EXIT.ok;
+    } catch (err) {
+      if (err instanceof UsageError) err.message += ` (keyward ${command.path.join(" ")} --help shows its flags)`;
+      throw err;
+    }
   } catch (err) {
     const failure = describeFailure(err);
     // Errors go to stderr, as JSON too for scripts that asked for it; never a credential:

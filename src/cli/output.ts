@@ -1,10 +1,13 @@
 // How people see results: aligned tables and `field: value` blocks.
 import { timestampDate, type Timestamp } from "@bufbuild/protobuf/wkt";
 
-/** Columns padded to their widest cell, two spaces apart; an empty cell shows as `-`. */
-export function table(headers: string[], rows: string[][]): string[] {
+/**
+ * Columns padded to their widest cell (or `minWidths`, so rows printed later
+ * line up), two spaces apart; an empty cell shows as `-`.
+ */
+export function table(headers: string[], rows: string[][], minWidths: number[] = []): string[] {
   const cells = [headers, ...rows.map((r) => r.map((c) => (c === "" ? "-" : c)))];
-  const widths = headers.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
+  const widths = headers.map((_, i) => Math.max(minWidths[i] ?? 0, ...cells.map((r) => r[i]!.length)));
   return cells.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join("  "));
 }
 

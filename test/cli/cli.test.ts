@@ -151,7 +151,7 @@ describe("keyward CLI", { timeout: 120_000 }, () => {
     ]);
     expect(unknownFlag).toMatchObject({ code: 1, stdout: "" });
     expect(unknownFlag.stderr).toMatch(/--nme/);
-    expect(missing).toMatchObject({ code: 1, stderr: "keyward: --policy is required\n" });
+    expect(missing).toMatchObject({ code: 1, stderr: "keyward: --policy is required (keyward keys create --help shows its flags)\n" });
     expect(unknownCommand).toMatchObject({ code: 1, stderr: expect.stringMatching(/unknown command "kyes"/) });
     expect(badTtl).toMatchObject({ code: 1, stderr: expect.stringMatching(/--ttl: "soon" is not a duration/) });
     expect(notFound.code).toBe(2);
