@@ -9,7 +9,13 @@ let main;
 if (existsSync(compiled)) {
   ({ main } = await import(compiled.href));
 } else {
-  const { register } = await import("tsx/esm/api");
+  let register;
+  try {
+    ({ register } = await import("tsx/esm/api"));
+  } catch {
+    process.stderr.write("keyward: the CLI is not built (no dist/src/cli/main.js) and tsx is not installed to run its sources: run `npm run build`\n");
+    process.exit(10);
+  }
   register();
   ({ main } = await import(new URL("../src/cli/main.ts", import.meta.url).href));
 }

@@ -28,7 +28,8 @@ export class Session {
 
   private async connect(): Promise<Transport> {
     const url = (typeof this.values.url === "string" ? this.values.url : undefined) ?? this.env.KEYWARD_URL ?? DEFAULT_URL;
-    if (!/^https?:\/\/[^/\s]+\/?$/.test(url)) throw new UsageError(`--url: "${url}" is not an http:// or https:// address such as ${DEFAULT_URL}`);
+    // A path is allowed: a proxy may serve Keyward under one.
+    if (!/^https?:\/\/[^/\s]+(\/\S*)?$/.test(url)) throw new UsageError(`--url: "${url}" is not an http:// or https:// address such as ${DEFAULT_URL}`);
     const key = this.adminKey();
     const authorize: Interceptor = (next) => (req) => {
       req.header.set("authorization", `Bearer ${key}`);
