@@ -1,6 +1,7 @@
 // Configuration from the environment, checked once at start and frozen.
 // A bad value stops Keyward with a message naming the variable.
 import { availableParallelism } from "node:os";
+import { durationMs, UNIT_MS } from "./duration.js";
 import { KEY_PREFIX_PATTERN } from "./domain/key-format.js";
 import { OWASP_COST, type HashCost } from "./domain/secret-hasher.js";
 import type { StoreLocation } from "./storage/open.js";
@@ -53,14 +54,10 @@ export class ConfigError extends Error {
   }
 }
 
-const DURATION = /^(\d+)(ms|s|m|h|d)$/;
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-
 /** `500ms`, `30s`, `15m`, `12h`, `365d`: more than zero and at most `maxMs`. */
 export function parseDurationMs(variable: string, value: string, maxMs: number): number {
-  const m = DURATION.exec(value.trim());
-  if (!m) throw new ConfigError(variable, `"${value}" is not a duration such as 30s, 15m, 12h or 365d`);
-  const ms = Number(m[1]) * UNIT_MS[m[2]!]!;
+  const ms = durationMs(value);
+  if (ms === undefined) throw new ConfigError(variable, `"${value}" is not a duration such as 30s, 15m, 12h or 365d`);
   if (ms <= 0) throw new ConfigError(variable, "must be greater than zero");
   if (ms > maxMs) throw new ConfigError(variable, `must be at most ${describeMs(maxMs)}`);
   return ms;

@@ -1,0 +1,253 @@
+// keyward keys list|get|create|update|rotate|retire|delete
+import { create } from "@bufbuild/protobuf";
+import {
+  AdminCreateApiKeyResponseSchema,
+  AdminGetApiKeyResponseSchema,
+  AdminListApiKeysResponseSchema,
+  AdminRetireApiKeyResponseSchema,
+  AdminRotateApiKeyResponseSchema,
+  AdminUpdateApiKeyResponseSchema,
+  ApiKeySchema,
+  ApiKeyService,
+  ApiKeyState,
+  ConstraintSchema,
+  ConstraintType,
+  type ApiKey,
+  type Constraint,
+} from "../../gen/keyward/v1/api_keys_pb.js";
+import { listFlag, positional, requiredFlag, stringFlag, type Command, type Values } from "./command.js";
+import { UsageError } from "./exit-codes.js";
+import { fields, table, time } from "./output.js";
+import { count, duration, expiry } from "./values.js";
+
+const STATES: Record<string, ApiKeyState> = { active: ApiKeyState.ACTIVE, retired: ApiKeyState.RETIRED };
+const stateName = (s: ApiKeyState): string => (s === ApiKeyState.ACTIVE ? "active" : s === ApiKeyState.RETIRED ? "retired" : "");
+
+const CONSTRAINT_TYPES: Record<string, ConstraintType> = {
+  exact: ConstraintType.EXACT,
+  prefix: ConstraintType.PREFIX,
+  regex: ConstraintType.REGEX,
+  verb: ConstraintType.VERB,
+};
+const constraintText = (c: Constraint): string =>
+  `${Object.entries(CONSTRAINT_TYPES).find(([, t]) => t === c.type)?.[0] ?? "?"}:${c.value}`;
+
+/** `prefix:/jobs`, `exact:/status`, `regex:^/v1/.*$`, `verb:GET`. */
+function constraints(values: Values): Constraint[] {
+  return listFlag(values, "constraint").map((text) => {
+    const colon = text.indexOf(":");
+    const type = CONSTRAINT_TYPES[text.slice(0, colon)];
+    if (colon < 0 || type === undefined) throw new UsageError(`--constraint: "${text}" is not TYPE:VALUE with TYPE exact, prefix, regex or verb`);
+    return create(ConstraintSchema, { type, value: text.slice(colon + 1) });
+  });
+}
+
+function keyBlock(k: ApiKey, more: [string, string][] = []): string[] {
+  return fields([
+    ["id", k.id],
+    ["name", k.name],
+    ["policy", k.policyId],
+    ["state", stateName(k.state)],
+    ["service", k.service],
+    ["expires", time(k.expireTime)],
+    ["subnets", k.allowedSubnets.join(", ")],
+    ["constraints", k.constraints.map(constraintText).join(", ")],
+    ["created", time(k.createTime)],
+    ["creator", k.creatorKeyId],
+    ["updated", time(k.updateTime)],
+    ["last used", time(k.lastUsedTime)],
+    ["retired", time(k.retireTime)],
+    ["retirer", k.retirerKeyId],
+    ...more,
+  ]);
+}
+
+/** The credentials, marked so nobody mistakes them for a log line; stdout only. */
+function credentialsBlock(credentials: string): string[] {
+  return ["", "Credentials (shown this once; Keyward keeps only a hash, store them now):", credentials];
+}
+
+const EXPIRY_FLAGS = {
+  ttl: { type: "string", value: "DURATION", help: "lifetime from now, e.g. 90d, 12h" },
+  expires: { type: "string", value: "DATE", help: "expiry as ISO 8601, e.g. 2027-01-01 or 2027-01-01T12:00:00Z" },
+} as const;
+
+const SCOPE_FLAGS = {
+  service: { type: "string", value: "NAME", help: "the service the key belongs to" },
+  subnet: { type: "string", multiple: true, value: "CIDR", help: "a client network the key may be used from" },
+  constraint: { type: "string", multiple: true, value: "TYPE:VALUE", help: "a request the key may be used for: exact:/path, prefix:/path, regex:RE, verb:GET" },
+} as const;
+
+const list: Command = {
+  path: ["keys", "list"],
+  summary: "List API keys, oldest first (every page unless --limit).",
+  flags: {
+    policy: { type: "string", value: "ID", help: "only keys on this policy" },
+    state: { type: "string", value: "STATE", help: "only keys in this state: active or retired" },
+    "expiring-within": { type: "string", value: "DURATION", help: "only keys expiring within this long (expired ones included), e.g. 14d" },
+    limit: { type: "string", value: "N", help: "at most N keys" },
+  },
+  async run(session, values, args) {
+    positional(args, []);
+    const state = stringFlag(values, "state");
+    if (state !== undefined && STATES[state] === undefined) throw new UsageError(`--state: "${state}" is not active or retired`);
+    const within = stringFlag(values, "expiring-within");
+    const limit = count("limit", stringFlag(values, "limit"));
+    const client = await session.client(ApiKeyService);
+    const keys: ApiKey[] = [];
+    let pageToken = "";
+    do {
+      const page = await client.adminListApiKeys({
+        pageSize: Math.min(limit === undefined ? 1000 : limit - keys.length, 1000),
+        pageToken,
+        policyId: stringFlag(values, "policy") ?? "",
+        state: state === undefined ? ApiKeyState.UNSPECIFIED : STATES[state],
+        ...(within !== undefined ? { expiringWithin: duration("expiring-within", within) } : {}),
+      });
+      keys.push(...page.apiKeys);
+      pageToken = page.nextPageToken;
+    } while (pageToken !== "" && (limit === undefined || keys.length < limit));
+    if (session.json) return session.printJson(AdminListApiKeysResponseSchema, create(AdminListApiKeysResponseSchema, { apiKeys: keys, nextPageToken: pageToken }));
+    session.print(
+      ...table(
+        ["ID", "NAME", "POLICY", "STATE", "EXPIRES", "LAST USED", "SERVICE"],
+        keys.map((k) => [k.id, k.name, k.policyId, stateName(k.state), time(k.expireTime), time(k.lastUsedTime), k.service]),
+      ),
+    );
+  },
+};
+
+const get: Command = {
+  path: ["keys", "get"],
+  summary: "Show one API key (never its secret).",
+  args: "ID",
+  flags: {},
+  async run(session, _values, args) {
+    const [id] = positional(args, ["ID"]);
+    const keys = await session.client(ApiKeyService);
+    const res = await keys.adminGetApiKey({ id });
+    if (session.json) return session.printJson(AdminGetApiKeyResponseSchema, res);
+    session.print(...keyBlock(res.apiKey!));
+  },
+};
+
+const createKey: Command = {
+  path: ["keys", "create"],
+  summary: "Create an API key on a policy and print its credentials, the only time they are shown.",
+  flags: {
+    name: { type: "string", value: "NAME", help: "unique name (required)" },
+    policy: { type: "string", value: "ID", help: "the policy whose permissions the key holds (required)" },
+    ...EXPIRY_FLAGS,
+    ...SCOPE_FLAGS,
+  },
+  notes: ["One of --ttl or --expires is required.", "With --json the credentials are the document's \"credentials\" field: keyward keys create … --json | jq -r .credentials"],
+  async run(session, values, args) {
+    positional(args, []);
+    const name = requiredFlag(values, "name");
+    const policyId = requiredFlag(values, "policy");
+    const expireTime = expiry(values);
+    if (expireTime === undefined) throw new UsageError("--ttl or --expires is required");
+    const request = {
+      name,
+      policyId,
+      expireTime,
+      service: stringFlag(values, "service") ?? "",
+      allowedSubnets: listFlag(values, "subnet"),
+      constraints: constraints(values),
+    };
+    const keys = await session.client(ApiKeyService);
+    const res = await keys.adminCreateApiKey(request);
+    if (session.json) return session.printJson(AdminCreateApiKeyResponseSchema, res);
+    session.print(...keyBlock(res.apiKey!), ...credentialsBlock(res.credentials));
+  },
+};
+
+const update: Command = {
+  path: ["keys", "update"],
+  summary: "Change an API key's name, policy, expiry or scope; only the fields given change.",
+  args: "ID",
+  flags: {
+    name: { type: "string", value: "NAME", help: "new name" },
+    policy: { type: "string", value: "ID", help: "new policy" },
+    ...EXPIRY_FLAGS,
+    ...SCOPE_FLAGS,
+    "clear-subnets": { type: "boolean", help: "allow any client network" },
+    "clear-constraints": { type: "boolean", help: "allow any request" },
+    "clear-service": { type: "boolean", help: "the key belongs to no service" },
+  },
+  notes: ["--subnet and --constraint replace the key's whole list."],
+  async run(session, values, args) {
+    const [id] = positional(args, ["ID"]);
+    const key = create(ApiKeySchema, { id });
+    const paths: string[] = [];
+    const name = stringFlag(values, "name");
+    if (name !== undefined) (key.name = name), paths.push("name");
+    const policy = stringFlag(values, "policy");
+    if (policy !== undefined) (key.policyId = policy), paths.push("policy_id");
+    const expireTime = expiry(values);
+    if (expireTime !== undefined) (key.expireTime = expireTime), paths.push("expire_time");
+    const replaced = (flag: string, clear: string, path: string, set: () => void) => {
+      if (values[flag] !== undefined && values[clear] === true) throw new UsageError(`give --${flag} or --${clear}, not both`);
+      if (values[flag] !== undefined) set();
+      if (values[flag] !== undefined || values[clear] === true) paths.push(path);
+    };
+    replaced("subnet", "clear-subnets", "allowed_subnets", () => (key.allowedSubnets = listFlag(values, "subnet")));
+    replaced("constraint", "clear-constraints", "constraints", () => (key.constraints = constraints(values)));
+    replaced("service", "clear-service", "service", () => (key.service = stringFlag(values, "service") ?? ""));
+    if (paths.length === 0) throw new UsageError("nothing to change: give at least one of the flags");
+    const keys = await session.client(ApiKeyService);
+    const res = await keys.adminUpdateApiKey({ apiKey: key, updateMask: { paths } });
+    if (session.json) return session.printJson(AdminUpdateApiKeyResponseSchema, res);
+    session.print(...keyBlock(res.apiKey!));
+  },
+};
+
+const rotate: Command = {
+  path: ["keys", "rotate"],
+  summary: "Issue a new secret for an API key and print the new credentials, the only time they are shown.",
+  args: "ID",
+  flags: {
+    overlap: { type: "string", value: "DURATION", help: "how long the previous secret keeps working, e.g. 1h (default: not at all)" },
+  },
+  async run(session, values, args) {
+    const [id] = positional(args, ["ID"]);
+    const overlap = stringFlag(values, "overlap");
+    const keys = await session.client(ApiKeyService);
+    const res = await keys.adminRotateApiKey({ id, ...(overlap !== undefined ? { overlap: duration("overlap", overlap) } : {}) });
+    if (session.json) return session.printJson(AdminRotateApiKeyResponseSchema, res);
+    session.print(
+      ...keyBlock(res.apiKey!, [["previous secret", res.previousExpireTime ? `valid until ${time(res.previousExpireTime)}` : "no longer valid"]]),
+      ...credentialsBlock(res.credentials),
+    );
+  },
+};
+
+const retire: Command = {
+  path: ["keys", "retire"],
+  summary: "Revoke an API key at once and for good, keeping its record.",
+  args: "ID",
+  flags: {},
+  async run(session, _values, args) {
+    const [id] = positional(args, ["ID"]);
+    const keys = await session.client(ApiKeyService);
+    const res = await keys.adminRetireApiKey({ id });
+    if (session.json) return session.printJson(AdminRetireApiKeyResponseSchema, res);
+    session.print(...keyBlock(res.apiKey!));
+  },
+};
+
+const remove: Command = {
+  path: ["keys", "delete"],
+  summary: "Delete an API key and its secrets.",
+  args: "ID",
+  flags: {},
+  async run(session, _values, args) {
+    const [id] = positional(args, ["ID"]);
+    const keys = await session.client(ApiKeyService);
+    await keys.adminDeleteApiKey({ id });
+    if (session.json) return session.print("{}");
+    session.print(`Deleted API key ${id}.`);
+  },
+};
+
+export const KEY_COMMANDS: Command[] = [list, get, createKey, update, rotate, retire, remove];
