@@ -3,7 +3,9 @@
 // compiled server; then the devDependencies are pruned (what `npm prune
 // --omit=dev` or `npm ci --omit=dev` leaves) and `npm start` and `npm run
 // recover` must still work, so nothing at run time needs tsx, vite, a
-// TypeScript compiler or the protos' npm packages.
+// TypeScript compiler or the protos' npm packages. Last, the files the
+// container image's final stage copies (docs/deploy/Containerfile) must be
+// enough for its command.
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +18,8 @@ const repo = fileURLToPath(new URL("../..", import.meta.url));
 const devDependencies = ["typescript", "tsx", "vite", "google-proto-files", "@bufbuild/buf", "vitest"];
 
 let app: string;
+/** Beside the copy, not in it: Node would otherwise find the copy's node_modules above it. */
+let image: string;
 
 /** The repository's files as a clone would have them: tracked and new ones, nothing ignored, no node_modules. */
 function copyRepository(to: string): void {
@@ -46,6 +50,14 @@ function installProductionDependencies(root: string): void {
     // Nested node_modules are entries of their own, dev ones left out.
     cpSync(from, join(root, path), { recursive: true, filter: (src) => src !== join(from, "node_modules") });
   }
+}
+
+/** The final stage's `COPY --from=build` sources (under /app) and its CMD, from the Containerfile. */
+function containerRuntime(): { files: string[]; command: string[] } {
+  const text = readFileSync(join(repo, "docs/deploy/Containerfile"), "utf8");
+  const files = [...text.matchAll(/^COPY --from=build (.+) \S+$/gm)].flatMap((m) => m[1]!.split(" ").map((f) => f.replace(/^\/app\//, "")));
+  const command = JSON.parse(/^CMD (\[.*\])$/m.exec(text)![1]!) as string[];
+  return { files, command };
 }
 
 const bootstrapKeyIn = (started: KeywardProcess) =>
@@ -83,10 +95,13 @@ async function expectServing(url: string, adminKey: string): Promise<void> {
 describe("a production install", () => {
   beforeAll(() => {
     app = mkdtempSync(join(tmpdir(), "keyward-install-"));
+    image = mkdtempSync(join(tmpdir(), "keyward-image-"));
     copyRepository(app);
   });
   afterEach(killAll);
-  afterAll(() => rmSync(app, { recursive: true, force: true }));
+  afterAll(() => {
+    for (const dir of [app, image]) rmSync(dir, { recursive: true, force: true });
+  });
 
   it("npm start on a clean clone builds dist/ and web/dist, then runs the compiled server", { timeout: 180_000 }, async () => {
     symlinkSync(join(repo, "node_modules"), join(app, "node_modules"));
@@ -123,5 +138,19 @@ describe("a production install", () => {
     const recoveredKey = bootstrapKeyIn(recovered);
     expect(recoveredKey).toMatch(/^kw_/);
     expect(recoveredKey).not.toBe(key);
+  });
+
+  it("the container image's files are enough for its command", { timeout: 120_000 }, async () => {
+    const { files, command } = containerRuntime();
+    expect(files).toEqual(expect.arrayContaining(["node_modules", "dist", "web/dist"]));
+    expect(command).toEqual(["node", "dist/src/main.js"]);
+    for (const file of files) cpSync(join(app, file), join(image, file), { recursive: true });
+
+    const started = spawnKeyward({ KEYWARD_DATA_DIR: join(image, "data"), KEYWARD_HOST: "0.0.0.0", NODE_OPTIONS: "", NODE_PATH: "" }, { command, cwd: image });
+    const url = await listening(started, 100_000);
+    const key = bootstrapKeyIn(started);
+    expect(key).toMatch(/^kw_/);
+    await expectServing(url.replace("0.0.0.0", "127.0.0.1"), key!);
+    await stop(started);
   });
 });
