@@ -63,9 +63,20 @@ function containerRuntime(): { files: string[]; command: string[] } {
 const bootstrapKeyIn = (started: KeywardProcess) =>
   started.lines.map((l) => /(?:bootstrap|recovered) admin key.*: (kw_\S+)$/.exec(l)?.[1]).find(Boolean);
 
-/** `npm <args>` in the copy, on the embedded store in `dataDir`, without the test runner's loaders. */
+/**
+ * The environment of a machine with Node and nothing else: npx put the
+ * repository's node_modules/.bin on PATH, where the devDependencies' commands
+ * (tsx, tsc, vite) would be found from any copy.
+ */
+const bare = {
+  PATH: (process.env.PATH ?? "").split(":").filter((dir) => !dir.includes("node_modules")).join(":"),
+  NODE_OPTIONS: "",
+  NODE_PATH: "",
+};
+
+/** `npm <args>` in the copy, on the embedded store in `dataDir`. */
 function npm(args: string[], dataDir: string): KeywardProcess {
-  return spawnKeyward({ KEYWARD_DATA_DIR: join(app, dataDir), NODE_OPTIONS: "", NODE_PATH: "" }, { command: ["npm", ...args], cwd: app });
+  return spawnKeyward({ ...bare, KEYWARD_DATA_DIR: join(app, dataDir) }, { command: ["npm", ...args], cwd: app });
 }
 
 /**
@@ -146,7 +157,7 @@ describe("a production install", () => {
     expect(command).toEqual(["node", "dist/src/main.js"]);
     for (const file of files) cpSync(join(app, file), join(image, file), { recursive: true });
 
-    const started = spawnKeyward({ KEYWARD_DATA_DIR: join(image, "data"), KEYWARD_HOST: "0.0.0.0", NODE_OPTIONS: "", NODE_PATH: "" }, { command, cwd: image });
+    const started = spawnKeyward({ ...bare, KEYWARD_DATA_DIR: join(image, "data"), KEYWARD_HOST: "0.0.0.0" }, { command, cwd: image });
     const url = await listening(started, 100_000);
     const key = bootstrapKeyIn(started);
     expect(key).toMatch(/^kw_/);
