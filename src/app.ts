@@ -1,7 +1,7 @@
 // Assembles Keyward: store, domain services, start-up registration, bootstrap
 // key and the server. main.ts adds the process around it; tests call it directly.
 import { writeFile } from "node:fs/promises";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
@@ -23,6 +23,7 @@ import { PermissionRegistry } from "./domain/registry.js";
 import { ClientRateLimit } from "./domain/client-rate-limit.js";
 import { PossessionRevoker } from "./domain/revoke-by-possession.js";
 import { SecretHasher } from "./domain/secret-hasher.js";
+import { installRoot } from "./install-root.js";
 import { buildServer } from "./server.js";
 import { openStore } from "./storage/open.js";
 import type { Change } from "./storage/changes.js";
@@ -36,7 +37,7 @@ import type { DomainServices } from "./transport/routes.js";
 import { keywardPermissionDefinitions } from "./transport/keyward-declarations.js";
 
 /** The dashboard's build output (npm start builds it first when its sources changed). */
-export const WEB_ROOT = fileURLToPath(new URL("../web/dist", import.meta.url));
+export const WEB_ROOT = join(installRoot(), "web/dist");
 
 export interface Keyward {
   readonly config: Config;

@@ -12,7 +12,7 @@ export const NO_BROWSER = !existsSync(CHROMIUM) && !process.env.CI;
 
 /** Builds the dashboard when its sources changed (what `npm start` serves), then starts Chromium. */
 export async function launchDashboardBrowser(): Promise<Browser> {
-  execFileSync(process.execPath, ["scripts/build-web.mjs"], { stdio: "inherit" });
+  execFileSync(process.execPath, ["scripts/build.mjs", "--if-stale", "web"], { stdio: "inherit" });
   return chromium.launch({
     executablePath: CHROMIUM,
     // No sandbox: tests run as root in containers. The rest keeps Chromium off the network and quiet.

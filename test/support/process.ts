@@ -12,18 +12,40 @@ export interface KeywardProcess {
   output(): string;
 }
 
-const running: ChildProcess[] = [];
+/** `group`: the child leads a process group of its own, killed whole. */
+const running: { child: ChildProcess; group: boolean }[] = [];
 
-/** SIGKILLs every process still running (call from afterEach). */
+/** SIGKILLs every process still running, with whatever it started (call from afterEach). */
 export function killAll(): void {
-  for (const child of running.splice(0)) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  for (const { child, group } of running.splice(0)) {
+    // `npm start` would die alone and leave its node child running.
+    if (group) signalGroup(child, "SIGKILL");
+    else if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  }
+}
+
+/** Signals the process group `child` leads (spawned with `command`), if any of it is left. */
+export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "ESRCH") throw error;
+  }
+}
+
+export interface SpawnOptions {
+  /** Runs it through `sh -c 'umask …; exec node …'`. */
+  umask?: string;
+  /** Another command instead (`["npm", "start"]`), run in `cwd` as the leader of a new process group. */
+  command?: string[];
+  cwd?: string;
 }
 
 /**
- * Starts `node --import tsx src/main.ts` with `env` over a quiet, PGlite
- * default; `umask` runs it through `sh -c 'umask …; exec node …'`.
+ * Starts `node --import tsx src/main.ts` (or `options.command`) with `env`
+ * over a quiet, PGlite default.
  */
-export function spawnKeyward(env: Record<string, string>, options: { umask?: string } = {}): KeywardProcess {
+export function spawnKeyward(env: Record<string, string>, options: SpawnOptions = {}): KeywardProcess {
   const fullEnv = {
     ...process.env,
     KEYWARD_PORT: "0",
@@ -33,11 +55,13 @@ export function spawnKeyward(env: Record<string, string>, options: { umask?: str
     ...env,
   };
   const node = [process.execPath, "--import", "tsx", "src/main.ts"];
-  const child =
-    options.umask === undefined
-      ? spawn(node[0]!, node.slice(1), { env: fullEnv, stdio: ["ignore", "pipe", "pipe"] })
-      : spawn("sh", ["-c", `umask ${options.umask}; exec "$@"`, "sh", ...node], { env: fullEnv, stdio: ["ignore", "pipe", "pipe"] });
-  running.push(child);
+  const stdio: ["ignore", "pipe", "pipe"] = ["ignore", "pipe", "pipe"];
+  const child = options.command
+    ? spawn(options.command[0]!, options.command.slice(1), { env: fullEnv, stdio, cwd: options.cwd, detached: true })
+    : options.umask === undefined
+      ? spawn(node[0]!, node.slice(1), { env: fullEnv, stdio })
+      : spawn("sh", ["-c", `umask ${options.umask}; exec "$@"`, "sh", ...node], { env: fullEnv, stdio });
+  running.push({ child, group: options.command !== undefined });
   const lines: string[] = [];
   createInterface({ input: child.stdout! }).on("line", (line) => lines.push(line));
   createInterface({ input: child.stderr! }).on("line", (line) => lines.push(line));

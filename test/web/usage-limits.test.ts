@@ -20,7 +20,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("usage limits in the d
   let page: Page;
 
   beforeAll(async () => {
-    execFileSync(process.execPath, ["scripts/build-web.mjs"], { stdio: "inherit" });
+    execFileSync(process.execPath, ["scripts/build.mjs", "--if-stale", "web"], { stdio: "inherit" });
     kw = await startKeyward({ kind: "pglite" });
     browser = await chromium.launch({
       executablePath: CHROMIUM,
