@@ -1,7 +1,9 @@
 // Configuration from the environment, checked once at start and frozen.
 // A bad value stops Keyward with a message naming the variable.
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { KEY_PREFIX_PATTERN } from "./domain/key-format.js";
+import { publicKeysFromGitHubJson } from "./domain/leak-report-signature.js";
 import { OWASP_COST, type HashCost } from "./domain/secret-hasher.js";
 import type { StoreLocation } from "./storage/open.js";
 
@@ -23,6 +25,8 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** Revocations by possession one client address may make per period (domain/client-rate-limit.ts). */
   readonly revokeRateLimit: { readonly limit: number; readonly periodMs: number };
+  /** Key id → PEM public key of the secret scanners whose signed leak reports retire keys; undefined: leak reports are off. */
+  readonly leakReportPublicKeys: Readonly<Record<string, string>> | undefined;
   readonly cache: { readonly maxEntries: number; readonly ttlMs: number; readonly negativeMaxEntries: number; readonly negativeTtlMs: number };
   readonly connections: {
     readonly headersTimeoutMs: number;
@@ -117,6 +121,25 @@ export function parseRateLimit(variable: string, value: string): { limit: number
   return { limit, periodMs };
 }
 
+const LEAK_KEYS = "KEYWARD_LEAK_REPORT_PUBLIC_KEYS";
+
+/** The scanners' public keys from the file `path` names, in GitHub's published JSON (domain/leak-report-signature.ts). */
+function leakReportPublicKeys(path: string | undefined): Readonly<Record<string, string>> | undefined {
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
+    throw new ConfigError(LEAK_KEYS, `cannot read ${path} (${code}); expected a file holding GitHub's https://api.github.com/meta/public_keys/secret_scanning`);
+  }
+  try {
+    return Object.freeze(publicKeysFromGitHubJson(text));
+  } catch (error) {
+    throw new ConfigError(LEAK_KEYS, `${path} ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -159,6 +182,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Last use is visible within 5 s of a check: flush at least that often.
     corsOrigins: Object.freeze(corsOrigins(get("KEYWARD_CORS_ORIGINS"))),
     revokeRateLimit: Object.freeze(parseRateLimit("KEYWARD_REVOKE_RATE_LIMIT", get("KEYWARD_REVOKE_RATE_LIMIT") ?? "10/1m")),
+    leakReportPublicKeys: leakReportPublicKeys(get("KEYWARD_LEAK_REPORT_PUBLIC_KEYS")),
     cache: Object.freeze({
       maxEntries: integer("KEYWARD_CACHE_MAX_ENTRIES", get("KEYWARD_CACHE_MAX_ENTRIES") ?? "100000", 0, 10_000_000),
       ttlMs: parseDurationMs("KEYWARD_CACHE_TTL", get("KEYWARD_CACHE_TTL") ?? "60s", 86_400_000),

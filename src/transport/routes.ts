@@ -15,6 +15,7 @@ import type { AuditLog } from "../domain/audit.js";
 import type { KeyChecker } from "../domain/check.js";
 import type { PolicyService as Policies } from "../domain/policies.js";
 import type { PermissionRegistry } from "../domain/registry.js";
+import type { LeakReports } from "../domain/leak-reports.js";
 import type { PossessionRevoker } from "../domain/revoke-by-possession.js";
 import { apiKeyHandlers } from "./handlers/api-keys.js";
 import { auditHandlers } from "./handlers/audit.js";
@@ -37,6 +38,8 @@ export interface DomainServices {
   checker: KeyChecker;
   audit: AuditLog;
   revoker: PossessionRevoker;
+  /** Signed leak reports (plain HTTP, transport/leak-reports.ts); undefined when no scanner's key is configured. */
+  leakReports: LeakReports | undefined;
 }
 
 export const routes = (services: DomainServices, readiness: Readiness, metrics: Metrics) => (router: ConnectRouter) => {

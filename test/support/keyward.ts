@@ -32,6 +32,7 @@ export function testConfig(store: StoreLocation, overrides: Partial<Config> = {}
     lastUseFlushMs: 200,
     corsOrigins: [],
     revokeRateLimit: { limit: 1_000, periodMs: 60_000 },
+    leakReportPublicKeys: undefined,
     cache: { maxEntries: 10_000, ttlMs: 60_000, negativeMaxEntries: 10_000, negativeTtlMs: 10_000 },
     connections: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 10_000, maxConcurrentStreams: 256 },
     argon2Budget: { maxInFlight: 2, maxQueued: 64, maxQueuedPerKey: 64, failureCooldownMs: 1 },
