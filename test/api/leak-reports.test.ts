@@ -4,7 +4,12 @@
 // live key a token proves and labels every token by its SHA-256; a forged,
 // unsigned or oversized report retires nothing; no token reaches the audit
 // log or the process log.
+import { execFile } from "node:child_process";
 import { createHash, generateKeyPairSync, sign, type KeyObject } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService, ApiKeyState } from "../../gen/keyward/v1/api_keys_pb.js";
 import { AuditService } from "../../gen/keyward/v1/audit_pb.js";
@@ -206,6 +211,22 @@ describe.each(TEST_STORES)("leak reports on $name", (store) => {
     // Fields GitHub may add later are ignored; an empty report is answered with an empty array.
     expect(await post('[{"token":"a","type":"t","url":"","source":"content","new_field":true}]')).toMatchObject({ status: 200 });
     expect(await post("[]")).toEqual({ status: 200, json: [] });
+  });
+
+  it("accepts a report signed by openssl and sent by curl, as the README shows", async () => {
+    const leaked = await newKey();
+    reported.push(leaked.credentials);
+    const dir = mkdtempSync(join(tmpdir(), "keyward-leak-"));
+    writeFileSync(join(dir, "scanner.pem"), scanner.privateKey.export({ type: "sec1", format: "pem" }), { mode: 0o600 });
+    writeFileSync(join(dir, "report.json"), JSON.stringify([match(leaked.credentials)]));
+    // The README's lines, word for word but for the URL and the key id.
+    const script = [
+      "sig=$(openssl dgst -sha256 -sign scanner.pem report.json | base64 -w0)",
+      `curl -s -X POST ${kw.url}${PATH} -H 'content-type: application/json' -H 'Github-Public-Key-Identifier: ${SIGNER_ID}' -H "Github-Public-Key-Signature: $sig" --data-binary @report.json`,
+    ].join("\n");
+    const { stdout } = await promisify(execFile)("sh", ["-c", script], { cwd: dir });
+    expect(JSON.parse(stdout)).toEqual([{ token_hash: sha256(leaked.credentials), token_type: "keyward_api_key", label: "true_positive" }]);
+    expect(await codeOf(leaked.credentials)).toBe(CheckCode.RETIRED);
   });
 
   it("answers other methods 405", async () => {
