@@ -7,7 +7,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import * as protoLoader from "@grpc/proto-loader";
-import { KeywardClient, keywardHttp, loadProtoServices, protectService, registerPermissions, verifiedKey, type Routes } from "../../packages/client/src/index.js";
+import { KeywardClient, keywardHttp, type KeywardClientOptions, loadProtoServices, protectService, registerPermissions, verifiedKey, type Routes } from "../../packages/client/src/index.js";
 import type { OrdersPermission } from "./permissions.gen.js";
 
 const here = new URL(".", import.meta.url).pathname;
@@ -53,6 +53,8 @@ export interface OrdersServiceOptions {
   cacheTtlMs?: number;
   /** Wait for registration before serving (default true). */
   awaitRegistration?: boolean;
+  /** Where refusals go for the operator (the missing permission included); default: a warning on stderr. */
+  onRefused?: KeywardClientOptions["onRefused"];
 }
 
 export interface RunningOrdersService {
@@ -66,7 +68,13 @@ export interface RunningOrdersService {
 export async function startOrdersService(options: OrdersServiceOptions): Promise<RunningOrdersService> {
   const protect = options.protect ?? true;
   // ---- the whole of what a service writes to adopt Keyward (see the README) ----
-  const keyward = new KeywardClient({ address: options.keywardAddress, serviceKey: options.serviceKey, cache: { ttlMs: options.cacheTtlMs ?? 1000 } });
+  const keyward = new KeywardClient({
+    address: options.keywardAddress,
+    serviceKey: options.serviceKey,
+    cache: { ttlMs: options.cacheTtlMs ?? 1000 },
+    // The caller hears only "403"; the operator's log says which permission the key lacked.
+    onRefused: options.onRefused ?? ((refusal, request) => console.warn(`refused key ${refusal.apiKeyId || "?"} on ${request.path}: ${refusal.reason}${"missingPermission" in refusal ? ` (lacks ${refusal.missingPermission})` : ""}`)),
+  });
   const registered = registerPermissions(keyward, { service: "orders", descriptors: [orderServiceOptions] });
   const grpcServer = new grpc.Server();
   grpcServer.addService(OrderService, protect ? protectService(keyward, orderServiceOptions, implementation) : implementation);

@@ -17,6 +17,7 @@ import { assertCallerCovers } from "./policies.js";
 import { assertCurrentSecret, leakReporter, possessor, type Principal } from "./principal.js";
 import type { SecretHasher } from "./secret-hasher.js";
 import { assertMayGiveService, checkKeyService } from "./service-ownership.js";
+import { checkLabels, parseLabelFilters } from "./labels.js";
 import { checkSubnets, subnetsWithin } from "./subnets.js";
 
 export interface ApiKeySettings {
@@ -47,6 +48,14 @@ export interface ApiKeyInput {
   rateLimits: RateLimitRecord[];
   /** Null = unlimited. */
   credits: CreditsRecord | null;
+  /** Metadata (owner, team, ticket); empty = none. */
+  labels: Record<string, string>;
+}
+
+/** A create gives the expiry as a time or as a lifetime from now: exactly one of the two. */
+export interface NewApiKeyInput extends ApiKeyInput {
+  /** The key's lifetime from now, instead of `expireTime`. */
+  ttlMs: number | undefined;
 }
 
 export type ApiKeyChanges = Partial<ApiKeyInput>;
@@ -63,6 +72,12 @@ export interface ApiKeyListQuery {
   state: "active" | "retired" | undefined;
   /** Only keys expiring within this long from now (already expired ones included). */
   expiringWithinMs: number | undefined;
+  /** Only keys of this service; empty = any. */
+  service: string;
+  /** Only keys whose name contains this, ignoring case; empty = all. */
+  nameContains: string;
+  /** Only keys with every one of these labels: `key=value` or `key` (any value). */
+  labels: string[];
 }
 
 /** `expire_time` must be set, in the future, and within the deployment's maximum lifetime. */
@@ -74,6 +89,18 @@ export function checkExpireTime(field: string, value: Date | undefined, now: Dat
     throw new InvalidArgumentError(field, `must be at most ${Math.floor(maxTtlMs / 86_400_000)} days from now (KEYWARD_MAX_KEY_TTL)`);
   }
   return value;
+}
+
+/**
+ * The expiry of a new key from whichever of `expire_time` and `ttl` it was
+ * given (proto/ refuses both or neither): a ttl becomes "now + ttl" and is then
+ * held to the same rules, with the same refusal, as an expire_time.
+ */
+export function newKeyExpiry(input: Pick<NewApiKeyInput, "expireTime" | "ttlMs">, now: Date, maxTtlMs: number): Date {
+  if (input.ttlMs === undefined) return checkExpireTime("expire_time", input.expireTime, now, maxTtlMs);
+  if (input.expireTime !== undefined) throw new InvalidArgumentError("expire_time, ttl", "give one of them, not both");
+  if (!(input.ttlMs > 0)) throw new InvalidArgumentError("ttl", "must be a positive duration");
+  return checkExpireTime("ttl", new Date(now.getTime() + input.ttlMs), now, maxTtlMs);
 }
 
 /**
@@ -104,9 +131,9 @@ export class ApiKeyService {
   ) {}
 
   /** Creates a key; the returned credentials are never available again. */
-  async create(caller: Principal, input: ApiKeyInput): Promise<{ key: ApiKeyRecord; credentials: string }> {
+  async create(caller: Principal, input: NewApiKeyInput): Promise<{ key: ApiKeyRecord; credentials: string }> {
     const name = input.name;
-    const expireTime = checkExpireTime("expire_time", input.expireTime, this.now(), this.settings.maxKeyTtlMs);
+    const expireTime = newKeyExpiry(input, this.now(), this.settings.maxKeyTtlMs);
     const allowedSubnets = checkSubnets("allowed_subnets", input.allowedSubnets);
     const constraints = checkConstraints("constraints", input.constraints);
     assertNarrowing(caller, allowedSubnets, constraints, "");
@@ -114,6 +141,7 @@ export class ApiKeyService {
     assertMayGiveService(caller, service, service !== null, "service");
     const rateLimits = checkRateLimits("rate_limits", input.rateLimits);
     const credits = checkCredits("credits", input.credits);
+    const labels = checkLabels("labels", input.labels);
     const { id, secret, credentials } = newCredentials(this.settings.keyPrefix);
     // Hash before the transaction: argon2 takes milliseconds and must not hold row locks.
     const secretHash = await this.hasher.hash(secret);
@@ -135,6 +163,7 @@ export class ApiKeyService {
           service,
           rateLimits,
           credits,
+          labels,
           creatorKeyId: caller.keyId || null,
           now: this.now(),
         });
@@ -144,6 +173,7 @@ export class ApiKeyService {
         if (service !== null) changedFields.push("service");
         if (rateLimits.length > 0) changedFields.push("rate_limits");
         if (credits !== null) changedFields.push("credits");
+        if (Object.keys(labels).length > 0) changedFields.push("labels");
         await audit(repos, caller, { action: "AdminCreateApiKey", target: target.apiKey(id), changedFields }, this.now());
       })
       .catch((e: unknown) => {
@@ -161,13 +191,17 @@ export class ApiKeyService {
   async list(query: ApiKeyListQuery): Promise<ApiKeyPage> {
     const limit = Math.min(query.pageSize || Limits.defaultPageSize, Limits.maxPageSize);
     const after = query.pageToken === "" ? undefined : decodePageToken(query.pageToken);
+    const labels = parseLabelFilters("label", query.labels);
     // One extra row tells whether another page follows.
     const rows = await this.store.apiKeys.page({
+      labels,
       limit: limit + 1,
       after,
       policyId: query.policyId || undefined,
       state: query.state,
       expiringBy: query.expiringWithinMs === undefined ? undefined : new Date(this.now().getTime() + query.expiringWithinMs),
+      service: query.service || undefined,
+      nameContains: query.nameContains || undefined,
     });
     const keys = rows.slice(0, limit);
     const last = keys.at(-1);
@@ -184,6 +218,7 @@ export class ApiKeyService {
     if (changes.service !== undefined) checked.service = checkKeyService("api_key.service", changes.service);
     if (changes.rateLimits !== undefined) checked.rateLimits = checkRateLimits("api_key.rate_limits", changes.rateLimits);
     if (changes.credits !== undefined) checked.credits = checkCredits("api_key.credits", changes.credits);
+    if (changes.labels !== undefined) checked.labels = checkLabels("api_key.labels", changes.labels);
     await this.store
       .transaction(async (repos) => {
         const current = await repos.apiKeys.getForUpdate(id);
@@ -212,6 +247,7 @@ export class ApiKeyService {
           service: checked.service,
           rate_limits: checked.rateLimits,
           credits: checked.credits,
+          labels: checked.labels,
         });
         await audit(repos, caller, { action: "AdminUpdateApiKey", target: target.apiKey(id), changedFields }, this.now());
       })

@@ -52,7 +52,9 @@ export type Verdict =
       usage?: UsageFacts;
     }
   | { code: "MALFORMED" | "NOT_FOUND" }
-  | { code: AuthenticatedDenial; keyId: string }
+  | { code: Exclude<AuthenticatedDenial, "PERMISSION_DENIED">; keyId: string }
+  /** `missing`: the first requested permission the key's policy does not grant. */
+  | { code: "PERMISSION_DENIED"; keyId: string; missing: string }
   | { code: "RATE_LIMITED" | "USAGE_EXCEEDED"; keyId: string; usage: UsageFacts };
 
 // Services ask for the same few permissions on every request: remember how
@@ -236,10 +238,10 @@ export class KeyChecker {
     for (const permission of requested) {
       // Exact grants first; a pattern grants only what is registered now.
       if (entriesGrant(verified.grants, permission, false)) continue;
-      if (!entriesGrant(verified.grants, permission, true)) return { code: "PERMISSION_DENIED", keyId };
+      if (!entriesGrant(verified.grants, permission, true)) return { code: "PERMISSION_DENIED", keyId, missing: permission.name };
       const isRegistered = registered(permission.name);
       if (isRegistered === undefined) return undefined;
-      if (!isRegistered) return { code: "PERMISSION_DENIED", keyId };
+      if (!isRegistered) return { code: "PERMISSION_DENIED", keyId, missing: permission.name };
     }
     const valid: Extract<Verdict, { code: "VALID" }> = { code: "VALID", key, policy, grants: verified.grants, secretExpireTime: verified.secretExpireTime };
     // Keys without limits (the usual case) pay this one test and nothing else.

@@ -6,6 +6,8 @@ import { assertAdminRemains, policyAdministers } from "./admin-guard.js";
 import { audit, auditEach, fieldsSet, target } from "./audit.js";
 import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
 import { KeywardPermission } from "./keyward-permissions.js";
+import { Limits } from "./limits.js";
+import { decodePageToken, encodePageToken } from "./page-token.js";
 import { assertManageable, isRestricted } from "./narrowing.js";
 import { GRANT_RULE, entriesGrant, parseGrant, parsePermission, serviceOf, uncoveredEntries } from "./permissions.js";
 import type { Principal } from "./principal.js";
@@ -22,6 +24,18 @@ export interface PolicyInput {
 }
 
 export type PolicyChanges = Partial<PolicyInput>;
+
+export interface PolicyListQuery {
+  pageSize: number;
+  pageToken: string;
+  /** Only policies whose name contains this, ignoring case; empty = all. */
+  nameContains: string;
+}
+
+export interface PolicyPage {
+  policies: PolicyRecord[];
+  nextPageToken: string;
+}
 
 const READ_POLICIES = parsePermission(KeywardPermission.policiesRead)!;
 
@@ -85,8 +99,15 @@ export class PolicyService {
     private readonly now: () => Date,
   ) {}
 
-  list(): Promise<PolicyRecord[]> {
-    return this.store.policies.list();
+  /** Policies in creation order, a page at a time, as the key list pages. */
+  async list(query: PolicyListQuery): Promise<PolicyPage> {
+    const limit = Math.min(query.pageSize || Limits.defaultPageSize, Limits.maxPageSize);
+    const after = query.pageToken === "" ? undefined : decodePageToken(query.pageToken);
+    // One extra row tells whether another page follows.
+    const rows = await this.store.policies.page({ limit: limit + 1, after, nameContains: query.nameContains || undefined });
+    const policies = rows.slice(0, limit);
+    const last = policies.at(-1);
+    return { policies, nextPageToken: rows.length > limit && last ? encodePageToken(last) : "" };
   }
 
   async get(id: string): Promise<PolicyRecord> {

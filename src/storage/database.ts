@@ -75,6 +75,8 @@ export interface ApiKeysTable {
   credits_set_time: Date | null;
   credits_epoch: ColumnType<number, number | undefined, number>;
   credits_last_grant: ColumnType<string | number | null, number | null, number | null>;
+  // jsonb object of strings, at most 16 (a CHECK holds the API's bounds).
+  labels: ColumnType<Record<string, string>, string | undefined, string>;
 }
 
 /** Checks counted by every replica in one window of one rate limit of one key. */

@@ -3,6 +3,7 @@ import * as initial from "./migrations/2026_11_24_220000_initial.js";
 import * as keyLifecycle from "./migrations/2026_11_24_230000_key_lifecycle.js";
 import * as keyService from "./migrations/2026_11_26_120000_key_service.js";
 import * as usageLimits from "./migrations/2026_12_01_110000_usage_limits.js";
+import * as keyLabels from "./migrations/2026_12_02_120000_key_labels.js";
 import * as auditDetail from "./migrations/2026_12_02_130000_audit_detail.js";
 
 // Listed here rather than read from the folder, so they run the same under tsx,
@@ -12,6 +13,7 @@ const migrations: Record<string, Migration> = {
   "2026_11_24_230000_key_lifecycle": keyLifecycle,
   "2026_11_26_120000_key_service": keyService,
   "2026_12_01_110000_usage_limits": usageLimits,
+  "2026_12_02_120000_key_labels": keyLabels,
   "2026_12_02_130000_audit_detail": auditDetail,
 };
 

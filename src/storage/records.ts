@@ -62,6 +62,8 @@ export interface ApiKeyRecord {
   rateLimits: RateLimitRecord[];
   /** Null = unlimited. */
   credits: CreditsRecord | null;
+  /** Metadata (owner, team, ticket); never part of a check's answer. */
+  labels: Record<string, string>;
 }
 
 /** What a check needs about a key: the key, its secrets' hashes and its policy. */

@@ -108,6 +108,7 @@ export const apiKeyToProto = (k: ApiKeyRecord): ApiKey =>
     service: k.service ?? "",
     rateLimits: rateLimitsToProto(k.rateLimits),
     credits: creditsToProto(k.credits),
+    labels: { ...k.labels },
   });
 
 export const policyToProto = (p: PolicyRecord): Policy =>

@@ -1,4 +1,5 @@
-// Connect's JSON codecs (Connect JSON, gRPC+JSON, gRPC-Web+JSON) made strict.
+// Connect's JSON codecs (Connect JSON, gRPC+JSON, gRPC-Web+JSON) made strict,
+// and made to write empty fields as REST does.
 // connect-es ignores unknown JSON fields by default (getJsonOptions in
 // @connectrpc/connect 2.1.2 sets ignoreUnknownFields: true), so a misspelt
 // `allowedSubnet` would be dropped and the key created without its limit. Its
@@ -36,9 +37,14 @@ function checkingDecoder(input: DescMessage): { decode(bytes?: Uint8Array): stri
 
 type Options = Partial<UniversalHandlerOptions> | undefined;
 
+// Answers too: every field without presence (strings, numbers, bools, enums,
+// lists, maps) is written with its zero value rather than left out, as the REST
+// layer writes it (grpc-gateway's EmitUnpopulated), so a script reads the same
+// JSON over Connect and REST (README, "Empty fields in JSON"). These per-method
+// options replace, not merge with, the adapter's, hence here.
 const strictOptions = (method: DescMethod, options: Options) => ({
   ...options,
-  jsonOptions: { ...options?.jsonOptions, ignoreUnknownFields: false, textDecoder: checkingDecoder(method.input) },
+  jsonOptions: { ...options?.jsonOptions, ignoreUnknownFields: false, textDecoder: checkingDecoder(method.input), alwaysEmitImplicit: true },
 });
 
 /**

@@ -47,7 +47,7 @@ describe("bootstrap admin key", () => {
     expect(second.bootstrapKeyId).toBeUndefined();
     expect((await readFile(file, "utf8")).trim()).toBe(key);
     expect(await isValid(second, key)).toBe(true);
-    expect((await second.services.policies.list()).map((p) => p.name).sort()).toEqual(["kept", "keyward-admin"]);
+    expect((await second.services.policies.list({ pageSize: 0, pageToken: "", nameContains: "" })).policies.map((p) => p.name).sort()).toEqual(["kept", "keyward-admin"]);
     const keys = await second.store.db.selectFrom("api_keys").select("id").execute();
     expect(keys).toHaveLength(1);
   });

@@ -16,6 +16,7 @@ import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { connectJson } from "../support/clients.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
+import { TEST_STORES } from "../support/stores.js";
 
 describe("Connect JSON over HTTP/1.1", () => {
   let kw: RunningKeyward;
@@ -32,7 +33,7 @@ describe("Connect JSON over HTTP/1.1", () => {
     const call = (method: Parameters<typeof connectJson>[1], body: unknown) => connectJson(kw.url, method, body, auth);
     expect(await call(PermissionService.method.registerPermissions, { service: "billing", permissions: [{ name: "billing.invoices.read" }] })).toMatchObject({ status: 200 });
     expect((await call(PermissionService.method.adminGetApiKeyPermissions, {})).body.permissions).toEqual(
-      expect.arrayContaining([{ name: "billing.invoices.read", service: "billing", registered: true }]),
+      expect.arrayContaining([{ name: "billing.invoices.read", service: "billing", description: "", registered: true }]),
     );
     const created = await call(PolicyService.method.adminCreateApiKeyPolicy, { name: "readers", permissions: ["billing.invoices.read"] });
     const policy = created.body.policy as { id: string };
@@ -101,5 +102,54 @@ describe("Connect JSON over HTTP/1.1", () => {
     } finally {
       client.close();
     }
+  });
+});
+
+// REST and Connect JSON write empty fields the same way (README, "Empty fields
+// in JSON"): a field without presence is always there with its zero value; a
+// field with presence (a timestamp, a message) is there only when set.
+describe.each(TEST_STORES)("empty fields in REST and Connect JSON on $name", (store) => {
+  let kw: RunningKeyward;
+  let auth: Record<string, string>;
+  const rest = async (method: string, path: string, body?: unknown) => {
+    const res = await fetch(`${kw.url}/api/v1${path}`, { method, headers: { ...auth, "content-type": "application/json" }, body: body === undefined ? undefined : JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  };
+  beforeAll(async () => {
+    kw = await startKeyward(await store.create());
+    auth = { authorization: `Bearer ${kw.adminKey}` };
+  });
+  afterAll(async () => {
+    await kw?.close();
+  });
+
+  it("answers the same JSON for the same call, zero values included", async () => {
+    const policy = (await rest("POST", "/api_keys/policies", { name: "plain", permissions: ["keyward.keys.check"] })).body.policy as { id: string };
+    const created = await rest("POST", "/api_keys", { name: "plain-key", policyId: policy.id, ttl: "3600s" });
+    const key = created.body.apiKey as { id: string };
+    const pairs: Array<[Parameters<typeof connectJson>[1], unknown, string, string]> = [
+      [ApiKeyService.method.adminGetApiKey, { id: key.id }, "GET", `/api_keys/${key.id}`],
+      [ApiKeyService.method.adminListApiKeys, { policyId: policy.id }, "GET", `/api_keys?policyId=${policy.id}`],
+      [ApiKeyService.method.adminListApiKeys, { nameContains: "nothing like it" }, "GET", "/api_keys?nameContains=nothing%20like%20it"],
+      [PolicyService.method.adminGetApiKeyPolicy, { id: policy.id }, "GET", `/api_keys/policies/${policy.id}`],
+      [PolicyService.method.adminGetApiKeyPolicies, { nameContains: "plain" }, "GET", "/api_keys/policies?nameContains=plain"],
+      [CheckService.method.checkKey, { key: "not a key" }, "POST", "/api_keys:check"],
+    ];
+    for (const [method, body, verb, path] of pairs) {
+      const overConnect = await connectJson(kw.url, method, body, auth);
+      const overRest = await rest(verb, path, verb === "POST" ? body : undefined);
+      expect(overConnect, `${method.name}`).toEqual(overRest);
+    }
+    const got = (await connectJson(kw.url, ApiKeyService.method.adminGetApiKey, { id: key.id }, auth)).body.apiKey as Record<string, unknown>;
+    // No presence: always written, with the zero value.
+    expect(got).toMatchObject({ allowedSubnets: [], constraints: [], service: "", labels: {}, rateLimits: [], retirerKeyId: "" });
+    // Presence: left out while unset.
+    expect(got).not.toHaveProperty("lastUsedTime");
+    expect(got).not.toHaveProperty("retireTime");
+    expect(got).not.toHaveProperty("credits");
+    const list = await connectJson(kw.url, ApiKeyService.method.adminListApiKeys, { nameContains: "nothing like it" }, auth);
+    expect(list.body).toEqual({ apiKeys: [], nextPageToken: "" });
+    const check = await connectJson(kw.url, CheckService.method.checkKey, { key: "not a key" }, auth);
+    expect(check.body).toMatchObject({ valid: false, code: "CHECK_CODE_MALFORMED", apiKeyId: "", permissions: [] });
   });
 });

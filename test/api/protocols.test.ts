@@ -71,7 +71,24 @@ describe("CheckKey over every protocol and codec", () => {
   it("the stock grpc-js client reads the same answer, and a denial as one", async () => {
     for (let i = 0; i < 2; i++) expect(toJson(CheckKeyResponseSchema, await c.check.call(CheckService.method.checkKey, request(), kw.adminKey))).toEqual(expected);
     const denied = await c.check.call(CheckService.method.checkKey, { ...request(), permissions: ["billing.refunds.issue"] }, kw.adminKey);
-    expect(toJson(CheckKeyResponseSchema, denied)).toEqual({ code: "CHECK_CODE_PERMISSION_DENIED", apiKeyId: key.id });
+    expect(toJson(CheckKeyResponseSchema, denied)).toEqual({ code: "CHECK_CODE_PERMISSION_DENIED", apiKeyId: key.id, missingPermission: "billing.refunds.issue" });
+  });
+
+  it("names the first missing permission to the calling service over REST too, and only for a permission denial", async () => {
+    const rest = (permissions: string[]) =>
+      fetch(`${kw.url}/api/v1/api_keys:check`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${kw.adminKey}` },
+        body: JSON.stringify({ ...request(), permissions }),
+      }).then((r) => r.json());
+    expect(await rest([...request().permissions, "billing.refunds.issue", "billing.refunds.approve"])).toMatchObject({
+      code: "CHECK_CODE_PERMISSION_DENIED",
+      apiKeyId: key.id,
+      missingPermission: "billing.refunds.issue",
+    });
+    const valid = await rest([...request().permissions]);
+    expect(valid.code).toBe("CHECK_CODE_VALID");
+    expect(valid.missingPermission ?? "").toBe("");
   });
 
   it("a warm binary answer is byte for byte the message's own encoding", async () => {

@@ -13,7 +13,7 @@ function verified(keyId: string, policyId = "policy"): VerifiedKey {
   const at = new Date(0);
   const key: ApiKeyRecord = {
     id: keyId, name: keyId, policyId, expireTime: new Date(8.64e15), allowedSubnets: [], constraints: [], service: null, state: "active",
-    createTime: at, updateTime: at, lastUsedTime: null, creatorKeyId: null, retireTime: null, retirerKeyId: null, rateLimits: [], credits: null,
+    createTime: at, updateTime: at, lastUsedTime: null, creatorKeyId: null, retireTime: null, retirerKeyId: null, rateLimits: [], credits: null, labels: {},
   };
   const policy: PolicyRecord = { id: policyId, name: policyId, description: "", permissions: [], createTime: at, updateTime: at, apiKeyCount: 1, rateLimits: [] };
   return { key, policy, grants: [], secretExpireTime: null };

@@ -40,11 +40,12 @@ describe.each(TEST_STORES)("the example orders service against a real Keyward, o
   let orders: RunningOrdersService;
   let client: grpc.Client;
   let http: string;
+  const refusals: unknown[][] = [];
 
   beforeAll(async () => {
     kw = await startKeyward(await store.create());
     c = grpcClients(kw.port);
-    orders = await startOrdersService({ keywardAddress: `127.0.0.1:${kw.port}`, serviceKey: await serviceKey(kw, c), cacheTtlMs: 500 });
+    orders = await startOrdersService({ keywardAddress: `127.0.0.1:${kw.port}`, serviceKey: await serviceKey(kw, c), cacheTtlMs: 500, onRefused: (...told) => refusals.push(told) });
     client = new OrdersClient(`127.0.0.1:${orders.grpcPort}`, grpc.credentials.createInsecure());
     http = `http://127.0.0.1:${orders.httpPort}`;
   });
@@ -62,6 +63,23 @@ describe.each(TEST_STORES)("the example orders service against a real Keyward, o
       ["orders.read", "Read orders", true],
       ["orders.write", "Place orders", true],
     ]);
+  });
+
+  it("tells the operator which permission a key lacked, and the caller only that it was refused", async () => {
+    const reader = await keyWithPermissions(kw, c, ["orders.read"]);
+    refusals.length = 0;
+    const refused = await grpcCall(client, "PlaceOrder", { item: "x" }, { authorization: `Bearer ${reader.credentials}` }).catch((e: grpc.ServiceError) => e);
+    expect(refused).toMatchObject({ code: grpc.status.PERMISSION_DENIED });
+    expect((refused as grpc.ServiceError).details).not.toContain("orders.write");
+    const res = await fetch(`${http}/orders`, { method: "POST", headers: { authorization: `Bearer ${reader.credentials}` }, body: "{}" });
+    expect(res.status).toBe(403);
+    expect(await res.text()).not.toContain("orders.write");
+    expect(refusals).toHaveLength(2);
+    for (const [refusal, request] of refusals) {
+      expect(refusal).toMatchObject({ status: "permission_denied", missingPermission: "orders.write", apiKeyId: reader.id });
+      expect(request).toMatchObject({ permissions: ["orders.write"] });
+    }
+    expect(JSON.stringify(refusals)).not.toContain(reader.credentials);
   });
 
   it("over gRPC: lets a key through to what its policy grants, hands the handler the key, refuses the rest with the right code", async () => {

@@ -249,7 +249,16 @@ describe("numbers, enums, durations and times", () => {
     expect(violations(AdminCreateApiKeyRequestSchema, key({ constraints: [{ type: 9 as ConstraintType, value: "/x" }] }))).toEqual([
       "constraints[0].type: value must be one of the defined enum values [enum.defined_only]",
     ]);
-    expect(violations(AdminCreateApiKeyRequestSchema, key({ expireTime: undefined }))).toEqual(["expire_time: value is required [required]"]);
+    // Exactly one of expire_time and ttl; a ttl is positive and at most 100 years.
+    const EXPIRY_RULE = "[keyward.create.expiry]";
+    expect(violations(AdminCreateApiKeyRequestSchema, key({ expireTime: undefined }))).toEqual([`expire_time: is required (or ttl, a lifetime such as '2592000s') ${EXPIRY_RULE}`]);
+    expect(violations(AdminCreateApiKeyRequestSchema, key({ ttl: { seconds: 60n } }))).toEqual([`expire_time, ttl: give one of them, not both ${EXPIRY_RULE}`]);
+    expect(violations(AdminCreateApiKeyRequestSchema, key({ expireTime: undefined, ttl: { seconds: 3_155_760_000n } }))).toEqual([]);
+    expect(violations(AdminCreateApiKeyRequestSchema, key({ expireTime: undefined, ttl: { nanos: 1 } }))).toEqual([]);
+    const ttlRule = "ttl: must be greater than 0s and less than or equal to 3155760000s [duration.gt_lte]";
+    for (const ttl of [{}, { seconds: -1n }, { seconds: 3_155_760_001n }]) {
+      expect(violations(AdminCreateApiKeyRequestSchema, key({ expireTime: undefined, ttl }))).toEqual([ttlRule]);
+    }
   });
 
   it("refuses an audit time range that ends before it starts", () => {

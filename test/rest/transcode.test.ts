@@ -177,7 +177,7 @@ describe("transcodeRequest: valid requests", () => {
     ["GET with a path variable", "GET", "/api/v1/api_keys/k1", "", undefined, { id: "k1" }, { id: "k1" }],
     ["GET with an encoded path variable", "GET", "/api/v1/api_keys/k%2F1", "", undefined, { id: "k/1" }, { id: "k/1" }],
     ["DELETE a policy", "DELETE", "/api/v1/api_keys/policies/p1", "", undefined, { id: "p1" }, { id: "p1" }],
-    ["GET with no fields", "GET", "/api/v1/api_keys/policies", "", undefined, {}, {}],
+    ["GET with no fields", "GET", "/api/v1/api_keys/permissions", "", undefined, {}, {}],
     ["pageSize (a string proto JSON accepts)", "GET", "/api/v1/api_keys", "pageSize=2", undefined, { pageSize: "2" }, { pageSize: 2 }],
     ["page_size (proto name)", "GET", "/api/v1/api_keys", "page_size=2", undefined, { pageSize: "2" }, { pageSize: 2 }],
     ["policyId", "GET", "/api/v1/api_keys", "policyId=p1", undefined, { policyId: "p1" }, { policyId: "p1" }],
@@ -352,7 +352,7 @@ describe("transcodeRequest: rejected requests", () => {
     ["an unknown one among known ones", "GET", "/api/v1/api_keys", "pageSize=1&page_sizes=1", undefined, /query parameter page_sizes/],
     ["a wrongly cased name", "GET", "/api/v1/api_keys", "PageSize=1", undefined, /query parameter PageSize/],
     ["a field of a well-known type", "GET", "/api/v1/api_keys", "expiringWithin.seconds=5", undefined, /query parameter expiringWithin\.seconds/],
-    ["any parameter on a request with no fields", "GET", "/api/v1/api_keys/policies", "pageSize=1", undefined, /query parameter pageSize/],
+    ["any parameter on a request with no fields", "GET", "/api/v1/api_keys/permissions", "pageSize=1", undefined, /query parameter pageSize/],
     ["an unknown parameter on audit events", "GET", "/api/v1/audit_events", "action=x", undefined, /query parameter action/],
     ["a path-bound field", "GET", "/api/v1/api_keys/abc", "id=x", undefined, /query parameter id: .*set by the path/],
     ["a path-bound field on DELETE", "DELETE", "/api/v1/api_keys/policies/p1", "id=x", undefined, /query parameter id/],
@@ -371,7 +371,7 @@ describe("transcodeRequest: rejected requests", () => {
   });
 
   it("names any unknown query parameter", () => {
-    const known = new Set(["pageSize", "page_size", "pageToken", "page_token", "policyId", "policy_id", "expiringWithin", "expiring_within", "state"]);
+    const known = new Set(["pageSize", "page_size", "pageToken", "page_token", "policyId", "policy_id", "expiringWithin", "expiring_within", "state", "service", "nameContains", "name_contains"]);
     const param = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,12}$/).filter((p) => !known.has(p));
     fc.assert(
       fc.property(param, (name) => {

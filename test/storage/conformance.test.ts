@@ -299,6 +299,7 @@ describe.each(TEST_STORES)("store conformance on $name", (testStore) => {
         service: "billing",
         rateLimits: [],
         credits: null,
+        labels: {},
       } satisfies ApiKeyRecord);
       for (const field of ["expireTime", "createTime", "updateTime"] as const) expect(got![field]).toBeInstanceOf(Date);
       expect(JSON.stringify(got)).not.toContain(k.secretHash);

@@ -24,14 +24,24 @@ export interface KeywardClientOptions {
   /** Deadline of one CheckKey call, ms. Default 2000. */
   checkTimeoutMs?: number;
   cache?: VerdictCacheOptions;
+  /**
+   * Told about each request Keyward refused, with the key's id when Keyward
+   * knew it (never the key): for the service's own logs. A permission denial
+   * names the missing permission here, which callers are never told.
+   */
+  onRefused?: (refusal: Refusal & { apiKeyId: string }, request: Omit<CheckKeyRequest, "key">) => void;
 }
 
 /** Why a request was refused, as the middlewares answer it. */
 export type Refusal =
   /** No key, or Keyward does not accept it (unknown, expired, retired, malformed): 401 / UNAUTHENTICATED. */
   | { status: "unauthenticated"; reason: string }
-  /** A valid key that may not do this (permission, subnet or constraint): 403 / PERMISSION_DENIED. */
-  | { status: "permission_denied"; reason: string }
+  /**
+   * A valid key that may not do this (permission, subnet or constraint): 403 / PERMISSION_DENIED.
+   * `missingPermission`: for a permission denial by Keyward, the permission the key lacks. It is
+   * for this service's operator (`onRefused`, logs); the middlewares never send it to the caller.
+   */
+  | { status: "permission_denied"; reason: string; missingPermission?: string }
   /** Keyward could not be asked or refused our own key: 503 / UNAVAILABLE. Fail closed. */
   | { status: "unavailable"; reason: string }
   /**
@@ -77,6 +87,9 @@ export function outcomeOf(v: CheckKeyResponse, nowMs = Date.now()): Outcome {
     if (v.resetTimeMs !== undefined) limited.retryAfterSeconds = Math.max(1, Math.ceil((v.resetTimeMs - nowMs) / 1000));
     return limited;
   }
+  if (v.code === "PERMISSION_DENIED" && v.missingPermission !== "") {
+    return { ok: false, status: "permission_denied", reason: REASONS[v.code]!, missingPermission: v.missingPermission };
+  }
   const denied = v.code === "SUBNET_DENIED" || v.code === "CONSTRAINT_DENIED" || v.code === "PERMISSION_DENIED";
   return { ok: false, status: denied ? "permission_denied" : "unauthenticated", reason: REASONS[v.code] ?? "the API key is not valid" };
 }
@@ -86,6 +99,7 @@ export class KeywardClient {
   private readonly serviceKey: string;
   private readonly checkTimeoutMs: number;
   readonly cache: VerdictCache;
+  private readonly onRefused: KeywardClientOptions["onRefused"];
 
   constructor(options: KeywardClientOptions) {
     // One client is one channel: calls are multiplexed over its HTTP/2 connection.
@@ -96,6 +110,7 @@ export class KeywardClient {
     this.serviceKey = options.serviceKey;
     this.checkTimeoutMs = options.checkTimeoutMs ?? 2000;
     this.cache = new VerdictCache(options.cache);
+    this.onRefused = options.onRefused;
   }
 
   private metadata(): grpc.Metadata {
@@ -141,6 +156,14 @@ export class KeywardClient {
       return { ok: false, status: "unavailable", reason: `cannot check the API key: ${why}` };
     }
     const outcome = outcomeOf(verdict);
+    if (!outcome.ok && this.onRefused) {
+      const { key: _secret, ...asked } = request;
+      try {
+        this.onRefused({ ...outcome, apiKeyId: verdict.apiKeyId }, asked);
+      } catch {
+        // A logging hook that throws must not turn a refusal into an error: check() never rejects.
+      }
+    }
     // A key with usage limits (the answer carries `remaining`) is never answered from the cache: each
     // request must reach Keyward to count against its rate limits and spend its credit.
     if (outcome.ok && verdict.remaining === undefined) this.cache.set(digest, outcome.key);

@@ -50,6 +50,8 @@ export interface CheckKeyResponse {
   /** Milliseconds since the epoch; 0 when unset. */
   expireTimeMs: number;
   service: string;
+  /** For PERMISSION_DENIED: the first requested permission the key lacks (for this service's logs, not its callers). */
+  missingPermission: string;
   /**
    * Set for a key with usage limits only (rate limits or credits): its credits
    * left, else the checks left under its tightest rate limit. A verdict that
@@ -84,7 +86,7 @@ function decodeTimestampMs(bytes: Uint8Array): number {
 }
 
 export function decodeCheckKeyResponse(bytes: Uint8Array): CheckKeyResponse {
-  const out: CheckKeyResponse = { valid: false, code: "UNSPECIFIED", apiKeyId: "", apiKeyName: "", policyId: "", policyName: "", permissions: [], expireTimeMs: 0, service: "" };
+  const out: CheckKeyResponse = { valid: false, code: "UNSPECIFIED", apiKeyId: "", apiKeyName: "", policyId: "", policyName: "", permissions: [], expireTimeMs: 0, service: "", missingPermission: "" };
   const r = new BinaryReader(bytes);
   while (r.pos < r.len) {
     const [no, wt] = r.tag();
@@ -115,6 +117,9 @@ export function decodeCheckKeyResponse(bytes: Uint8Array): CheckKeyResponse {
         break;
       case 9:
         out.service = r.string();
+        break;
+      case 10:
+        out.missingPermission = r.string();
         break;
       case 20:
         out.remaining = Number(r.int64());

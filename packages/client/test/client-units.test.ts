@@ -103,9 +103,10 @@ describe("the hand-written wire codec agrees with Keyward's generated messages",
       permissions: ["orders.*"],
       expireTimeMs: 1_800_000_000_123,
       service: "orders",
+      missingPermission: "",
     });
-    const odd = create(CheckKeyResponseSchema, { valid: true, code: CheckCode.PERMISSION_DENIED });
-    expect(decodeCheckKeyResponse(toBinary(CheckKeyResponseSchema, odd))).toMatchObject({ valid: false, code: "PERMISSION_DENIED" });
+    const odd = create(CheckKeyResponseSchema, { valid: true, code: CheckCode.PERMISSION_DENIED, missingPermission: "orders.write" });
+    expect(decodeCheckKeyResponse(toBinary(CheckKeyResponseSchema, odd))).toMatchObject({ valid: false, code: "PERMISSION_DENIED", missingPermission: "orders.write" });
   });
 
   it("encodes RegisterPermissionsRequest", () => {

@@ -18,6 +18,8 @@ export interface NewApiKey {
   rateLimits?: RateLimitRecord[];
   /** Default: none (unlimited). */
   credits?: CreditsRecord | null;
+  /** Default: none. */
+  labels?: Record<string, string>;
   creatorKeyId: string | null;
   now: Date;
 }
@@ -32,6 +34,8 @@ export interface ApiKeyChanges {
   rateLimits?: RateLimitRecord[];
   /** Sets (or, null, clears) the credits: leases taken before are never returned into the new pool. */
   credits?: CreditsRecord | null;
+  /** Replaces every label. */
+  labels?: Record<string, string>;
 }
 
 export interface ApiKeyPageQuery {
@@ -41,6 +45,12 @@ export interface ApiKeyPageQuery {
   state?: "active" | "retired";
   /** Only keys expiring at or before this time. */
   expiringBy?: Date;
+  /** Only keys of this service. */
+  service?: string;
+  /** Only keys whose name contains this, ignoring case. */
+  nameContains?: string;
+  /** Only keys with every one of these labels: a value, or null for any value. */
+  labels?: ReadonlyArray<{ key: string; value: string | null }>;
 }
 
 type PublicRow = Omit<ApiKeyRow, "secret_hash" | "previous_secret_hash" | "previous_secret_expire_time" | "credits_epoch" | "credits_last_grant">;
@@ -62,6 +72,7 @@ const toRecord = (row: PublicRow): ApiKeyRecord => ({
   service: row.service,
   rateLimits: row.rate_limits,
   credits: creditsOf(row, new Date()),
+  labels: row.labels,
 });
 
 // Every column but the hash: the hash leaves storage only through findForCheck.
@@ -85,6 +96,7 @@ const PUBLIC_COLUMNS = [
   "credits_refill_amount",
   "credits_refill_interval",
   "credits_set_time",
+  "labels",
 ] as const;
 
 // Arbitrary constant shared by every replica: writes that may remove an admin
@@ -144,6 +156,12 @@ export class ApiKeyRepository {
     if (q.policyId !== undefined) query = query.where("policy_id", "=", q.policyId);
     if (q.state !== undefined) query = query.where("state", "=", q.state);
     if (q.expiringBy !== undefined) query = query.where("expire_time", "<=", q.expiringBy);
+    if (q.service !== undefined) query = query.where("service", "=", q.service);
+    // strpos, not LIKE: the text is matched as given, with no wildcards to escape.
+    if (q.nameContains !== undefined) query = query.where(sql<boolean>`strpos(lower(name), lower(${q.nameContains})) > 0`);
+    for (const { key, value } of q.labels ?? []) {
+      query = query.where(value === null ? sql<boolean>`labels ? ${key}` : sql<boolean>`labels @> ${JSON.stringify({ [key]: value })}::jsonb`);
+    }
     const after = q.after;
     if (after) {
       query = query.where((eb) =>
@@ -218,6 +236,7 @@ export class ApiKeyRepository {
         credits_refill_amount: k.credits?.refill?.amount ?? null,
         credits_refill_interval: k.credits?.refill?.interval ?? null,
         credits_set_time: k.credits ? k.now : null,
+        labels: JSON.stringify(k.labels ?? {}),
       })
       .execute()
       .catch(translateDriverError);
@@ -234,6 +253,7 @@ export class ApiKeyRepository {
         constraints: changes.constraints && JSON.stringify(changes.constraints),
         service: changes.service,
         rate_limits: changes.rateLimits && JSON.stringify(changes.rateLimits),
+        labels: changes.labels && JSON.stringify(changes.labels),
         ...(changes.credits !== undefined && {
           credits_remaining: changes.credits?.remaining ?? null,
           credits_refill_amount: changes.credits?.refill?.amount ?? null,

@@ -22,6 +22,13 @@ export interface PolicyChanges {
   rateLimits?: RateLimitRecord[];
 }
 
+export interface PolicyPageQuery {
+  limit: number;
+  after?: { createTime: Date; id: string };
+  /** Only policies whose name contains this, ignoring case. */
+  nameContains?: string;
+}
+
 const toRecord = (row: PolicyRow & { api_key_count: number | string | bigint }): PolicyRecord => ({
   id: row.id,
   name: row.name,
@@ -55,6 +62,24 @@ export class PolicyRepository {
 
   async list(): Promise<PolicyRecord[]> {
     const rows = await this.selectWithCount().orderBy("name").execute();
+    return rows.map((r) => toRecord({ ...r, api_key_count: r.api_key_count ?? 0 }));
+  }
+
+  /** Policies in creation order, after a cursor. */
+  async page(q: PolicyPageQuery): Promise<PolicyRecord[]> {
+    let query = this.selectWithCount();
+    // strpos, not LIKE: the text is matched as given, with no wildcards to escape.
+    if (q.nameContains !== undefined) query = query.where(sql<boolean>`strpos(lower(policies.name), lower(${q.nameContains})) > 0`);
+    const after = q.after;
+    if (after) {
+      query = query.where((eb) =>
+        eb.or([
+          eb("policies.create_time", ">", after.createTime),
+          eb.and([eb("policies.create_time", "=", after.createTime), eb("policies.id", ">", after.id)]),
+        ]),
+      );
+    }
+    const rows = await query.orderBy("policies.create_time").orderBy("policies.id").limit(q.limit).execute();
     return rows.map((r) => toRecord({ ...r, api_key_count: r.api_key_count ?? 0 }));
   }
 

@@ -11,7 +11,7 @@ import { clientIpKey } from "../context.js";
 import { updatePaths } from "../field-mask.js";
 import { callerOf } from "./principal.js";
 
-const UPDATABLE = ["name", "policy_id", "expire_time", "allowed_subnets", "constraints", "service", "rate_limits", "credits"] as const;
+const UPDATABLE = ["name", "policy_id", "expire_time", "allowed_subnets", "constraints", "service", "rate_limits", "credits", "labels"] as const;
 
 export function apiKeyHandlers(keys: ApiKeys, revoker: PossessionRevoker): ServiceImpl<typeof ApiKeyService> {
   return {
@@ -20,11 +20,13 @@ export function apiKeyHandlers(keys: ApiKeys, revoker: PossessionRevoker): Servi
         name: req.name,
         policyId: req.policyId,
         expireTime: dateOf(req.expireTime),
+        ttlMs: req.ttl ? durationMs(req.ttl) : undefined,
         allowedSubnets: req.allowedSubnets,
         constraints: constraintsFromProto("constraints", req.constraints),
         service: req.service || null,
         rateLimits: rateLimitsFromProto(req.rateLimits),
         credits: creditsFromProto("credits", req.credits),
+        labels: req.labels,
       });
       return { apiKey: apiKeyToProto(key), credentials };
     },
@@ -40,6 +42,9 @@ export function apiKeyHandlers(keys: ApiKeys, revoker: PossessionRevoker): Servi
         policyId: req.policyId,
         state: req.state === ApiKeyState.ACTIVE ? "active" : req.state === ApiKeyState.RETIRED ? "retired" : undefined,
         expiringWithinMs: req.expiringWithin ? durationMs(req.expiringWithin) : undefined,
+        service: req.service,
+        nameContains: req.nameContains,
+        labels: req.label,
       });
       return { apiKeys: page.keys.map(apiKeyToProto), nextPageToken: page.nextPageToken };
     },
@@ -49,7 +54,8 @@ export function apiKeyHandlers(keys: ApiKeys, revoker: PossessionRevoker): Servi
       const present = UPDATABLE.filter((f) =>
         f === "name" ? !!k?.name : f === "policy_id" ? !!k?.policyId : f === "expire_time" ? !!k?.expireTime
         : f === "allowed_subnets" ? !!k?.allowedSubnets.length : f === "service" ? !!k?.service
-        : f === "rate_limits" ? !!k?.rateLimits.length : f === "credits" ? !!k?.credits : !!k?.constraints.length,
+        : f === "rate_limits" ? !!k?.rateLimits.length : f === "credits" ? !!k?.credits
+        : f === "labels" ? Object.keys(k?.labels ?? {}).length > 0 : !!k?.constraints.length,
       );
       const paths = updatePaths(req.updateMask, UPDATABLE, present);
       const changes: ApiKeyChanges = {};
@@ -63,6 +69,8 @@ export function apiKeyHandlers(keys: ApiKeys, revoker: PossessionRevoker): Servi
       // Named with no value: the key's own limits are cleared (its policy's then apply), or its credits (unlimited).
       if (paths.has("rate_limits")) changes.rateLimits = rateLimitsFromProto(k?.rateLimits ?? []);
       if (paths.has("credits")) changes.credits = creditsFromProto("api_key.credits", k?.credits);
+      // The map is replaced whole; named with no value, every label goes.
+      if (paths.has("labels")) changes.labels = { ...k?.labels };
       return { apiKey: apiKeyToProto(await keys.update(callerOf(ctx), k?.id ?? "", changes)) };
     },
 

@@ -137,6 +137,8 @@ function verdictToProto(verdict: Verdict, binary: boolean): CheckKeyResponse {
     case "RATE_LIMITED":
     case "USAGE_EXCEEDED":
       return create(CheckKeyResponseSchema, { valid: false, code: CODE[verdict.code], apiKeyId: verdict.keyId, ...usageFields(verdict.usage) });
+    case "PERMISSION_DENIED":
+      return create(CheckKeyResponseSchema, { valid: false, code: CODE[verdict.code], apiKeyId: verdict.keyId, missingPermission: verdict.missing });
     default:
       return create(CheckKeyResponseSchema, { valid: false, code: CODE[verdict.code], apiKeyId: verdict.keyId });
   }

@@ -11,8 +11,9 @@ const UPDATABLE = ["name", "description", "permissions", "rate_limits"] as const
 
 export function policyHandlers(policies: Policies): ServiceImpl<typeof PolicyService> {
   return {
-    async adminGetApiKeyPolicies() {
-      return { policies: (await policies.list()).map(policyToProto) };
+    async adminGetApiKeyPolicies(req) {
+      const page = await policies.list({ pageSize: req.pageSize, pageToken: req.pageToken, nameContains: req.nameContains });
+      return { policies: page.policies.map(policyToProto), nextPageToken: page.nextPageToken };
     },
 
     async adminGetApiKeyPolicy(req) {

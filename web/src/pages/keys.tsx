@@ -27,7 +27,8 @@ export function KeysPage(props: PageProps) {
     try {
       const [k, p] = await Promise.all([
         api.keys.adminListApiKeys({ pageSize: 1000, policyId: policyFilter, state: stateFilter }),
-        api.policies.adminGetApiKeyPolicies({}),
+        // The list is paged (default 50); the dashboard shows up to 1,000, as it does keys.
+        api.policies.adminGetApiKeyPolicies({ pageSize: 1000 }),
       ]);
       setKeys(k.apiKeys);
       setPolicies(p.policies);

@@ -22,11 +22,13 @@ export function PoliciesPage(props: PageProps) {
     try {
       const ownKeyId = signedInKeyId();
       const [p, perms, own] = await Promise.all([
-        api.policies.adminGetApiKeyPolicies({}),
+        // The list is paged (default 50); the dashboard shows up to 1,000, as it does keys.
+        api.policies.adminGetApiKeyPolicies({ pageSize: 1000 }),
         api.permissions.adminGetApiKeyPermissions({}),
         ownKeyId ? api.keys.adminGetApiKey({ id: ownKeyId }).catch(() => undefined) : undefined,
       ]);
-      setPolicies(p.policies);
+      // The API lists in creation order; the page reads best by name.
+      setPolicies([...p.policies].sort((a, b) => a.name.localeCompare(b.name)));
       setPermissions(perms.permissions);
       setOwnPolicyId(own?.apiKey?.policyId);
       setError(undefined);

@@ -1,0 +1,165 @@
+// Paging and filters on the lists an admin scripts against (issue #23): the
+// policy list pages and filters by name; the key list filters by service, name
+// and label. Over grpc-js and REST fetch, on every test store.
+import { status } from "@grpc/grpc-js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiKeyService, ApiKeyState } from "../../gen/keyward/v1/api_keys_pb.js";
+import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
+import { DAY, grpcClients, type Clients } from "../support/fixtures.js";
+import { startKeyward, type RunningKeyward } from "../support/keyward.js";
+import { TEST_STORES } from "../support/stores.js";
+
+describe.each(TEST_STORES)("list paging and filters on $name", (store) => {
+  let kw: RunningKeyward;
+  let c: Clients;
+  // Policy names in creation order (after the bootstrap's keyward-admin).
+  const POLICY_NAMES = ["Payments-Reader", "orders-reader", "payments-writer", "ops%_x", "opsAx"];
+  const policyIds = new Map<string, string>();
+  // Keys in creation order (after the bootstrap admin key).
+  const KEYS = [
+    { name: "Payments-Job", service: "payments", policy: "Payments-Reader" },
+    { name: "payments-cron", service: "payments", policy: "orders-reader" },
+    { name: "orders-job", service: "orders", policy: "Payments-Reader" },
+    { name: "plain-job", service: "", policy: "Payments-Reader" },
+    { name: "payments-report", service: "payments", policy: "Payments-Reader" },
+  ];
+  const keyIds = new Map<string, string>();
+
+  const rest = async (path: string) => {
+    const res = await fetch(`${kw.url}/api/v1${path}`, { headers: { authorization: `Bearer ${kw.adminKey}` } });
+    return { status: res.status, body: (await res.json()) as Record<string, any> };
+  };
+
+  beforeAll(async () => {
+    kw = await startKeyward(await store.create());
+    c = grpcClients(kw.port);
+    for (const name of POLICY_NAMES) {
+      const { policy } = await c.policies.call(PolicyService.method.adminCreateApiKeyPolicy, { name, permissions: ["keyward.keys.check"] }, kw.adminKey);
+      policyIds.set(name, policy!.id);
+    }
+    for (const k of KEYS) {
+      const { apiKey } = await c.keys.call(
+        ApiKeyService.method.adminCreateApiKey,
+        { name: k.name, policyId: policyIds.get(k.policy)!, ttl: { seconds: BigInt(DAY / 1000) }, service: k.service },
+        kw.adminKey,
+      );
+      keyIds.set(k.name, apiKey!.id);
+    }
+    await c.keys.call(ApiKeyService.method.adminRetireApiKey, { id: keyIds.get("payments-cron")! }, kw.adminKey);
+  });
+  afterAll(async () => {
+    c?.close();
+    await kw?.close();
+  });
+
+  describe("the policy list", () => {
+    const listPolicies = (req: { pageSize?: number; pageToken?: string; nameContains?: string }) =>
+      c.policies.call(PolicyService.method.adminGetApiKeyPolicies, req, kw.adminKey);
+
+    it("pages through every policy in creation order over grpc-js, each once", async () => {
+      const seen: string[] = [];
+      let pageToken = "";
+      let pages = 0;
+      do {
+        const page = await listPolicies({ pageSize: 2, pageToken });
+        expect(page.policies.length).toBeLessThanOrEqual(2);
+        seen.push(...page.policies.map((p) => p.name));
+        pageToken = page.nextPageToken;
+        pages++;
+      } while (pageToken !== "");
+      expect(seen).toEqual(["keyward-admin", ...POLICY_NAMES]);
+      expect(pages).toBe(3);
+    });
+
+    it("answers at most 50 by default, and everything on one page when it fits", async () => {
+      const all = await listPolicies({});
+      expect(all.policies).toHaveLength(POLICY_NAMES.length + 1);
+      expect(all.nextPageToken).toBe("");
+    });
+
+    it("filters by a text in the name, ignoring case, combined with paging", async () => {
+      const first = await listPolicies({ nameContains: "PAYMENTS", pageSize: 1 });
+      expect(first.policies.map((p) => p.name)).toEqual(["Payments-Reader"]);
+      const second = await listPolicies({ nameContains: "PAYMENTS", pageSize: 1, pageToken: first.nextPageToken });
+      expect(second.policies.map((p) => p.name)).toEqual(["payments-writer"]);
+      expect(second.nextPageToken).toBe("");
+      expect((await listPolicies({ nameContains: "reader" })).policies.map((p) => p.name)).toEqual(["Payments-Reader", "orders-reader"]);
+      expect((await listPolicies({ nameContains: "no such policy" })).policies).toEqual([]);
+    });
+
+    it("matches the text as given: % and _ are no wildcards", async () => {
+      expect((await listPolicies({ nameContains: "%" })).policies.map((p) => p.name)).toEqual(["ops%_x"]);
+      expect((await listPolicies({ nameContains: "ops_" })).policies).toEqual([]);
+    });
+
+    it("refuses a bad page token, a negative page size and an over-long filter with INVALID_ARGUMENT", async () => {
+      await expect(listPolicies({ pageToken: "bm90LWEtdG9rZW4" })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining("page_token") });
+      await expect(listPolicies({ pageSize: -1 })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining("page_size") });
+      await expect(listPolicies({ nameContains: "x".repeat(101) })).rejects.toMatchObject({
+        code: status.INVALID_ARGUMENT,
+        details: expect.stringContaining("name_contains: must be at most 100 characters"),
+      });
+      await expect(listPolicies({ nameContains: "a\u0000" })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining("name_contains") });
+    });
+
+    it("serves paging and the filter over REST, snake_case query parameters too", async () => {
+      const first = await rest("/api_keys/policies?nameContains=payments&pageSize=1");
+      expect(first.status).toBe(200);
+      expect(first.body.policies.map((p: { name: string }) => p.name)).toEqual(["Payments-Reader"]);
+      expect(first.body.nextPageToken).toMatch(/^[A-Za-z0-9_-]+$/);
+      const second = await rest(`/api_keys/policies?name_contains=payments&page_size=1&page_token=${first.body.nextPageToken}`);
+      expect(second).toMatchObject({ status: 200, body: { policies: [{ name: "payments-writer", id: policyIds.get("payments-writer") }] } });
+      expect(second.body.policies).toHaveLength(1);
+      expect(second.body.nextPageToken ?? "").toBe("");
+      expect(await rest("/api_keys/policies?pageToken=nonsense")).toEqual({
+        status: 400,
+        body: { code: 3, message: "page_token: is not a token from a previous response", details: [] },
+      });
+      expect((await rest(`/api_keys/policies?nameContains=${"x".repeat(101)}`)).status).toBe(400);
+    });
+  });
+
+  describe("the key list", () => {
+    type KeyQuery = { pageSize?: number; pageToken?: string; service?: string; nameContains?: string; policyId?: string; state?: ApiKeyState };
+    const names = async (req: KeyQuery) => (await c.keys.call(ApiKeyService.method.adminListApiKeys, req, kw.adminKey)).apiKeys.map((k) => k.name);
+
+    it("filters by service over grpc-js", async () => {
+      expect(await names({ service: "payments" })).toEqual(["Payments-Job", "payments-cron", "payments-report"]);
+      expect(await names({ service: "orders" })).toEqual(["orders-job"]);
+      expect(await names({ service: "shipping" })).toEqual([]);
+    });
+
+    it("filters by a text in the name, ignoring case, as the policy list does", async () => {
+      expect(await names({ nameContains: "JOB" })).toEqual(["Payments-Job", "orders-job", "plain-job"]);
+      expect(await names({ nameContains: "_" })).toEqual([]);
+    });
+
+    it("combines service, name, policy and state, and pages through the result", async () => {
+      expect(await names({ service: "payments", nameContains: "job" })).toEqual(["Payments-Job"]);
+      expect(await names({ service: "payments", policyId: policyIds.get("Payments-Reader")! })).toEqual(["Payments-Job", "payments-report"]);
+      expect(await names({ service: "payments", state: ApiKeyState.ACTIVE })).toEqual(["Payments-Job", "payments-report"]);
+      expect(await names({ nameContains: "payments", state: ApiKeyState.RETIRED })).toEqual(["payments-cron"]);
+      const first = await c.keys.call(ApiKeyService.method.adminListApiKeys, { service: "payments", pageSize: 2 }, kw.adminKey);
+      expect(first.apiKeys.map((k) => k.name)).toEqual(["Payments-Job", "payments-cron"]);
+      const second = await c.keys.call(ApiKeyService.method.adminListApiKeys, { service: "payments", pageSize: 2, pageToken: first.nextPageToken }, kw.adminKey);
+      expect(second.apiKeys.map((k) => k.name)).toEqual(["payments-report"]);
+      expect(second.nextPageToken).toBe("");
+    });
+
+    it("refuses a malformed service and an over-long name filter with INVALID_ARGUMENT", async () => {
+      await expect(names({ service: "Payments" })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining("service: must be lower-case") });
+      await expect(names({ nameContains: "n".repeat(101) })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining("name_contains") });
+    });
+
+    it("serves the filters over REST", async () => {
+      const listed = await rest(`/api_keys?service=payments&nameContains=JOB`);
+      expect(listed.status).toBe(200);
+      expect(listed.body.apiKeys.map((k: { id: string }) => k.id)).toEqual([keyIds.get("Payments-Job")]);
+      const paged = await rest(`/api_keys?service=payments&name_contains=payments&page_size=1&state=API_KEY_STATE_ACTIVE`);
+      expect(paged.body.apiKeys.map((k: { name: string }) => k.name)).toEqual(["Payments-Job"]);
+      const next = await rest(`/api_keys?service=payments&name_contains=payments&page_size=1&state=API_KEY_STATE_ACTIVE&pageToken=${paged.body.nextPageToken}`);
+      expect(next.body.apiKeys.map((k: { name: string }) => k.name)).toEqual(["payments-report"]);
+      expect(await rest(`/api_keys?service=Bad%20Service`)).toMatchObject({ status: 400, body: { code: 3, message: expect.stringContaining("service") } });
+    });
+  });
+});
