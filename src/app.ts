@@ -21,6 +21,8 @@ import { WebhookEndpoints } from "./domain/webhooks.js";
 import { SYSTEM } from "./domain/principal.js";
 import { PermissionRegistry } from "./domain/registry.js";
 import { ClientRateLimit } from "./domain/client-rate-limit.js";
+import { LeakReportKeys } from "./domain/leak-report-signature.js";
+import { LeakReports } from "./domain/leak-reports.js";
 import { PossessionRevoker } from "./domain/revoke-by-possession.js";
 import { SecretHasher } from "./domain/secret-hasher.js";
 import { installRoot } from "./install-root.js";
@@ -132,17 +134,20 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
       onValid: (keyId, at) => lastUse.touch(keyId, at),
       usage,
     });
+    const revoker = new PossessionRevoker(checker, apiKeys, new ClientRateLimit(config.revokeRateLimit), ({ keyId, clientIp, via, leftNoAdmin }) => {
+      const how = via === "leak_report" ? "by a leak report" : "by possession";
+      if (leftNoAdmin) logger.warn({ apiKeyId: keyId, clientIp }, `the last admin key was revoked ${how}; \`npm run recover\` issues a new one`);
+      else logger.info({ apiKeyId: keyId, clientIp }, `API key revoked ${how}`);
+    });
     const services: DomainServices = {
       apiKeys,
       policies: new PolicyService(store, now),
       registry: new PermissionRegistry(store, now),
       checker,
       audit: new AuditLog(store, now),
-      revoker: new PossessionRevoker(checker, apiKeys, new ClientRateLimit(config.revokeRateLimit), ({ keyId, clientIp, leftNoAdmin }) => {
-        if (leftNoAdmin) logger.warn({ apiKeyId: keyId, clientIp }, "the last admin key was revoked by possession; `npm run recover` issues a new one");
-        else logger.info({ apiKeyId: keyId, clientIp }, "API key revoked by possession");
-      }),
+      revoker,
       webhooks: new WebhookEndpoints(store, config.webhooks.allowPrivate, now),
+      leakReports: config.leakReportPublicKeys && new LeakReports(new LeakReportKeys(config.leakReportPublicKeys), revoker),
     };
     await services.registry.register(SYSTEM, KEYWARD_SERVICE, keywardPermissionDefinitions());
     const deliver = options.deliverBootstrapKey ?? defaultBootstrapDelivery(config.bootstrapKeyFile);

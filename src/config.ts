@@ -1,8 +1,10 @@
 // Configuration from the environment, checked once at start and frozen.
 // A bad value stops Keyward with a message naming the variable.
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { durationMs, UNIT_MS } from "./duration.js";
 import { KEY_PREFIX_PATTERN } from "./domain/key-format.js";
+import { publicKeysFromGitHubJson } from "./domain/leak-report-signature.js";
 import { OWASP_COST, type HashCost } from "./domain/secret-hasher.js";
 import type { StoreLocation } from "./storage/open.js";
 
@@ -32,6 +34,8 @@ export interface Config {
     readonly pollMs: number;
     readonly retentionMs: number;
   };
+  /** Key id → PEM public key of the secret scanners whose signed leak reports retire keys; undefined: leak reports are off. */
+  readonly leakReportPublicKeys: Readonly<Record<string, string>> | undefined;
   readonly cache: { readonly maxEntries: number; readonly ttlMs: number; readonly negativeMaxEntries: number; readonly negativeTtlMs: number };
   readonly connections: {
     readonly headersTimeoutMs: number;
@@ -139,6 +143,25 @@ function retrySchedule(variable: string, value: string): number[] {
 /** Standard Webhooks retries: seven more attempts over about a day (5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h). */
 export const DEFAULT_WEBHOOK_RETRIES = "5s,5m,30m,2h,5h,10h,10h";
 
+const LEAK_KEYS = "KEYWARD_LEAK_REPORT_PUBLIC_KEYS";
+
+/** The scanners' public keys from the file `path` names, in GitHub's published JSON (domain/leak-report-signature.ts). */
+function leakReportPublicKeys(path: string | undefined): Readonly<Record<string, string>> | undefined {
+  if (path === undefined) return undefined;
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code ?? "unreadable";
+    throw new ConfigError(LEAK_KEYS, `cannot read ${path} (${code}); expected a file holding GitHub's https://api.github.com/meta/public_keys/secret_scanning`);
+  }
+  try {
+    return Object.freeze(publicKeysFromGitHubJson(text));
+  } catch (error) {
+    throw new ConfigError(LEAK_KEYS, `${path} ${error instanceof Error ? error.message : String(error)}`);
+  }
+}
+
 const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace", "silent"];
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
@@ -188,6 +211,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollMs: parseDurationMs("KEYWARD_WEBHOOK_POLL", get("KEYWARD_WEBHOOK_POLL") ?? "1s", 60_000),
       retentionMs: parseDurationMs("KEYWARD_WEBHOOK_RETENTION", get("KEYWARD_WEBHOOK_RETENTION") ?? "7d", 365 * UNIT_MS.d!),
     }),
+    leakReportPublicKeys: leakReportPublicKeys(get("KEYWARD_LEAK_REPORT_PUBLIC_KEYS")),
     cache: Object.freeze({
       maxEntries: integer("KEYWARD_CACHE_MAX_ENTRIES", get("KEYWARD_CACHE_MAX_ENTRIES") ?? "100000", 0, 10_000_000),
       ttlMs: parseDurationMs("KEYWARD_CACHE_TTL", get("KEYWARD_CACHE_TTL") ?? "60s", 86_400_000),

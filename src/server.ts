@@ -5,6 +5,7 @@ import type { Logger } from "pino";
 import { clientIpKey } from "./transport/context.js";
 import { corsPolicy } from "./transport/cors.js";
 import { FORWARD_AUTH_PATH, forwardAuth } from "./transport/forward-auth.js";
+import { LEAK_REPORTS_PATH, leakReports } from "./transport/leak-reports.js";
 import type { Metrics } from "./transport/metrics.js";
 import { staticFiles } from "./transport/static-files.js";
 import { useMinimalGrpcMessageEncoding } from "./transport/grpc-message.js";
@@ -123,6 +124,7 @@ export function buildServer(
   const cors = corsPolicy(settings.corsOrigins);
   const dashboard = staticFiles(settings.webRoot);
   const proxyAuth = forwardAuth({ checker: services.checker, metrics, log: rpcLog, clientIpOf: clientIp });
+  const leaks = leakReports({ reports: services.leakReports, log: rpcLog, logger, maxBodyBytes: READ_MAX_BYTES, clientIpOf: clientIp });
 
   const handler: RequestHandler = (req: NodeRequest, res: NodeResponse) => {
     if (cors(req, res)) return;
@@ -146,6 +148,8 @@ export function buildServer(
     }
     // Any method: proxies ask with the method they were configured with, or the client's.
     if (path === FORWARD_AUTH_PATH) return proxyAuth(req, res);
+    // Plain HTTP: a bare JSON array, signed over its raw bytes (transport/leak-reports.ts).
+    if (path === LEAK_REPORTS_PATH) return leaks(req, res);
     if (restHandler(req, res)) return;
     if (dashboard(req, res)) return;
     if (req.headers["content-type"]?.startsWith("application/grpc")) useMinimalGrpcMessageEncoding(res);

@@ -1,5 +1,10 @@
-// DATABASE_URL is checked at start: a PostgreSQL URL with a host, or a
-// ConfigError naming the variable and the fault, never the password.
+// Variables checked at start: DATABASE_URL (a PostgreSQL URL with a host, or
+// a ConfigError naming the variable and the fault, never the password) and
+// KEYWARD_LEAK_REPORT_PUBLIC_KEYS (below).
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig } from "../src/config.js";
 
@@ -55,5 +60,47 @@ describe("webhook settings", () => {
     expect(loadConfig({ KEYWARD_WEBHOOK_ALLOW_PRIVATE: "true", KEYWARD_WEBHOOK_RETRIES: "1s, 10s" }).webhooks).toMatchObject({ allowPrivate: true, retryScheduleMs: [1_000, 10_000] });
     expect(() => loadConfig({ KEYWARD_WEBHOOK_ALLOW_PRIVATE: "yes" })).toThrow('KEYWARD_WEBHOOK_ALLOW_PRIVATE: "yes" must be true or false');
     expect(() => loadConfig({ KEYWARD_WEBHOOK_RETRIES: "5s,2d" })).toThrow(/^KEYWARD_WEBHOOK_RETRIES: must be at most 1d/);
+  });
+});
+
+// KEYWARD_LEAK_REPORT_PUBLIC_KEYS names a file holding GitHub's published
+// secret-scanning keys; anything else stops the start naming the variable.
+describe("KEYWARD_LEAK_REPORT_PUBLIC_KEYS", () => {
+  const dir = mkdtempSync(join(tmpdir(), "keyward-leak-keys-"));
+  const file = (name: string, text: string): string => {
+    const path = join(dir, name);
+    writeFileSync(path, text);
+    return path;
+  };
+  const pem = (curve: string) => generateKeyPairSync("ec", { namedCurve: curve }).publicKey.export({ type: "spki", format: "pem" }) as string;
+  const published = (key: string) => JSON.stringify({ public_keys: [{ key_identifier: "abc123", key, is_current: true }, { key_identifier: "old", key, is_current: false }] });
+
+  it("is off when unset", () => {
+    expect(loadConfig({}).leakReportPublicKeys).toBeUndefined();
+  });
+
+  it("reads every key GitHub lists, current or not, by its key_identifier", () => {
+    const key = pem("P-256");
+    expect(loadConfig({ KEYWARD_LEAK_REPORT_PUBLIC_KEYS: file("github.json", published(key)) }).leakReportPublicKeys).toEqual({ abc123: key, old: key });
+  });
+
+  it.each([
+    ["a missing file", join(dir, "nope.json"), /cannot read .*ENOENT/],
+    ["not JSON", "not json", /is not JSON/],
+    ["no public_keys", "{}", /no "public_keys" array/],
+    ["an entry without an id", JSON.stringify({ public_keys: [{ key: "x" }] }), /public_keys\[0\]\.key_identifier/],
+    ["a key that is not PEM", JSON.stringify({ public_keys: [{ key_identifier: "a", key: "nope" }] }), /public_keys\[0\]\.key is not a PEM public key/],
+    ["a key on another curve", published(pem("P-384")), /public_keys\[0\]\.key is not an ECDSA P-256 public key/],
+  ])("refuses %s, naming the variable", (what, content, reason) => {
+    const path = what === "a missing file" ? content : file(`${what.replaceAll(" ", "-")}.json`, content);
+    let error: unknown;
+    try {
+      loadConfig({ KEYWARD_LEAK_REPORT_PUBLIC_KEYS: path });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as Error).message).toMatch(/^KEYWARD_LEAK_REPORT_PUBLIC_KEYS: /);
+    expect((error as Error).message).toMatch(reason);
   });
 });

@@ -15,7 +15,7 @@ import { Limits } from "./limits.js";
 import { assertManageable } from "./narrowing.js";
 import { entriesGrant, parsePermission } from "./permissions.js";
 import { assertCallerCovers } from "./policies.js";
-import { assertCurrentSecret, possessor, type Principal } from "./principal.js";
+import { assertCurrentSecret, leakReporter, possessor, type Principal } from "./principal.js";
 import type { SecretHasher } from "./secret-hasher.js";
 import { assertMayGiveService, checkKeyService } from "./service-ownership.js";
 import { checkLabels, parseLabelFilters } from "./labels.js";
@@ -29,6 +29,13 @@ export interface ApiKeySettings {
   /** The longest a rotated-out secret may keep working. */
   maxRotationOverlapMs: number;
 }
+
+/**
+ * Who presented a key's secret to retire it: its finder, calling RevokeApiKey
+ * from `clientIp`, or a secret scanner's signed leak report posted from
+ * `clientIp`, with what the report says of where the secret was found.
+ */
+export type PossessionProof = { via: "finder"; clientIp: string } | { via: "leak_report"; clientIp: string; detail: string };
 
 export interface ApiKeyInput {
   name: string;
@@ -288,22 +295,30 @@ export class ApiKeyService {
    * A key already retired, or deleted meanwhile, is left as it is. Unlike an
    * admin's retire, this may retire the last admin key: a leaked one must die
    * at once, and `npm run recover` issues a new one; the answer says whether
-   * no admin key is left, for the operator's log.
+   * no admin key is left, for the operator's log. `proof` says who presented
+   * the secret: its finder (RevokeApiKey, audited as the key acting on
+   * itself) or a signed leak report (audited with no actor key, the report's
+   * source and URL in the entry's detail).
    */
-  async retireByPossession(id: string, clientIp: string): Promise<{ retired: boolean; leftNoAdmin: boolean }> {
+  async retireByPossession(id: string, proof: PossessionProof): Promise<{ retired: boolean; leftNoAdmin: boolean }> {
     return this.store.transaction(async (repos) => {
       const current = await repos.apiKeys.getForUpdate(id);
       if (!current || current.state === "retired") return { retired: false, leftNoAdmin: false };
       const wasAdmin = await this.isAdminKey(repos, current);
-      await this.retireLocked(repos, possessor(id, clientIp), id, "RevokeApiKey");
+      if (proof.via === "finder") await this.retireLocked(repos, possessor(id, proof.clientIp), id, "RevokeApiKey");
+      else {
+        await this.retireLocked(repos, leakReporter(proof.clientIp), id, "ReportLeakedApiKey", proof.detail);
+        // Besides api_key.retired: a leak asks more of the owner (find where it leaked, audit its use).
+        await emit(repos, "api_key.leaked", this.now(), async () => ({ apiKey: apiKeyData(await keyNow(repos, id)), report: proof.detail }));
+      }
       return { retired: true, leftNoAdmin: wasAdmin && !(await adminRemains(repos, this.now())) };
     });
   }
 
   /** The retirement itself, on a key read for update in the caller's transaction: state, retirer, audit. */
-  private async retireLocked(repos: Repositories, actor: Principal, id: string, action: string): Promise<void> {
+  private async retireLocked(repos: Repositories, actor: Principal, id: string, action: string, detail?: string): Promise<void> {
     await repos.apiKeys.retire(id, actor.keyId || null, this.now());
-    await audit(repos, actor, { action, target: target.apiKey(id), changedFields: ["state"] }, this.now());
+    await audit(repos, actor, { action, target: target.apiKey(id), changedFields: ["state"], detail }, this.now());
     await emit(repos, "api_key.retired", this.now(), async () => ({ apiKey: apiKeyData(await keyNow(repos, id)), actor: actorOf(actor) }));
   }
 

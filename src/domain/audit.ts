@@ -36,6 +36,8 @@ export interface AuditEntry {
   action: string;
   target: string;
   changedFields?: readonly string[];
+  /** What an actor that is not a key said about the action (a leak report's source and URL); never a secret. */
+  detail?: string;
 }
 
 /** The names of the fields a change sets (those not undefined), for `changedFields`. */
@@ -61,6 +63,7 @@ export async function auditEach(repos: Repositories, caller: Principal, entries:
       clientIp: caller.clientIp,
       createTime: now,
       changedFields: [...(entry.changedFields ?? [])],
+      detail: entry.detail ?? "",
     })),
   );
 }
@@ -82,7 +85,7 @@ export class AuditLog {
 
   /** Records a refused admin attempt (outside any transaction: the attempt wrote nothing). */
   async recordRefusal(entry: { actorKeyId: string; action: string; target: string; outcome: string; clientIp: string }): Promise<void> {
-    await this.store.auditEvents.insert({ id: newId(), ...entry, createTime: this.now(), changedFields: [] });
+    await this.store.auditEvents.insert({ id: newId(), ...entry, createTime: this.now(), changedFields: [], detail: "" });
   }
 
   /** Newest first, a page at a time. */

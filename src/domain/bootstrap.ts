@@ -101,7 +101,7 @@ export async function recoverAdminKey(
     const policyId = existing?.id ?? (await insertAdminPolicy(repos, `Every permission, present and future. Recreated by recovery on ${at.toISOString()}.`, at));
     // Key names are unique and the bootstrap key (or an earlier recovery's) may still be there.
     await insertAdminKey(repos, { id, name: `${ADMIN_KEY_NAME}-recovered-${id.slice(0, 8).toLowerCase()}`, secretHash, policyId }, settings, at);
-    const event = { actorKeyId: "", action: RECOVERY_ACTION, outcome: "OK", clientIp: "", createTime: at };
+    const event = { actorKeyId: "", action: RECOVERY_ACTION, outcome: "OK", clientIp: "", createTime: at, detail: "" };
     if (!existing) {
       await repos.auditEvents.insert({ ...event, id: newId(), target: target.policy(policyId), changedFields: ["name", "description", "permissions"] });
     }

@@ -61,6 +61,13 @@ export const possessor = (keyId: string, clientIp: string): Principal => ({
   clientIp,
 });
 
+/**
+ * A secret scanner whose signed leak report presented a key's secret: no key
+ * of Keyward's acted, so the actor key id is empty; `clientIp` is where the
+ * report came from. Granted nothing.
+ */
+export const leakReporter = (clientIp: string): Principal => possessor("", clientIp);
+
 /** Refuses a caller authenticated by a rotated-out secret; says no more than an attacker holding it will learn anyway. */
 export function assertCurrentSecret(caller: Principal): void {
   if (caller.secretRotatedOut) throw new UnauthenticatedError("this secret was rotated out; use the key's current secret");

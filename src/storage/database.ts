@@ -98,6 +98,7 @@ export interface AuditEventsTable {
   client_ip: string;
   create_time: Date;
   changed_fields: string[];
+  detail: ColumnType<string, string | undefined, never>;
 }
 
 export interface WebhookEndpointsTable {

@@ -89,6 +89,8 @@ export interface AuditEventRecord {
   createTime: Date;
   /** Names of the fields changed; never a value. */
   changedFields: string[];
+  /** What an actor that is not a key said about the action (a leak report's source and URL); empty otherwise. Never a secret. */
+  detail: string;
 }
 
 export interface WebhookEndpointRecord {

@@ -16,6 +16,7 @@ import type { AuditLog } from "../domain/audit.js";
 import type { KeyChecker } from "../domain/check.js";
 import type { PolicyService as Policies } from "../domain/policies.js";
 import type { PermissionRegistry } from "../domain/registry.js";
+import type { LeakReports } from "../domain/leak-reports.js";
 import type { PossessionRevoker } from "../domain/revoke-by-possession.js";
 import type { WebhookEndpoints } from "../domain/webhooks.js";
 import { apiKeyHandlers } from "./handlers/api-keys.js";
@@ -41,6 +42,8 @@ export interface DomainServices {
   audit: AuditLog;
   revoker: PossessionRevoker;
   webhooks: WebhookEndpoints;
+  /** Signed leak reports (plain HTTP, transport/leak-reports.ts); undefined when no scanner's key is configured. */
+  leakReports: LeakReports | undefined;
 }
 
 export const routes = (services: DomainServices, readiness: Readiness, metrics: Metrics) => (router: ConnectRouter) => {

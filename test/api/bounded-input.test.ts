@@ -166,7 +166,7 @@ describe.each(TEST_STORES)("bounded input on $name", (store) => {
     const capture = new LogCapture();
     const logger = createLogger("trace", capture.stream);
     const marker = `$argon2id$v=19$${"m".repeat(2000)}`;
-    const event = { actorKeyId: "", action: marker, outcome: "OK", clientIp: "", createTime: new Date(), changedFields: [] };
+    const event = { actorKeyId: "", action: marker, outcome: "OK", clientIp: "", createTime: new Date(), changedFields: [], detail: "" };
     const id = "D".repeat(16);
     await kw.keyward.store.auditEvents.insert({ ...event, id, target: "t" });
     // Postgres refuses NUL in text (22021); the same id twice (23505, whose detail quotes the row).

@@ -2,11 +2,13 @@
 // The dashboard end to end in headless Chromium (Debian's package, driven by
 // playwright-core): an admin signs in with the bootstrap key and does every
 // task without a terminal. Screenshots for the README are taken on the way.
+import { generateKeyPairSync, sign } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { connectJson } from "../support/clients.js";
@@ -21,9 +23,11 @@ describe.skipIf(NO_BROWSER)("the dashboard in Chromium", () => {
   let kw: RunningKeyward;
   let browser: Browser;
   let page: Page;
+  // A secret scanner's key pair, for a leak report to show in the audit log.
+  const scanner = generateKeyPairSync("ec", { namedCurve: "P-256" });
 
   beforeAll(async () => {
-    kw = await startKeyward({ kind: "pglite" });
+    kw = await startKeyward({ kind: "pglite" }, { config: { leakReportPublicKeys: { "test-scanner": scanner.publicKey.export({ type: "spki", format: "pem" }) as string } } });
     browser = await launchDashboardBrowser();
     const context = await desktopContext(browser);
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: kw.url });
@@ -141,6 +145,28 @@ describe.skipIf(NO_BROWSER)("the dashboard in Chromium", () => {
     await page.getByRole("link", { name: "Audit log" }).click();
     await page.getByRole("cell", { name: /AdminRetireApiKey/ }).first().waitFor();
     await page.screenshot({ path: `${SHOTS}/audit.png` });
+  });
+
+  it("shows who retired a key when no key did: a leak report's signer, source and URL", async () => {
+    const admin = (await connectJson(kw.url, ApiKeyService.method.adminGetApiKey, { id: kw.keyward.bootstrapKeyId }, auth())).body as { apiKey: { policyId: string } };
+    const created = await connectJson(
+      kw.url,
+      ApiKeyService.method.adminCreateApiKey,
+      { name: "leaky-job", policyId: admin.apiKey.policyId, expireTime: new Date(kw.clock.now().getTime() + 86_400_000).toISOString() },
+      auth(),
+    );
+    const { credentials } = created.body as { credentials: string };
+    const body = JSON.stringify([{ token: credentials, type: "keyward_api_key", url: "https://github.com/octocat/hello/blob/abc/.env", source: "commit" }]);
+    const signature = sign("sha256", Buffer.from(body), { key: scanner.privateKey, dsaEncoding: "der" }).toString("base64");
+    const report = await fetch(`${kw.url}/api/v1/leak_reports`, {
+      method: "POST",
+      headers: { "Github-Public-Key-Identifier": "test-scanner", "Github-Public-Key-Signature": signature },
+      body,
+    });
+    expect(report.status).toBe(200);
+    await page.getByRole("link", { name: "API keys" }).click();
+    await page.getByRole("link", { name: "Audit log" }).click();
+    await page.getByRole("cell", { name: /leak report signed by test-scanner; source: commit; url: https:\/\/github.com\/octocat/ }).waitFor();
   });
 
   it("deletes a policy after saying how many keys go with it", async () => {

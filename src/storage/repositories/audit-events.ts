@@ -21,6 +21,7 @@ const toRecord = (r: AuditEventRow): AuditEventRecord => ({
   clientIp: r.client_ip,
   createTime: r.create_time,
   changedFields: r.changed_fields,
+  detail: r.detail,
 });
 
 export class AuditEventRepository {
@@ -32,7 +33,7 @@ export class AuditEventRepository {
 
   /** Many events in few statements (a policy deletion records one per key it deleted). */
   async insertMany(events: readonly AuditEventRecord[]): Promise<void> {
-    // 8 parameters a row: 1000 rows stay far below PostgreSQL's 65535 per statement.
+    // 9 parameters a row: 1000 rows stay far below PostgreSQL's 65535 per statement.
     for (let i = 0; i < events.length; i += 1000) {
       const rows = events.slice(i, i + 1000).map((e) => ({
         id: e.id,
@@ -43,6 +44,7 @@ export class AuditEventRepository {
         client_ip: e.clientIp,
         create_time: e.createTime,
         changed_fields: e.changedFields,
+        detail: e.detail,
       }));
       await this.db.insertInto("audit_events").values(rows).execute();
     }

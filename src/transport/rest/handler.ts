@@ -30,9 +30,11 @@ function send(res: NodeResponse, status: number, body: unknown, headers: Record<
 
 const sendError = (res: NodeResponse, code: Code, message: string) => send(res, httpStatusOf(code), errorBody(code, message));
 
-class BodyTooLarge extends Error {}
+/** A request body over the limit (413). */
+export class BodyTooLarge extends Error {}
 
-async function readBody(req: NodeRequest, limit: number): Promise<Buffer> {
+/** The whole request body, refused (BodyTooLarge) as soon as it is declared or read beyond `limit` bytes. */
+export async function readBody(req: NodeRequest, limit: number): Promise<Buffer> {
   const declared = Number(req.headers["content-length"] ?? 0);
   if (declared > limit) throw new BodyTooLarge();
   const chunks: Buffer[] = [];

@@ -57,7 +57,11 @@ export function AuditPage(_: PageProps) {
               </td>
               <td>{e.target}</td>
               <td>{e.outcome}</td>
-              <td>{e.actorKeyId || "—"}</td>
+              <td>
+                {e.actorKeyId || "—"}
+                {/* Who acted when no key did: a leak report's signer, source and URL. */}
+                {e.detail && <div class="muted">{e.detail}</div>}
+              </td>
               <td>{e.clientIp}</td>
             </tr>
           ))}
