@@ -73,13 +73,23 @@ export const connectionLimits = (connections: ServerSettings["connections"]): Co
   ...connections,
 });
 
+/** Readiness (send traffic here?): the store answers and Keyward is not draining. /healthz is its older name. */
+const READINESS_PATHS = new Set(["/readyz", "/healthz"]);
 /**
- * What the port answers while the store is being opened: /healthz says
- * NOT_SERVING, everything else 503 (gRPC clients read UNAVAILABLE and retry).
+ * Liveness (restart this process?): it answers at all. Never tied to the store:
+ * a database outage must not get every replica restarted, and a start that
+ * is still opening its store is alive.
+ */
+const LIVENESS_PATH = "/livez";
+
+/**
+ * What the port answers while the store is being opened: alive, not ready
+ * (NOT_SERVING), everything else 503 (gRPC clients read UNAVAILABLE and retry).
  */
 export const startingHandler: RequestHandler = (req, res) => {
-  const path = (req.url ?? "/").split("?")[0];
-  if (path === "/healthz") sendJson(res, 503, { status: "NOT_SERVING" });
+  const path = (req.url ?? "/").split("?")[0]!;
+  if (path === LIVENESS_PATH) sendJson(res, 200, { status: "LIVE" });
+  else if (READINESS_PATHS.has(path)) sendJson(res, 503, { status: "NOT_SERVING" });
   else sendJson(res, 503, { code: "unavailable", message: "Keyward is starting" });
 };
 
@@ -128,9 +138,10 @@ export function buildServer(
 
   const handler: RequestHandler = (req: NodeRequest, res: NodeResponse) => {
     if (cors(req, res)) return;
-    const path = (req.url ?? "/").split("?")[0];
+    const path = (req.url ?? "/").split("?")[0]!;
     const read = req.method === "GET" || req.method === "HEAD";
-    if (path === "/healthz" && read) {
+    if (path === LIVENESS_PATH && read) return sendJson(res, 200, { status: "LIVE" });
+    if (READINESS_PATHS.has(path!) && read) {
       void readiness.isReady().then((ready) => sendJson(res, ready ? 200 : 503, { status: ready ? "SERVING" : "NOT_SERVING" }));
       return;
     }

@@ -56,6 +56,9 @@ describe.skipIf(!postgresInstalled || process.getuid?.() !== 0)("a PostgreSQL ou
 
     const healthz = await eventually(async () => (await fetch(`${kw.url}/healthz`)).status, (s) => s === 503);
     expect(healthz).toBe(503);
+    expect((await fetch(`${kw.url}/readyz`)).status).toBe(503);
+    // Not ready, but alive: an orchestrator must not restart every replica because the database is down.
+    expect((await fetch(`${kw.url}/livez`)).status).toBe(200);
     // Unverified keys (and the caller's own, whose cache went with the feed): UNAVAILABLE, never VALID.
     for (const key of [never.credentials, retired.credentials]) {
       await expect(c.check.call(CheckService.method.checkKey, { key }, admin)).rejects.toMatchObject({ code: status.UNAVAILABLE });

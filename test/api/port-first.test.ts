@@ -22,11 +22,16 @@ describe("a port bound before the store is open", () => {
     const starting = await fetch(`${url}/healthz`);
     expect(starting.status).toBe(503);
     expect(await starting.json()).toEqual({ status: "NOT_SERVING" });
+    expect((await fetch(`${url}/readyz`)).status).toBe(503);
+    // Alive while it starts: a liveness probe must not restart a start that is opening its store.
+    expect(await (await fetch(`${url}/livez`)).json()).toEqual({ status: "LIVE" });
     expect((await fetch(`${url}/keyward.v1.PolicyService/ListPolicies`, { method: "POST", body: "{}", headers: { "content-type": "application/json" } })).status).toBe(503);
 
     const keyward = await createKeyward(config, createLogger("silent"), { server });
     open.push(keyward);
     expect((await keyward.listen()).port).toBe(port);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
+    expect((await fetch(`${url}/readyz`)).status).toBe(200);
+    expect((await fetch(`${url}/livez`)).status).toBe(200);
   });
 });
