@@ -1,9 +1,23 @@
 // Entry point: configuration, the port, Keyward, and SIGTERM.
+import { readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
 import { createKeyward } from "./app.js";
-import { ConfigError, loadConfig } from "./config.js";
+import { ConfigError, loadConfig, type Config } from "./config.js";
+import { installRoot } from "./install-root.js";
 import { createLogger } from "./logger.js";
 import { connectionLimits, startingHandler } from "./server.js";
+import { describeTarget } from "./storage/postgres-reach.js";
 import { OnePortServer } from "./transport/one-port.js";
+
+/** What the store is, for the start line: where the data lives; never a password. */
+function storeDescription(store: Config["store"]): string {
+  return store.kind === "postgres" ? `PostgreSQL ${describeTarget(store.url)}` : store.dataDir === undefined ? "embedded PGlite in memory" : `embedded PGlite in ${resolve(store.dataDir)}`;
+}
+
+/** This package's version, for the start line. */
+function version(): string {
+  return (JSON.parse(readFileSync(join(installRoot(), "package.json"), "utf8")) as { version: string }).version;
+}
 
 async function main(): Promise<void> {
   let config;
@@ -40,19 +54,32 @@ async function main(): Promise<void> {
   }
   const address = await keyward.listen();
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const store = storeDescription(config.store);
   logger.info(
-    { url: `http://${host}:${address.port}`, store: config.store.kind },
+    {
+      url: `http://${host}:${address.port}`,
+      store: config.store.kind,
+      database: store,
+      version: version(),
+      node: process.version,
+      pid: process.pid,
+      startupMs: Math.round(performance.now()),
+    },
     "keyward listening (gRPC, gRPC-Web and Connect on one port)",
   );
-  process.stdout.write(`Keyward listening on http://${host}:${address.port} (store: ${config.store.kind})\n`);
+  process.stdout.write(`Keyward listening on http://${host}:${address.port} (store: ${store})\n`);
 
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, "draining");
+    const since = performance.now();
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, "draining");
     keyward.close().then(
-      () => process.exit(0),
+      () => {
+        logger.info({ signal, drainMs: Math.round(performance.now() - since) }, "keyward stopped");
+        process.exit(0);
+      },
       (error: unknown) => {
         logger.error({ err: error }, "shutdown failed");
         process.exit(1);

@@ -143,11 +143,24 @@ describe("the keyward process", () => {
     for (const answer of answers) expect(answer).toMatchObject({ status: 200, body: { valid: true, code: "CHECK_CODE_VALID" } });
     expect(await first.exited).toBe(0);
 
-    const second = await startProcess(dataDir);
+    const second = await startProcess(dataDir, { LOG_LEVEL: "info" });
     expect(bootstrapKeyIn(second.lines)).toBeUndefined();
     const check = await connectJson(second.url, CheckService.method.checkKey, { key }, { authorization: `Bearer ${key}` });
     expect(check.body).toMatchObject({ valid: true });
     second.child.kill("SIGTERM");
     expect(await second.exited).toBe(0);
+    await new Promise((r) => setImmediate(r)); // the last lines through readline
+    // The start and stop lines say what Keyward was connected to and how it stopped.
+    expect(second.lines).toContain(`Keyward listening on ${second.url} (store: embedded PGlite in ${dataDir})`);
+    const logged = second.lines.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(logged.find((l) => l.msg === "keyward listening (gRPC, gRPC-Web and Connect on one port)")).toMatchObject({
+      url: second.url,
+      database: `embedded PGlite in ${dataDir}`,
+      version: expect.stringMatching(/^\d+\.\d+\.\d+/),
+      node: process.version,
+      startupMs: expect.any(Number),
+    });
+    expect(logged.find((l) => l.msg === "draining")).toMatchObject({ signal: "SIGTERM" });
+    expect(logged.find((l) => l.msg === "keyward stopped")).toMatchObject({ signal: "SIGTERM", drainMs: expect.any(Number) });
   }, 90_000); // two process starts and a dozen argon2 runs at OWASP's cost
 });
