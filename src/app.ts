@@ -11,6 +11,7 @@ import { issueBootstrapKey } from "./domain/bootstrap.js";
 import { KeyChecker } from "./domain/check.js";
 import { KEYWARD_SERVICE } from "./domain/keyward-permissions.js";
 import { LastUseRecorder } from "./domain/last-use.js";
+import { LifecycleScheduler } from "./domain/lifecycle.js";
 import { PolicyService } from "./domain/policies.js";
 import { RegisteredPermissions } from "./domain/registered-permissions.js";
 import { VerificationCache } from "./domain/verification-cache.js";
@@ -46,6 +47,8 @@ export interface Keyward {
   readonly store: Store;
   readonly services: DomainServices;
   readonly server: OnePortServer;
+  /** Expiry announcements and idle retirement; runs itself, and `runOnce` runs a round now. */
+  readonly lifecycle: LifecycleScheduler;
   /** The bootstrap key's id when this start issued it. */
   readonly bootstrapKeyId: string | undefined;
   listen(): Promise<AddressInfo>;
@@ -157,6 +160,13 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
     const dispatcher = new WebhookDispatcher(store, webhookSender(config.webhooks), config.webhooks, now, (error) =>
       logger.warn({ err: error }, "could not send webhooks this round; will retry"),
     );
+    // Every replica runs rounds; an advisory lock lets one at a time do the work.
+    const lifecycle = new LifecycleScheduler(store, apiKeys, config.lifecycle, now, {
+      idleRetired: (keyId) => logger.info({ apiKeyId: keyId }, "retired an API key unused for KEYWARD_IDLE_RETIRE_AFTER"),
+      lastAdminKept: (keyId) =>
+        logger.warn({ apiKeyId: keyId }, "the last admin key is idle past KEYWARD_IDLE_RETIRE_AFTER; keeping it (create another admin key, then retire it)"),
+      failed: (error) => logger.warn({ err: error }, "could not run the key lifecycle round; will retry"),
+    });
     const readiness = new Readiness(() => store.ping());
     const rpcLog = new RpcLog(logger, metrics);
     const server = buildServer(services, readiness, metrics, rpcLog, logger, {
@@ -167,17 +177,20 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
       grpcFastPath: options.grpcFastPath,
     }, options.server);
     dispatcher.start();
+    lifecycle.start();
     return {
       config,
       store,
       services,
       server,
+      lifecycle,
       bootstrapKeyId,
       listen: async () => server.address() ?? server.listen(config.port, config.host),
       async close() {
         readiness.markDraining();
         await server.close(config.shutdownGraceMs);
         rpcLog.close();
+        await lifecycle.close();
         await dispatcher.close();
         await lastUse.close();
         // Unused leased credits go back to their keys before the store closes.

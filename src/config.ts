@@ -36,6 +36,14 @@ export interface Config {
   };
   /** Key id → PEM public key of the secret scanners whose signed leak reports retire keys; undefined: leak reports are off. */
   readonly leakReportPublicKeys: Readonly<Record<string, string>> | undefined;
+  /** Lifecycle rounds (domain/lifecycle.ts): expiry warnings, expiries, idle retirement. */
+  readonly lifecycle: {
+    readonly intervalMs: number;
+    readonly expiryWarningMs: number;
+    /** Undefined: keys are never retired for idleness. */
+    readonly idleRetireAfterMs: number | undefined;
+    readonly batchSize: number;
+  };
   readonly cache: { readonly maxEntries: number; readonly ttlMs: number; readonly negativeMaxEntries: number; readonly negativeTtlMs: number };
   readonly connections: {
     readonly headersTimeoutMs: number;
@@ -212,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retentionMs: parseDurationMs("KEYWARD_WEBHOOK_RETENTION", get("KEYWARD_WEBHOOK_RETENTION") ?? "7d", 365 * UNIT_MS.d!),
     }),
     leakReportPublicKeys: leakReportPublicKeys(get("KEYWARD_LEAK_REPORT_PUBLIC_KEYS")),
+    lifecycle: lifecycleSettings(get),
     cache: Object.freeze({
       maxEntries: integer("KEYWARD_CACHE_MAX_ENTRIES", get("KEYWARD_CACHE_MAX_ENTRIES") ?? "100000", 0, 10_000_000),
       ttlMs: parseDurationMs("KEYWARD_CACHE_TTL", get("KEYWARD_CACHE_TTL") ?? "60s", 86_400_000),
@@ -236,6 +245,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }),
     lastUseFlushMs: parseDurationMs("KEYWARD_LAST_USE_FLUSH", get("KEYWARD_LAST_USE_FLUSH") ?? "1s", 5_000),
     usage: usageSettings(get),
+  });
+}
+
+/** Idle retirement shorter than this would retire keys between two uses of a service that calls now and then. */
+const MIN_IDLE_RETIRE_MS = UNIT_MS.h!;
+
+function lifecycleSettings(get: (name: string) => string | undefined): Config["lifecycle"] {
+  const idle = get("KEYWARD_IDLE_RETIRE_AFTER");
+  const idleRetireAfterMs = idle === undefined ? undefined : parseDurationMs("KEYWARD_IDLE_RETIRE_AFTER", idle, MAX_KEY_TTL_MS);
+  if (idleRetireAfterMs !== undefined && idleRetireAfterMs < MIN_IDLE_RETIRE_MS) throw new ConfigError("KEYWARD_IDLE_RETIRE_AFTER", "must be at least 1h");
+  return Object.freeze({
+    intervalMs: parseDurationMs("KEYWARD_LIFECYCLE_INTERVAL", get("KEYWARD_LIFECYCLE_INTERVAL") ?? "60s", UNIT_MS.h!),
+    expiryWarningMs: parseDurationMs("KEYWARD_EXPIRY_WARNING", get("KEYWARD_EXPIRY_WARNING") ?? "7d", MAX_KEY_TTL_MS),
+    idleRetireAfterMs,
+    // Not a setting: bounds one transaction's size; tests shrink it to see batches.
+    batchSize: 500,
   });
 }
 

@@ -104,3 +104,21 @@ describe("KEYWARD_LEAK_REPORT_PUBLIC_KEYS", () => {
     expect((error as Error).message).toMatch(reason);
   });
 });
+
+describe("lifecycle settings", () => {
+  it("warns 7 days ahead, runs a round a minute and retires nothing for idleness unless told", () => {
+    expect(loadConfig({}).lifecycle).toEqual({ intervalMs: 60_000, expiryWarningMs: 7 * 86_400_000, idleRetireAfterMs: undefined, batchSize: 500 });
+  });
+
+  it("reads KEYWARD_EXPIRY_WARNING, KEYWARD_IDLE_RETIRE_AFTER and KEYWARD_LIFECYCLE_INTERVAL, refusing what they cannot mean", () => {
+    expect(loadConfig({ KEYWARD_EXPIRY_WARNING: "2d", KEYWARD_IDLE_RETIRE_AFTER: "90d", KEYWARD_LIFECYCLE_INTERVAL: "5m" }).lifecycle).toMatchObject({
+      expiryWarningMs: 2 * 86_400_000,
+      idleRetireAfterMs: 90 * 86_400_000,
+      intervalMs: 300_000,
+    });
+    expect(() => loadConfig({ KEYWARD_IDLE_RETIRE_AFTER: "30m" })).toThrow("KEYWARD_IDLE_RETIRE_AFTER: must be at least 1h");
+    expect(() => loadConfig({ KEYWARD_IDLE_RETIRE_AFTER: "never" })).toThrow(/^KEYWARD_IDLE_RETIRE_AFTER: "never" is not a duration/);
+    expect(() => loadConfig({ KEYWARD_EXPIRY_WARNING: "0s" })).toThrow("KEYWARD_EXPIRY_WARNING: must be greater than zero");
+    expect(() => loadConfig({ KEYWARD_LIFECYCLE_INTERVAL: "2h" })).toThrow(/^KEYWARD_LIFECYCLE_INTERVAL: must be at most/);
+  });
+});

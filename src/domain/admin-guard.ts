@@ -42,9 +42,13 @@ export async function assertAdminRemains(repos: Repositories, now: Date): Promis
   if (!(await adminRemains(repos, now))) throw new FailedPreconditionError(LOCKOUT_MESSAGE);
 }
 
-/** Whether some admin key is left; called as assertAdminRemains is, by a write that may go on without one (revoke by possession). */
-export async function adminRemains(repos: Repositories, now: Date): Promise<boolean> {
+/**
+ * Whether some admin key is left; called as assertAdminRemains is, by a write
+ * that may go on without one (revoke by possession), or before a write that
+ * must not (idle retirement asks whether one remains besides `exceptKeyId`).
+ */
+export async function adminRemains(repos: Repositories, now: Date, exceptKeyId?: string): Promise<boolean> {
   await repos.apiKeys.lockAdminChanges();
-  const policies = await repos.apiKeys.policiesOfUsableKeys(now);
+  const policies = await repos.apiKeys.policiesOfUsableKeys(now, exceptKeyId);
   return policies.some(policyAdministers);
 }

@@ -15,7 +15,7 @@ import { Limits } from "./limits.js";
 import { assertManageable } from "./narrowing.js";
 import { entriesGrant, parsePermission } from "./permissions.js";
 import { assertCallerCovers } from "./policies.js";
-import { assertCurrentSecret, leakReporter, possessor, type Principal } from "./principal.js";
+import { assertCurrentSecret, leakReporter, possessor, SYSTEM, type Principal } from "./principal.js";
 import type { SecretHasher } from "./secret-hasher.js";
 import { assertMayGiveService, checkKeyService } from "./service-ownership.js";
 import { checkLabels, parseLabelFilters } from "./labels.js";
@@ -313,6 +313,23 @@ export class ApiKeyService {
       }
       return { retired: true, leftNoAdmin: wasAdmin && !(await adminRemains(repos, this.now())) };
     });
+  }
+
+  /**
+   * Retires, in a lifecycle round's transaction, a key `key` (read there for
+   * update) that went unused too long: Keyward itself acts (the audit entry
+   * `IdleRetireApiKey` has no actor key), through the one retire path, so
+   * `api_key.retired` goes out as for any retirement — whoever reacts to
+   * retirements needs no second subscription — and `api_key.idle_retired`
+   * follows with the reason. Never the last admin key: that one is left
+   * active and false returned, for the operator's log.
+   */
+  async retireIdleLocked(repos: Repositories, key: ApiKeyRecord): Promise<boolean> {
+    if ((await this.isAdminKey(repos, key)) && !(await adminRemains(repos, this.now(), key.id))) return false;
+    await this.retireLocked(repos, SYSTEM, key.id, "IdleRetireApiKey");
+    const lastUsedTime = key.lastUsedTime?.toISOString() ?? null;
+    await emit(repos, "api_key.idle_retired", this.now(), async () => ({ apiKey: apiKeyData(await keyNow(repos, key.id)), lastUsedTime, actor: actorOf(SYSTEM) }));
+    return true;
   }
 
   /** The retirement itself, on a key read for update in the caller's transaction: state, retirer, audit. */

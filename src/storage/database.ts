@@ -79,6 +79,9 @@ export interface ApiKeysTable {
   credits_last_grant: ColumnType<string | number | null, number | null, number | null>;
   // jsonb object of strings, at most 16 (a CHECK holds the API's bounds).
   labels: ColumnType<Record<string, string>, string | undefined, string>;
+  // When this expiry's api_key.expiring / api_key.expired events were written (null: not yet).
+  expiring_notified_at: ColumnType<Date | null, never, Date | null>;
+  expired_notified_at: ColumnType<Date | null, never, Date | null>;
 }
 
 /** Checks counted by every replica in one window of one rate limit of one key. */

@@ -122,6 +122,9 @@ describe("loadConfig", () => {
       KEYWARD_WEBHOOK_RETRIES: "1s,1m",
       KEYWARD_WEBHOOK_POLL: "2s",
       KEYWARD_WEBHOOK_RETENTION: "3d",
+      KEYWARD_EXPIRY_WARNING: "3d",
+      KEYWARD_IDLE_RETIRE_AFTER: "90d",
+      KEYWARD_LIFECYCLE_INTERVAL: "5m",
     });
     expect(config).toEqual({
       port: 9090,
@@ -140,6 +143,7 @@ describe("loadConfig", () => {
       corsOrigins: ["https://admin.example.com", "http://localhost:5173"],
       revokeRateLimit: { limit: 30, periodMs: 3_600_000 },
       webhooks: { allowPrivate: true, timeoutMs: 20_000, retryScheduleMs: [1_000, 60_000], pollMs: 2_000, retentionMs: 3 * 86_400_000 },
+      lifecycle: { intervalMs: 300_000, expiryWarningMs: 3 * 86_400_000, idleRetireAfterMs: 90 * 86_400_000, batchSize: 500 },
       cache: { maxEntries: 5_000, ttlMs: 30_000, negativeMaxEntries: 500, negativeTtlMs: 5_000 },
       connections: { headersTimeoutMs: 5_000, requestTimeoutMs: 20_000, maxConnections: 500, maxConcurrentStreams: 64 },
       argon2Budget: { maxInFlight: 3, maxQueued: 100, maxQueuedPerKey: 8, failureCooldownMs: 250 },

@@ -35,6 +35,8 @@ export function testConfig(store: StoreLocation, overrides: Partial<Config> = {}
     // Tests' receivers listen on loopback; their retries wait a moment, not minutes.
     webhooks: { allowPrivate: true, timeoutMs: 5_000, retryScheduleMs: [200, 400, 800], pollMs: 100, retentionMs: 86_400_000 },
     leakReportPublicKeys: undefined,
+    // Tests run lifecycle rounds themselves (keyward.lifecycle.runOnce), after moving the clock.
+    lifecycle: { intervalMs: 3_600_000, expiryWarningMs: 7 * 86_400_000, idleRetireAfterMs: undefined, batchSize: 500 },
     cache: { maxEntries: 10_000, ttlMs: 60_000, negativeMaxEntries: 10_000, negativeTtlMs: 10_000 },
     connections: { headersTimeoutMs: 10_000, requestTimeoutMs: 30_000, maxConnections: 10_000, maxConcurrentStreams: 256 },
     argon2Budget: { maxInFlight: 2, maxQueued: 64, maxQueuedPerKey: 64, failureCooldownMs: 1 },

@@ -53,7 +53,10 @@ export interface ApiKeyPageQuery {
   labels?: ReadonlyArray<{ key: string; value: string | null }>;
 }
 
-type PublicRow = Omit<ApiKeyRow, "secret_hash" | "previous_secret_hash" | "previous_secret_expire_time" | "credits_epoch" | "credits_last_grant">;
+type PublicRow = Omit<
+  ApiKeyRow,
+  "secret_hash" | "previous_secret_hash" | "previous_secret_expire_time" | "credits_epoch" | "credits_last_grant" | "expiring_notified_at" | "expired_notified_at"
+>;
 
 const toRecord = (row: PublicRow): ApiKeyRecord => ({
   id: row.id,
@@ -102,6 +105,8 @@ const PUBLIC_COLUMNS = [
 // Arbitrary constant shared by every replica: writes that may remove an admin
 // key take it, so the check that one remains is race-free (domain/admin-guard.ts).
 const ADMIN_CHANGES_LOCK_ID = 0x6b776164; // "kwad"
+// Likewise for lifecycle rounds (domain/lifecycle.ts): one replica runs one at a time.
+const LIFECYCLE_LOCK_ID = 0x6b776c63; // "kwlc"
 
 export class ApiKeyRepository {
   constructor(
@@ -130,8 +135,17 @@ export class ApiKeyRepository {
     await sql`select pg_advisory_xact_lock(${sql.lit(ADMIN_CHANGES_LOCK_ID)})`.execute(this.db);
   }
 
-  /** The permissions of each policy with at least one active, unexpired, unconstrained key. */
-  async policiesOfUsableKeys(now: Date): Promise<string[][]> {
+  /**
+   * Takes, if no other transaction holds it, the lock a lifecycle round runs
+   * under, until this transaction ends; false when another replica holds it.
+   */
+  async tryLockLifecycle(): Promise<boolean> {
+    const { rows } = await sql<{ locked: boolean }>`select pg_try_advisory_xact_lock(${sql.lit(LIFECYCLE_LOCK_ID)}) as locked`.execute(this.db);
+    return rows[0]?.locked === true;
+  }
+
+  /** The permissions of each policy with at least one active, unexpired, unconstrained key (other than `exceptKeyId`). */
+  async policiesOfUsableKeys(now: Date, exceptKeyId?: string): Promise<string[][]> {
     const rows = await this.db
       .selectFrom("policies")
       .select("permissions")
@@ -143,11 +157,67 @@ export class ApiKeyRepository {
             .whereRef("api_keys.policy_id", "=", "policies.id")
             .where("api_keys.state", "=", "active")
             .where("api_keys.expire_time", ">", now)
-            .where(sql<boolean>`api_keys.constraints = '[]'::jsonb`),
+            .where(sql<boolean>`api_keys.constraints = '[]'::jsonb`)
+            .$if(exceptKeyId !== undefined, (q) => q.where("api_keys.id", "<>", exceptKeyId!)),
         ),
       )
       .execute();
     return rows.map((r) => r.permissions);
+  }
+
+  /**
+   * Lifecycle work due at `now`, at most `limit` keys, earliest first, each
+   * row locked until the transaction ends (rows a change holds are skipped:
+   * the next round takes them): active keys past their expiry not yet
+   * announced as expired, …
+   */
+  async dueExpired(now: Date, limit: number): Promise<ApiKeyRecord[]> {
+    return this.due(limit, (q) => q.where("expired_notified_at", "is", null).where("expire_time", "<=", now).orderBy("expire_time"));
+  }
+
+  /** … active keys expiring after `now` and by `warnBy` not yet warned about, … */
+  async dueExpiring(now: Date, warnBy: Date, limit: number): Promise<ApiKeyRecord[]> {
+    return this.due(limit, (q) =>
+      q.where("expiring_notified_at", "is", null).where("expire_time", ">", now).where("expire_time", "<=", warnBy).orderBy("expire_time"),
+    );
+  }
+
+  /** … and unexpired active keys last used (or, never used, created) at or before `idleSince`. */
+  async idle(now: Date, idleSince: Date, limit: number): Promise<ApiKeyRecord[]> {
+    return this.due(limit, (q) =>
+      q
+        .where("expire_time", ">", now)
+        .where(sql<boolean>`coalesce(last_used_time, create_time) <= ${idleSince}`)
+        .orderBy(sql`coalesce(last_used_time, create_time)`),
+    );
+  }
+
+  private async due(
+    limit: number,
+    refine: (q: ReturnType<ApiKeyRepository["activeKeys"]>) => ReturnType<ApiKeyRepository["activeKeys"]>,
+  ): Promise<ApiKeyRecord[]> {
+    const rows = await refine(this.activeKeys()).orderBy("id").limit(limit).forUpdate().skipLocked().execute();
+    return rows.map(toRecord);
+  }
+
+  private activeKeys() {
+    return this.db.selectFrom("api_keys").select(PUBLIC_COLUMNS).where("state", "=", "active");
+  }
+
+  /** Records that these keys' expiry was announced (`api_key.expired`; the warning, moot now, counts as given). */
+  async markExpiredNotified(ids: readonly string[], at: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db
+      .updateTable("api_keys")
+      .set({ expired_notified_at: at, expiring_notified_at: sql<Date>`coalesce(expiring_notified_at, ${at})` })
+      .where("id", "in", ids)
+      .execute();
+  }
+
+  /** Records that these keys were warned of their coming expiry (`api_key.expiring`). */
+  async markExpiringNotified(ids: readonly string[], at: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.updateTable("api_keys").set({ expiring_notified_at: at }).where("id", "in", ids).execute();
   }
 
   /** Keys in creation order, after a cursor. */
@@ -254,6 +324,11 @@ export class ApiKeyRepository {
         service: changes.service,
         rate_limits: changes.rateLimits && JSON.stringify(changes.rateLimits),
         labels: changes.labels && JSON.stringify(changes.labels),
+        // A new expiry is announced afresh: warned of again, and its passing announced.
+        ...(changes.expireTime !== undefined && {
+          expiring_notified_at: sql<Date | null>`case when expire_time = ${changes.expireTime} then expiring_notified_at end`,
+          expired_notified_at: sql<Date | null>`case when expire_time = ${changes.expireTime} then expired_notified_at end`,
+        }),
         ...(changes.credits !== undefined && {
           credits_remaining: changes.credits?.remaining ?? null,
           credits_refill_amount: changes.credits?.refill?.amount ?? null,

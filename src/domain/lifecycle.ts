@@ -1,0 +1,141 @@
+// Key lifecycle that runs itself (design §8, issue #19): every replica runs a
+// round each interval, and a round announces keys entering their expiry
+// warning (`api_key.expiring`), keys past their expiry (`api_key.expired`),
+// and, when KEYWARD_IDLE_RETIRE_AFTER is set, retires keys unused that long.
+//
+// One replica at a time: a round's transaction first tries a PostgreSQL
+// advisory lock and, held elsewhere, gives up at once (the other replica is
+// doing the work). "Once per key" is durable: an event and the marker saying it
+// was sent commit together, so a crash, a restart or another replica never
+// sends it twice, and a round that failed sends nothing and is redone.
+// A round works in batches of bounded size, one transaction each, so a
+// backlog (a first start, a long outage) never becomes one huge transaction.
+import type { Store } from "../storage/store.js";
+import type { ApiKeyService } from "./api-keys.js";
+import { apiKeyData, emit } from "./events.js";
+
+export interface LifecycleSettings {
+  /** How often each replica tries a round. */
+  readonly intervalMs: number;
+  /** How long before its expiry a key is announced as expiring. */
+  readonly expiryWarningMs: number;
+  /** Retire active keys unused this long; undefined = never. */
+  readonly idleRetireAfterMs: number | undefined;
+  /** The most keys of each kind one batch (one transaction) handles. */
+  readonly batchSize: number;
+}
+
+/** What a round did, for logs and tests; `busy`: another replica held the round's lock. */
+export interface RoundSummary {
+  busy: boolean;
+  expiring: number;
+  expired: number;
+  /** The keys retired for idleness. */
+  idleRetired: string[];
+  /** Idle keys left active because each was the last admin key. */
+  lastAdminKept: string[];
+}
+
+export interface LifecycleNotes {
+  idleRetired(keyId: string): void;
+  /** Called once per key per process: the key stays active however many rounds see it. */
+  lastAdminKept(keyId: string): void;
+  /** A round failed (once per run of failures, not once per round while the store is down). */
+  failed(error: unknown): void;
+}
+
+export class LifecycleScheduler {
+  private timer: NodeJS.Timeout | undefined;
+  private round: Promise<unknown> = Promise.resolve();
+  private closed = false;
+  private failing = false;
+  private readonly keptNoted = new Set<string>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly apiKeys: ApiKeyService,
+    private readonly settings: LifecycleSettings,
+    private readonly now: () => Date,
+    private readonly notes: LifecycleNotes,
+  ) {}
+
+  start(): void {
+    if (this.closed) return;
+    this.timer = setTimeout(() => {
+      this.round = this.runOnce()
+        .then(
+          () => {
+            this.failing = false;
+          },
+          (error: unknown) => {
+            if (!this.failing) this.notes.failed(error);
+            this.failing = true;
+          },
+        )
+        .finally(() => this.start());
+    }, this.settings.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Runs one round now: batch after batch until nothing is left due (or another replica holds the lock). */
+  async runOnce(): Promise<RoundSummary> {
+    const total: RoundSummary = { busy: false, expiring: 0, expired: 0, idleRetired: [], lastAdminKept: [] };
+    for (;;) {
+      const batch = await this.runBatch();
+      if (batch === undefined) return { ...total, busy: true };
+      total.expiring += batch.expiring;
+      total.expired += batch.expired;
+      total.idleRetired.push(...batch.idleRetired);
+      total.lastAdminKept.push(...batch.lastAdminKept);
+      // Told once committed: a batch that rolled back retired nothing.
+      for (const id of batch.idleRetired) this.notes.idleRetired(id);
+      for (const id of batch.lastAdminKept) {
+        if (!this.keptNoted.has(id)) this.notes.lastAdminKept(id);
+        this.keptNoted.add(id);
+      }
+      // A batch that filled up may have left more behind; every key it took was
+      // settled (announced, retired or kept), so the next one moves on.
+      if (!batch.full) return total;
+    }
+  }
+
+  /** One transaction under the lock; undefined when another replica holds it. */
+  private runBatch(): Promise<(Omit<RoundSummary, "busy"> & { full: boolean }) | undefined> {
+    const { batchSize, expiryWarningMs, idleRetireAfterMs } = this.settings;
+    return this.store.transaction(async (repos) => {
+      if (!(await repos.apiKeys.tryLockLifecycle())) return undefined;
+      const now = this.now();
+
+      const expired = await repos.apiKeys.dueExpired(now, batchSize);
+      for (const key of expired) await emit(repos, "api_key.expired", now, () => ({ apiKey: apiKeyData(key) }));
+      await repos.apiKeys.markExpiredNotified(expired.map((k) => k.id), now);
+
+      const expiring = await repos.apiKeys.dueExpiring(now, new Date(now.getTime() + expiryWarningMs), batchSize);
+      for (const key of expiring) await emit(repos, "api_key.expiring", now, () => ({ apiKey: apiKeyData(key) }));
+      await repos.apiKeys.markExpiringNotified(expiring.map((k) => k.id), now);
+
+      const idleRetired: string[] = [];
+      const lastAdminKept: string[] = [];
+      let idleFull = false;
+      if (idleRetireAfterMs !== undefined) {
+        const idle = await repos.apiKeys.idle(now, new Date(now.getTime() - idleRetireAfterMs), batchSize);
+        for (const key of idle) {
+          if (await this.apiKeys.retireIdleLocked(repos, key)) idleRetired.push(key.id);
+          else lastAdminKept.push(key.id);
+        }
+        // A kept key comes back every time: the batch counts as full (more may
+        // be behind it) only when it also retired some, so the loop always ends.
+        idleFull = idle.length >= batchSize && idleRetired.length > 0;
+      }
+      const full = expired.length >= batchSize || expiring.length >= batchSize || idleFull;
+      return { expiring: expiring.length, expired: expired.length, idleRetired, lastAdminKept, full };
+    });
+  }
+
+  /** Stops the timer and waits for a round in progress. */
+  async close(): Promise<void> {
+    this.closed = true;
+    clearTimeout(this.timer);
+    await this.round;
+  }
+}
