@@ -3,6 +3,8 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"],
+    // One migrated PGlite store for the run: in-memory test stores start from its dump.
+    globalSetup: ["test/support/pglite-template.ts"],
     // Suites start real servers and databases (PGlite in WebAssembly, PostgreSQL).
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -13,8 +13,9 @@ import { Store } from "./store.js";
 
 export type StoreLocation =
   | { kind: "postgres"; url: string; poolSize?: number }
-  // dataDir undefined = in memory (tests).
-  | { kind: "pglite"; dataDir?: string };
+  // dataDir undefined = in memory (tests). `template`: a dump (PGlite's dumpDataDir) of a store
+  // already initialised, to start an in-memory one from instead of running initdb (tests start hundreds).
+  | { kind: "pglite"; dataDir?: string; template?: Blob };
 
 export interface OpenOptions {
   /** Told about anything fixed on the way that an operator should know of. */
@@ -31,7 +32,7 @@ export async function openStore(location: StoreLocation, options: OpenOptions = 
   const { db, changes, lock } =
     location.kind === "postgres"
       ? await openPostgres(location.url, location.poolSize ?? 10)
-      : await openPglite(location.dataDir, options);
+      : await openPglite(location.dataDir, location.template, options);
   try {
     await migrateToLatest(db);
   } catch (error) {
@@ -65,9 +66,9 @@ async function openPostgres(url: string, max: number): Promise<Opened> {
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), changes: new PostgresChangeFeed(url) };
 }
 
-async function openPglite(dataDir: string | undefined, options: OpenOptions): Promise<Opened> {
+async function openPglite(dataDir: string | undefined, template: Blob | undefined, options: OpenOptions): Promise<Opened> {
   if (dataDir === undefined) {
-    const pglite = await PGlite.create();
+    const pglite = await PGlite.create(template === undefined ? {} : { loadDataDir: template });
     return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite) }), changes: new PgliteChangeFeed(pglite) };
   }
   const { tightened } = secureDataDir(dataDir);

@@ -5,6 +5,7 @@ import { createKeyward, type Keyward } from "../../src/app.js";
 import type { Config } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import type { StoreLocation } from "../../src/storage/open.js";
+import { pgliteTemplate } from "./pglite-template.js";
 
 /** Real time, plus however far a test has moved it forward. */
 export class TestClock {
@@ -78,6 +79,8 @@ export async function startKeyward(
 ): Promise<RunningKeyward> {
   const clock = options.clock ?? new TestClock();
   let adminKey = "";
+  // An in-memory store starts from the run's migrated template (pglite-template.ts), not from initdb.
+  if (store.kind === "pglite" && store.dataDir === undefined && store.template === undefined) store = { ...store, template: await pgliteTemplate() };
   const keyward = await createKeyward(testConfig(store, options.config), options.logger ?? createLogger("silent"), {
     now: clock.now,
     grpcFastPath: options.grpcFastPath,
