@@ -1,7 +1,7 @@
 // A span per SQL statement when tracing is on, from kysely's log hook (it runs
 // after each query, in the caller's async context, with the query's duration).
 // The span names the operation and the table, never the SQL's parameters.
-import { SpanKind, SpanStatusCode } from "@opentelemetry/api";
+import { SpanKind, SpanStatusCode, trace } from "@opentelemetry/api";
 import { TableNode, type LogEvent, type RootOperationNode } from "kysely";
 import { tracer } from "../telemetry.js";
 
@@ -24,8 +24,13 @@ function operationOf(sql: string): string {
   return match ? match[1]!.toUpperCase() : "QUERY";
 }
 
-/** kysely's `log` option: records the finished query as a client span under the active one. */
+/**
+ * kysely's `log` option: records the finished query as a client span under the
+ * active one. Background work (webhook polls, last-use and usage syncs, several
+ * a second) runs outside any span and is left out rather than made a trace of its own.
+ */
 export function querySpan(event: LogEvent): void {
+  if (trace.getActiveSpan() === undefined) return;
   const endTime = performance.timeOrigin + performance.now();
   const operation = operationOf(event.query.sql);
   const table = tableOf(event.query.query);

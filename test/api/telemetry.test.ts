@@ -124,6 +124,9 @@ describe("tracing with OTEL_EXPORTER_OTLP_ENDPOINT", () => {
     expect(attribute(storeSpan!, "db.operation.name")).toMatch(/^[A-Z]+$/);
     expect(children.some((s) => s.name === "argon2 verify"), "an argon2 span under CheckKey").toBe(true);
 
+    // Background queries (webhook polls, syncs) make no traces of their own.
+    expect(spans.filter((s) => attribute(s, "db.system") === "postgresql" && !s.parentSpanId)).toEqual([]);
+
     const creations = rpc("keyward.v1.ApiKeyService/AdminCreateApiKey");
     expect(creations).toHaveLength(1);
     expect(spans.some((s) => s.name === "argon2 hash" && s.parentSpanId === creations[0]!.spanId)).toBe(true);
