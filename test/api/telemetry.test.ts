@@ -99,6 +99,10 @@ describe("tracing with OTEL_EXPORTER_OTLP_ENDPOINT", () => {
     });
     expect(check.status).toBe(200);
     expect(check.body.code).toBe("CHECK_CODE_VALID");
+    // REST continues a trace too.
+    const restTraceId = "0af7651916cd43dd8448eb211c80319c";
+    const listed = await fetch(`${url}/api/v1/api_keys/policies`, { headers: { ...admin, traceparent: `00-${restTraceId}-b7ad6b7169203331-01` } });
+    expect(listed.status).toBe(200);
 
     started.child.kill("SIGTERM");
     expect(await started.exited).toBe(0);
@@ -126,6 +130,8 @@ describe("tracing with OTEL_EXPORTER_OTLP_ENDPOINT", () => {
 
     // Background queries (webhook polls, syncs) make no traces of their own.
     expect(spans.filter((s) => attribute(s, "db.system") === "postgresql" && !s.parentSpanId)).toEqual([]);
+
+    expect(rpc("keyward.v1.PolicyService/AdminGetApiKeyPolicies").map((s) => s.traceId)).toEqual([restTraceId]);
 
     const creations = rpc("keyward.v1.ApiKeyService/AdminCreateApiKey");
     expect(creations).toHaveLength(1);
