@@ -68,6 +68,8 @@ export interface KeywardOptions {
   server?: OnePortServer;
   /** false: CheckKey over gRPC goes through Connect like every other RPC (tests compare the two paths). */
   grpcFastPath?: boolean;
+  /** Spans for RPCs and store queries (main.ts sets it once src/telemetry.ts has registered a provider). */
+  tracing?: boolean;
 }
 
 /** Writes admin credentials once: to a new 0600 file, or as one stdout line (`what` names them there). */
@@ -85,7 +87,7 @@ export function defaultBootstrapDelivery(file: string | undefined, what = "boots
 
 export async function createKeyward(config: Config, logger: Logger, options: KeywardOptions = {}): Promise<Keyward> {
   const now = options.now ?? (() => new Date());
-  const store = await openStore(config.store, { warn: (message, details) => logger.warn(details, message) });
+  const store = await openStore(config.store, { warn: (message, details) => logger.warn(details, message), traceQueries: options.tracing });
   try {
     const hasher = new SecretHasher(config.hashCost);
     const settings = { keyPrefix: config.keyPrefix, maxKeyTtlMs: config.maxKeyTtlMs, maxRotationOverlapMs: config.maxRotationOverlapMs };
@@ -175,6 +177,7 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
       connections: config.connections,
       webRoot: WEB_ROOT,
       grpcFastPath: options.grpcFastPath,
+      tracing: options.tracing,
     }, options.server);
     dispatcher.start();
     lifecycle.start();

@@ -7,6 +7,7 @@ import { installRoot } from "./install-root.js";
 import { createLogger } from "./logger.js";
 import { connectionLimits, startingHandler } from "./server.js";
 import { describeTarget } from "./storage/postgres-reach.js";
+import { startTelemetry } from "./telemetry.js";
 import { OnePortServer } from "./transport/one-port.js";
 
 /** What the store is, for the start line: where the data lives; never a password. */
@@ -45,9 +46,11 @@ async function main(): Promise<void> {
     if (code === "EADDRNOTAVAIL") throw new Error(`${config.host} is not an address of this machine (EADDRNOTAVAIL): check KEYWARD_HOST`);
     throw error;
   }
+  // Before the store opens, so its first queries are traced too.
+  const telemetry = await startTelemetry(version());
   let keyward;
   try {
-    keyward = await createKeyward(config, logger, { server });
+    keyward = await createKeyward(config, logger, { server, tracing: telemetry !== undefined });
   } catch (error) {
     await server.close(0);
     throw error;
@@ -61,6 +64,7 @@ async function main(): Promise<void> {
       store: config.store.kind,
       database: store,
       version: version(),
+      tracing: telemetry !== undefined,
       node: process.version,
       pid: process.pid,
       startupMs: Math.round(performance.now()),
@@ -75,16 +79,20 @@ async function main(): Promise<void> {
     stopping = true;
     const since = performance.now();
     logger.info({ signal, graceMs: config.shutdownGraceMs }, "draining");
-    keyward.close().then(
-      () => {
-        logger.info({ signal, drainMs: Math.round(performance.now() - since) }, "keyward stopped");
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, "shutdown failed");
-        process.exit(1);
-      },
-    );
+    keyward
+      .close()
+      // The spans still buffered go out before the process ends.
+      .then(() => telemetry?.shutdown())
+      .then(
+        () => {
+          logger.info({ signal, drainMs: Math.round(performance.now() - since) }, "keyward stopped");
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, "shutdown failed");
+          process.exit(1);
+        },
+      );
   };
   process.on("SIGTERM", () => stop("SIGTERM"));
   process.on("SIGINT", () => stop("SIGINT"));

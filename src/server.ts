@@ -10,6 +10,7 @@ import type { Metrics } from "./transport/metrics.js";
 import { staticFiles } from "./transport/static-files.js";
 import { useMinimalGrpcMessageEncoding } from "./transport/grpc-message.js";
 import { grpcCheckKey } from "./transport/handlers/check-grpc.js";
+import { tracingInterceptor } from "./transport/tracing-interceptor.js";
 import { auditRefusalInterceptor, authInterceptor, requestLogInterceptor, requestValidationInterceptor, requestValidator } from "./transport/interceptors.js";
 import {
   DEFAULT_CONNECTION_LIMITS,
@@ -49,6 +50,8 @@ export interface ServerSettings {
   connections: { headersTimeoutMs: number; requestTimeoutMs: number; maxConnections: number; maxConcurrentStreams: number };
   /** Serve gRPC CheckKey on the HTTP/2 stream API (handlers/check-grpc.ts); false leaves it to Connect (tests compare the two). */
   grpcFastPath?: boolean;
+  /** A span per RPC (src/telemetry.ts); CheckKey over gRPC then goes through Connect too, where the span is made. */
+  tracing?: boolean;
 }
 
 export const OPENAPI_PATH = "/api/v1/openapi.json";
@@ -107,6 +110,7 @@ export function buildServer(
   // only an authorized caller learns what is wrong with its request.
   const validator = requestValidator();
   const interceptors = [
+    ...(settings.tracing ? [tracingInterceptor()] : []),
     requestLogInterceptor(rpcLog),
     auditRefusalInterceptor(services.audit, logger),
     authInterceptor(services.checker),
@@ -167,7 +171,7 @@ export function buildServer(
     connect(req, res);
   };
   const streams =
-    settings.grpcFastPath === false
+    settings.grpcFastPath === false || settings.tracing
       ? undefined
       : grpcCheckKey({ checker: services.checker, metrics, log: rpcLog, validator, readMaxBytes: READ_MAX_BYTES, clientIpOf: clientIp });
   if (!existing) return new OnePortServer(handler, connectionLimits(settings.connections), streams);

@@ -9,6 +9,7 @@ import { secureDataDir } from "./data-dir-modes.js";
 import { migrateToLatest } from "./migrate.js";
 import { checkReachable } from "./postgres-reach.js";
 import { PrivateNodeFS } from "./private-node-fs.js";
+import { querySpan } from "./query-spans.js";
 import { Store } from "./store.js";
 
 export type StoreLocation =
@@ -20,6 +21,8 @@ export type StoreLocation =
 export interface OpenOptions {
   /** Told about anything fixed on the way that an operator should know of. */
   warn?: (message: string, details: Record<string, unknown>) => void;
+  /** A span per query (src/telemetry.ts); off, kysely neither times nor reports queries. */
+  traceQueries?: boolean;
 }
 
 /**
@@ -31,7 +34,7 @@ export interface OpenOptions {
 export async function openStore(location: StoreLocation, options: OpenOptions = {}): Promise<Store> {
   const { db, changes, lock } =
     location.kind === "postgres"
-      ? await openPostgres(location.url, location.poolSize ?? 10)
+      ? await openPostgres(location.url, location.poolSize ?? 10, options)
       : await openPglite(location.dataDir, location.template, options);
   try {
     await migrateToLatest(db);
@@ -43,13 +46,15 @@ export async function openStore(location: StoreLocation, options: OpenOptions = 
   return new Store(db, location.kind, changes, () => lock?.release());
 }
 
+const logOf = (options: OpenOptions) => (options.traceQueries ? querySpan : undefined);
+
 interface Opened {
   db: Kysely<Database>;
   changes: ChangeFeed;
   lock?: DataDirLock;
 }
 
-async function openPostgres(url: string, max: number): Promise<Opened> {
+async function openPostgres(url: string, max: number, options: OpenOptions): Promise<Opened> {
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on("error", () => {});
@@ -63,13 +68,13 @@ async function openPostgres(url: string, max: number): Promise<Opened> {
     await pool.end();
     throw error;
   }
-  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), changes: new PostgresChangeFeed(url) };
+  return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: logOf(options) }), changes: new PostgresChangeFeed(url) };
 }
 
 async function openPglite(dataDir: string | undefined, template: Blob | undefined, options: OpenOptions): Promise<Opened> {
   if (dataDir === undefined) {
     const pglite = await PGlite.create(template === undefined ? {} : { loadDataDir: template });
-    return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite) }), changes: new PgliteChangeFeed(pglite) };
+    return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite), log: logOf(options) }), changes: new PgliteChangeFeed(pglite) };
   }
   const { tightened } = secureDataDir(dataDir);
   const lock = lockDataDir(dataDir);
@@ -78,7 +83,7 @@ async function openPglite(dataDir: string | undefined, template: Blob | undefine
   }
   try {
     const pglite = await PGlite.create({ fs: new PrivateNodeFS(dataDir) });
-    return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite) }), changes: new PgliteChangeFeed(pglite), lock };
+    return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite), log: logOf(options) }), changes: new PgliteChangeFeed(pglite), lock };
   } catch (error) {
     lock.release();
     throw error;

@@ -14,7 +14,8 @@ import { TranscodeError, transcodeRequest } from "./transcode.js";
 export const REST_PREFIX = "/api/v1/";
 
 // Headers passed on to the RPC: credentials and what the Connect protocol reads.
-const FORWARDED_HEADERS = ["authorization", "api-key", "x-api-key", "user-agent", "connect-timeout-ms"];
+// traceparent and tracestate: a REST call continues its caller's trace when tracing is on (src/telemetry.ts).
+const FORWARDED_HEADERS = ["authorization", "api-key", "x-api-key", "user-agent", "connect-timeout-ms", "traceparent", "tracestate"];
 
 export interface RestOptions {
   routes: readonly RestRoute[];
