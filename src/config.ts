@@ -33,6 +33,8 @@ export interface Config {
     readonly retryScheduleMs: readonly number[];
     readonly pollMs: number;
     readonly retentionMs: number;
+    /** An endpoint failing this long without one delivery is disabled. */
+    readonly disableAfterMs: number;
   };
   /** Key id → PEM public key of the secret scanners whose signed leak reports retire keys; undefined: leak reports are off. */
   readonly leakReportPublicKeys: Readonly<Record<string, string>> | undefined;
@@ -218,6 +220,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryScheduleMs: Object.freeze(retrySchedule("KEYWARD_WEBHOOK_RETRIES", get("KEYWARD_WEBHOOK_RETRIES") ?? DEFAULT_WEBHOOK_RETRIES)),
       pollMs: parseDurationMs("KEYWARD_WEBHOOK_POLL", get("KEYWARD_WEBHOOK_POLL") ?? "1s", 60_000),
       retentionMs: parseDurationMs("KEYWARD_WEBHOOK_RETENTION", get("KEYWARD_WEBHOOK_RETENTION") ?? "7d", 365 * UNIT_MS.d!),
+      disableAfterMs: parseDurationMs("KEYWARD_WEBHOOK_DISABLE_AFTER", get("KEYWARD_WEBHOOK_DISABLE_AFTER") ?? "5d", 365 * UNIT_MS.d!),
     }),
     leakReportPublicKeys: leakReportPublicKeys(get("KEYWARD_LEAK_REPORT_PUBLIC_KEYS")),
     lifecycle: lifecycleSettings(get),

@@ -6,6 +6,8 @@
 import type { AttemptOutcome } from "../storage/repositories/webhooks.js";
 import type { ClaimedDelivery } from "../storage/records.js";
 import type { Store } from "../storage/store.js";
+import { auditEach, target } from "./audit.js";
+import { SYSTEM } from "./principal.js";
 import { signedHeaders } from "./webhook-signing.js";
 
 /** Sends one POST; resolves with the HTTP status, rejects when none came (refused, timed out, blocked, or `signal` aborted it). */
@@ -20,6 +22,8 @@ export interface DispatcherSettings {
   readonly retryScheduleMs: readonly number[];
   /** How long delivered and failed deliveries stay listed. */
   readonly retentionMs: number;
+  /** An endpoint whose deliveries have all failed for this long (none delivered since the first failure) is disabled. */
+  readonly disableAfterMs: number;
 }
 
 /** How many deliveries a round claims; the rest wait for the next round (or another replica). */
@@ -79,6 +83,7 @@ export class WebhookDispatcher {
     const leaseUntil = new Date(now.getTime() + this.settings.timeoutMs + 30_000);
     const claimed = await this.store.webhooks.claimDue(now, leaseUntil, BATCH);
     await Promise.all(claimed.map((d) => this.attempt(d)));
+    await this.disableFailing(now);
     if (now.getTime() - this.lastPrune >= Math.min(PRUNE_EVERY_MS, this.settings.retentionMs)) {
       this.lastPrune = now.getTime();
       await this.store.webhooks.pruneFinished(new Date(now.getTime() - this.settings.retentionMs));
@@ -89,20 +94,38 @@ export class WebhookDispatcher {
     let statusCode = 0;
     let error = "";
     try {
-      statusCode = await this.send(d.url, signedHeaders(d.secret, d.id, this.now(), d.body), d.body, this.stopping.signal);
+      const secrets = d.previousSecret === null ? [d.secret] : [d.secret, d.previousSecret];
+      statusCode = await this.send(d.url, signedHeaders(secrets, d.id, this.now(), d.body), d.body, this.stopping.signal);
       if (statusCode < 200 || statusCode > 299) error = `the endpoint answered HTTP ${statusCode}`;
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
     }
-    await this.store.webhooks.recordAttempt(d.id, d.attempts, this.outcome(d.attempts, statusCode, error));
+    const outcome = this.outcome(d.attempts, statusCode, error);
+    await this.store.transaction((repos) => repos.webhooks.recordAttempt(d.id, d.attempts, outcome));
+  }
+
+  /**
+   * Disables the endpoints failing for longer than the setting: their pending
+   * deliveries fail (a receiver that was down for days would rather not get a
+   * backlog of stale events once enabled again; the delivery log lists them),
+   * no new ones are queued, and each is audited as done by Keyward itself.
+   */
+  private async disableFailing(now: Date): Promise<void> {
+    const failingBefore = new Date(now.getTime() - this.settings.disableAfterMs);
+    await this.store.transaction(async (repos) => {
+      const ids = await repos.webhooks.disableFailing(failingBefore, now);
+      const entries = ids.map((id) => ({ action: "DisableFailingWebhookEndpoint", target: target.webhookEndpoint(id), changedFields: ["disable_time"] }));
+      if (entries.length > 0) await auditEach(repos, SYSTEM, entries, now);
+    });
   }
 
   private outcome(attempts: number, statusCode: number, error: string): AttemptOutcome {
-    if (error === "") return { kind: "delivered", statusCode, at: this.now() };
+    const at = this.now();
+    if (error === "") return { kind: "delivered", statusCode, at };
     const bounded = error.length > MAX_ERROR_LENGTH ? `${error.slice(0, MAX_ERROR_LENGTH - 1)}…` : error;
     const delay = this.settings.retryScheduleMs[attempts - 1];
-    if (delay === undefined) return { kind: "failed", statusCode, error: bounded };
-    return { kind: "retry", statusCode, error: bounded, nextAttemptTime: new Date(this.now().getTime() + jitter(delay)) };
+    if (delay === undefined) return { kind: "failed", statusCode, error: bounded, at };
+    return { kind: "retry", statusCode, error: bounded, nextAttemptTime: new Date(at.getTime() + jitter(delay)), at };
   }
 
   /** Stops polling, cuts short the attempts in flight (recorded as failed attempts, retried later) and waits for the round to end. */

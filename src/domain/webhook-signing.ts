@@ -12,14 +12,19 @@ export function signature(secret: string, id: string, timestampSeconds: number, 
   return `v1,${createHmac("sha256", key).update(`${id}.${timestampSeconds}.${body}`).digest("base64")}`;
 }
 
-/** The headers of one attempt; the timestamp is the attempt's, so receivers can refuse replays. */
-export function signedHeaders(secret: string, id: string, at: Date, body: string): Record<string, string> {
+/**
+ * The headers of one attempt; the timestamp is the attempt's, so receivers can
+ * refuse replays. Each secret adds a signature, space-separated as the spec
+ * allows: during a rotation's overlap the new secret's first, then the old one's,
+ * so a receiver holding either accepts the delivery.
+ */
+export function signedHeaders(secrets: readonly string[], id: string, at: Date, body: string): Record<string, string> {
   const timestamp = Math.floor(at.getTime() / 1000);
   return {
     "content-type": "application/json",
     "user-agent": "Keyward-Webhooks/1",
     "webhook-id": id,
     "webhook-timestamp": String(timestamp),
-    "webhook-signature": signature(secret, id, timestamp, body),
+    "webhook-signature": secrets.map((secret) => signature(secret, id, timestamp, body)).join(" "),
   };
 }

@@ -1,4 +1,5 @@
 // Webhook endpoints: created with a signing secret shown once, listed without
+// it, its secret rotated with an overlap, enabled again after Keyward disabled
 // it, deleted (which drops their pending deliveries), and their delivery log.
 import type { WebhookDeliveryRecord, WebhookEndpointRecord } from "../storage/records.js";
 import type { Store } from "../storage/store.js";
@@ -17,6 +18,9 @@ export interface WebhookEndpointInput {
   eventTypes: string[];
 }
 
+/** The longest a replaced secret keeps signing beside the new one: long enough to roll out, short enough to bound a leak. */
+export const MAX_SECRET_OVERLAP_MS = 7 * 86_400_000;
+
 export class WebhookEndpoints {
   constructor(
     private readonly store: Store,
@@ -31,7 +35,7 @@ export class WebhookEndpoints {
     });
     const url = parseWebhookUrl("url", input.url, this.allowPrivate);
     await assertPublicDestination("url", url, this.allowPrivate);
-    const endpoint: WebhookEndpointRecord = { id: newId(), url: url.href, eventTypes: [...new Set(input.eventTypes)], createTime: this.now() };
+    const endpoint: WebhookEndpointRecord = { id: newId(), url: url.href, eventTypes: [...new Set(input.eventTypes)], createTime: this.now(), disableTime: null };
     const secret = newWebhookSecret();
     await this.store.transaction(async (repos) => {
       await repos.webhooks.insertEndpoint(endpoint, secret, caller.keyId || null);
@@ -43,6 +47,33 @@ export class WebhookEndpoints {
 
   list(): Promise<WebhookEndpointRecord[]> {
     return this.store.webhooks.listEndpoints();
+  }
+
+  /**
+   * Replaces the signing secret; the returned one is never available again.
+   * For `overlapMs` (0 = not at all) deliveries carry a signature by each, so
+   * receivers can switch without refusing any; a rotation during an overlap
+   * ends it (only the secret just replaced goes on signing).
+   */
+  async rotateSecret(caller: Principal, id: string, overlapMs: number): Promise<string> {
+    if (overlapMs < 0 || overlapMs > MAX_SECRET_OVERLAP_MS) throw new InvalidArgumentError("overlap", `must be between 0 and ${MAX_SECRET_OVERLAP_MS / 1000}s (7 days)`);
+    const secret = newWebhookSecret();
+    const now = this.now();
+    await this.store.transaction(async (repos) => {
+      if (!(await repos.webhooks.rotateSecret(id, secret, overlapMs > 0 ? new Date(now.getTime() + overlapMs) : null))) {
+        throw new NotFoundError(`webhook endpoint "${id}" not found`);
+      }
+      await audit(repos, caller, { action: "AdminRotateWebhookEndpointSecret", target: target.webhookEndpoint(id), changedFields: ["secret"] }, now);
+    });
+    return secret;
+  }
+
+  /** Sends to an endpoint Keyward disabled again, from the next event on; its failing streak starts over. */
+  async enable(caller: Principal, id: string): Promise<void> {
+    await this.store.transaction(async (repos) => {
+      if (!(await repos.webhooks.enable(id))) throw new NotFoundError(`webhook endpoint "${id}" not found`);
+      await audit(repos, caller, { action: "AdminEnableWebhookEndpoint", target: target.webhookEndpoint(id), changedFields: ["disable_time"] }, this.now());
+    });
   }
 
   async delete(caller: Principal, id: string): Promise<void> {

@@ -111,6 +111,10 @@ export interface WebhookEndpointsTable {
   secret: string;
   create_time: Date;
   creator_key_id: string | null;
+  previous_secret: ColumnType<string | null, string | null | undefined, string | null>;
+  previous_secret_expire_time: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  failing_since: ColumnType<Date | null, Date | null | undefined, Date | null>;
+  disable_time: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface WebhookDeliveriesTable {

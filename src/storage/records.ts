@@ -99,6 +99,8 @@ export interface WebhookEndpointRecord {
   /** Empty = every event type. */
   eventTypes: string[];
   createTime: Date;
+  /** When Keyward stopped sending to it after deliveries failed for KEYWARD_WEBHOOK_DISABLE_AFTER; null while enabled. */
+  disableTime: Date | null;
 }
 
 export type WebhookDeliveryState = "pending" | "delivered" | "failed";
@@ -122,6 +124,8 @@ export interface ClaimedDelivery {
   id: string;
   url: string;
   secret: string;
+  /** The secret a rotation replaced, while its overlap lasts (the delivery is signed with both); null otherwise. */
+  previousSecret: string | null;
   body: string;
   /** Counting the attempt being made now. */
   attempts: number;

@@ -138,7 +138,13 @@ export const auditEventToProto = (e: AuditEventRecord): AuditEvent =>
   create(AuditEventSchema, { ...e, createTime: timestampFromDate(e.createTime) });
 
 export const webhookEndpointToProto = (e: WebhookEndpointRecord): WebhookEndpoint =>
-  create(WebhookEndpointSchema, { id: e.id, url: e.url, eventTypes: e.eventTypes, createTime: timestamp(e.createTime) });
+  create(WebhookEndpointSchema, {
+    id: e.id,
+    url: e.url,
+    eventTypes: e.eventTypes,
+    createTime: timestamp(e.createTime),
+    disableTime: e.disableTime ? timestamp(e.disableTime) : undefined,
+  });
 
 const DELIVERY_STATE = { pending: WebhookDeliveryState.PENDING, delivered: WebhookDeliveryState.DELIVERED, failed: WebhookDeliveryState.FAILED } as const;
 

@@ -6,8 +6,8 @@ import type { GenEnum, GenFile, GenMessage, GenService } from "@bufbuild/protobu
 import { enumDesc, fileDesc, messageDesc, serviceDesc } from "@bufbuild/protobuf/codegenv2";
 import { file_buf_validate_validate } from "@bufbuild/protovalidate/gen/buf/validate/validate_pb.js";
 import { file_google_api_annotations } from "../../google/api/annotations_pb.js";
-import type { Timestamp } from "@bufbuild/protobuf/wkt";
-import { file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
+import type { Duration, Timestamp } from "@bufbuild/protobuf/wkt";
+import { file_google_protobuf_duration, file_google_protobuf_timestamp } from "@bufbuild/protobuf/wkt";
 import { file_keyward_v1_field_rules } from "./field_rules_pb.js";
 import { file_keyward_v1_options } from "./options_pb.js";
 import type { Message } from "@bufbuild/protobuf";
@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file keyward/v1/webhooks.proto.
  */
 export const file_keyward_v1_webhooks: GenFile = /*@__PURE__*/
-  fileDesc("ChlrZXl3YXJkL3YxL3dlYmhvb2tzLnByb3RvEgprZXl3YXJkLnYxInAKD1dlYmhvb2tFbmRwb2ludBIKCgJpZBgBIAEoCRILCgN1cmwYAiABKAkSEwoLZXZlbnRfdHlwZXMYAyADKAkSLwoLY3JlYXRlX3RpbWUYBCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrwCCg9XZWJob29rRGVsaXZlcnkSCgoCaWQYASABKAkSEgoKZXZlbnRfdHlwZRgCIAEoCRIvCgVzdGF0ZRgDIAEoDjIgLmtleXdhcmQudjEuV2ViaG9va0RlbGl2ZXJ5U3RhdGUSEAoIYXR0ZW1wdHMYBCABKAUSGAoQbGFzdF9zdGF0dXNfY29kZRgFIAEoBRISCgpsYXN0X2Vycm9yGAYgASgJEi8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI1ChFuZXh0X2F0dGVtcHRfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMZGVsaXZlcl90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJrCiFBZG1pbkNyZWF0ZVdlYmhvb2tFbmRwb2ludFJlcXVlc3QSGwoDdXJsGAEgASgJQg66SAvIAQFyBhjQD4gBARIpCgtldmVudF90eXBlcxgCIAMoCUIUukgRkgEOEDIYASIIcgaojicBGGQiawoiQWRtaW5DcmVhdGVXZWJob29rRW5kcG9pbnRSZXNwb25zZRI1ChB3ZWJob29rX2VuZHBvaW50GAEgASgLMhsua2V5d2FyZC52MS5XZWJob29rRW5kcG9pbnQSDgoGc2VjcmV0GAIgASgJIiIKIEFkbWluTGlzdFdlYmhvb2tFbmRwb2ludHNSZXF1ZXN0IlsKIUFkbWluTGlzdFdlYmhvb2tFbmRwb2ludHNSZXNwb25zZRI2ChF3ZWJob29rX2VuZHBvaW50cxgBIAMoCzIbLmtleXdhcmQudjEuV2ViaG9va0VuZHBvaW50Ij8KIUFkbWluRGVsZXRlV2ViaG9va0VuZHBvaW50UmVxdWVzdBIaCgJpZBgBIAEoCUIOukgLyAEBcgawjicBGEAiJAoiQWRtaW5EZWxldGVXZWJob29rRW5kcG9pbnRSZXNwb25zZSJbCiFBZG1pbkxpc3RXZWJob29rRGVsaXZlcmllc1JlcXVlc3QSGgoCaWQYASABKAlCDrpIC8gBAXIGsI4nARhAEhoKCXBhZ2Vfc2l6ZRgCIAEoBUIHukgEGgIoACJdCiJBZG1pbkxpc3RXZWJob29rRGVsaXZlcmllc1Jlc3BvbnNlEjcKEndlYmhvb2tfZGVsaXZlcmllcxgBIAMoCzIbLmtleXdhcmQudjEuV2ViaG9va0RlbGl2ZXJ5KqsBChRXZWJob29rRGVsaXZlcnlTdGF0ZRImCiJXRUJIT09LX0RFTElWRVJZX1NUQVRFX1VOU1BFQ0lGSUVEEAASIgoeV0VCSE9PS19ERUxJVkVSWV9TVEFURV9QRU5ESU5HEAESJAogV0VCSE9PS19ERUxJVkVSWV9TVEFURV9ERUxJVkVSRUQQAhIhCh1XRUJIT09LX0RFTElWRVJZX1NUQVRFX0ZBSUxFRBADMqEHCg5XZWJob29rU2VydmljZRK7AQoaQWRtaW5DcmVhdGVXZWJob29rRW5kcG9pbnQSLS5rZXl3YXJkLnYxLkFkbWluQ3JlYXRlV2ViaG9va0VuZHBvaW50UmVxdWVzdBouLmtleXdhcmQudjEuQWRtaW5DcmVhdGVXZWJob29rRW5kcG9pbnRSZXNwb25zZSI+grUYFmtleXdhcmQud2ViaG9va3Mud3JpdGWC0+STAh46ASoiGS9hcGkvdjEvd2ViaG9va19lbmRwb2ludHMStwEKGUFkbWluTGlzdFdlYmhvb2tFbmRwb2ludHMSLC5rZXl3YXJkLnYxLkFkbWluTGlzdFdlYmhvb2tFbmRwb2ludHNSZXF1ZXN0Gi0ua2V5d2FyZC52MS5BZG1pbkxpc3RXZWJob29rRW5kcG9pbnRzUmVzcG9uc2UiPZACAYK1GBVrZXl3YXJkLndlYmhvb2tzLnJlYWSC0+STAhsSGS9hcGkvdjEvd2ViaG9va19lbmRwb2ludHMSvQEKGkFkbWluRGVsZXRlV2ViaG9va0VuZHBvaW50Ei0ua2V5d2FyZC52MS5BZG1pbkRlbGV0ZVdlYmhvb2tFbmRwb2ludFJlcXVlc3QaLi5rZXl3YXJkLnYxLkFkbWluRGVsZXRlV2ViaG9va0VuZHBvaW50UmVzcG9uc2UiQIK1GBZrZXl3YXJkLndlYmhvb2tzLndyaXRlgtPkkwIgKh4vYXBpL3YxL3dlYmhvb2tfZW5kcG9pbnRzL3tpZH0SygEKGkFkbWluTGlzdFdlYmhvb2tEZWxpdmVyaWVzEi0ua2V5d2FyZC52MS5BZG1pbkxpc3RXZWJob29rRGVsaXZlcmllc1JlcXVlc3QaLi5rZXl3YXJkLnYxLkFkbWluTGlzdFdlYmhvb2tEZWxpdmVyaWVzUmVzcG9uc2UiTZACAYK1GBVrZXl3YXJkLndlYmhvb2tzLnJlYWSC0+STAisSKS9hcGkvdjEvd2ViaG9va19lbmRwb2ludHMve2lkfS9kZWxpdmVyaWVzGokB2rUYRAoVa2V5d2FyZC53ZWJob29rcy5yZWFkEitSZWFkIHdlYmhvb2sgZW5kcG9pbnRzIGFuZCB0aGVpciBkZWxpdmVyaWVz2rUYPQoWa2V5d2FyZC53ZWJob29rcy53cml0ZRIjQ3JlYXRlIGFuZCBkZWxldGUgd2ViaG9vayBlbmRwb2ludHNiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_timestamp, file_keyward_v1_field_rules, file_keyward_v1_options]);
+  fileDesc("ChlrZXl3YXJkL3YxL3dlYmhvb2tzLnByb3RvEgprZXl3YXJkLnYxIqIBCg9XZWJob29rRW5kcG9pbnQSCgoCaWQYASABKAkSCwoDdXJsGAIgASgJEhMKC2V2ZW50X3R5cGVzGAMgAygJEi8KC2NyZWF0ZV90aW1lGAQgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBIwCgxkaXNhYmxlX3RpbWUYBSABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIrwCCg9XZWJob29rRGVsaXZlcnkSCgoCaWQYASABKAkSEgoKZXZlbnRfdHlwZRgCIAEoCRIvCgVzdGF0ZRgDIAEoDjIgLmtleXdhcmQudjEuV2ViaG9va0RlbGl2ZXJ5U3RhdGUSEAoIYXR0ZW1wdHMYBCABKAUSGAoQbGFzdF9zdGF0dXNfY29kZRgFIAEoBRISCgpsYXN0X2Vycm9yGAYgASgJEi8KC2NyZWF0ZV90aW1lGAcgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcBI1ChFuZXh0X2F0dGVtcHRfdGltZRgIIAEoCzIaLmdvb2dsZS5wcm90b2J1Zi5UaW1lc3RhbXASMAoMZGVsaXZlcl90aW1lGAkgASgLMhouZ29vZ2xlLnByb3RvYnVmLlRpbWVzdGFtcCJrCiFBZG1pbkNyZWF0ZVdlYmhvb2tFbmRwb2ludFJlcXVlc3QSGwoDdXJsGAEgASgJQg66SAvIAQFyBhjQD4gBARIpCgtldmVudF90eXBlcxgCIAMoCUIUukgRkgEOEDIYASIIcgaojicBGGQiawoiQWRtaW5DcmVhdGVXZWJob29rRW5kcG9pbnRSZXNwb25zZRI1ChB3ZWJob29rX2VuZHBvaW50GAEgASgLMhsua2V5d2FyZC52MS5XZWJob29rRW5kcG9pbnQSDgoGc2VjcmV0GAIgASgJIiIKIEFkbWluTGlzdFdlYmhvb2tFbmRwb2ludHNSZXF1ZXN0IlsKIUFkbWluTGlzdFdlYmhvb2tFbmRwb2ludHNSZXNwb25zZRI2ChF3ZWJob29rX2VuZHBvaW50cxgBIAMoCzIbLmtleXdhcmQudjEuV2ViaG9va0VuZHBvaW50IoEBCidBZG1pblJvdGF0ZVdlYmhvb2tFbmRwb2ludFNlY3JldFJlcXVlc3QSGgoCaWQYASABKAlCDrpIC8gBAXIGsI4nARhAEjoKB292ZXJsYXAYAiABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb25CDrpIC6oBCCIECID1JDIAIjoKKEFkbWluUm90YXRlV2ViaG9va0VuZHBvaW50U2VjcmV0UmVzcG9uc2USDgoGc2VjcmV0GAEgASgJIj8KIUFkbWluRW5hYmxlV2ViaG9va0VuZHBvaW50UmVxdWVzdBIaCgJpZBgBIAEoCUIOukgLyAEBcgawjicBGEAiJAoiQWRtaW5FbmFibGVXZWJob29rRW5kcG9pbnRSZXNwb25zZSI/CiFBZG1pbkRlbGV0ZVdlYmhvb2tFbmRwb2ludFJlcXVlc3QSGgoCaWQYASABKAlCDrpIC8gBAXIGsI4nARhAIiQKIkFkbWluRGVsZXRlV2ViaG9va0VuZHBvaW50UmVzcG9uc2UiWwohQWRtaW5MaXN0V2ViaG9va0RlbGl2ZXJpZXNSZXF1ZXN0EhoKAmlkGAEgASgJQg66SAvIAQFyBrCOJwEYQBIaCglwYWdlX3NpemUYAiABKAVCB7pIBBoCKAAiXQoiQWRtaW5MaXN0V2ViaG9va0RlbGl2ZXJpZXNSZXNwb25zZRI3ChJ3ZWJob29rX2RlbGl2ZXJpZXMYASADKAsyGy5rZXl3YXJkLnYxLldlYmhvb2tEZWxpdmVyeSqrAQoUV2ViaG9va0RlbGl2ZXJ5U3RhdGUSJgoiV0VCSE9PS19ERUxJVkVSWV9TVEFURV9VTlNQRUNJRklFRBAAEiIKHldFQkhPT0tfREVMSVZFUllfU1RBVEVfUEVORElORxABEiQKIFdFQkhPT0tfREVMSVZFUllfU1RBVEVfREVMSVZFUkVEEAISIQodV0VCSE9PS19ERUxJVkVSWV9TVEFURV9GQUlMRUQQAzLrCgoOV2ViaG9va1NlcnZpY2USuwEKGkFkbWluQ3JlYXRlV2ViaG9va0VuZHBvaW50Ei0ua2V5d2FyZC52MS5BZG1pbkNyZWF0ZVdlYmhvb2tFbmRwb2ludFJlcXVlc3QaLi5rZXl3YXJkLnYxLkFkbWluQ3JlYXRlV2ViaG9va0VuZHBvaW50UmVzcG9uc2UiPoK1GBZrZXl3YXJkLndlYmhvb2tzLndyaXRlgtPkkwIeOgEqIhkvYXBpL3YxL3dlYmhvb2tfZW5kcG9pbnRzErcBChlBZG1pbkxpc3RXZWJob29rRW5kcG9pbnRzEiwua2V5d2FyZC52MS5BZG1pbkxpc3RXZWJob29rRW5kcG9pbnRzUmVxdWVzdBotLmtleXdhcmQudjEuQWRtaW5MaXN0V2ViaG9va0VuZHBvaW50c1Jlc3BvbnNlIj2QAgGCtRgVa2V5d2FyZC53ZWJob29rcy5yZWFkgtPkkwIbEhkvYXBpL3YxL3dlYmhvb2tfZW5kcG9pbnRzEt8BCiBBZG1pblJvdGF0ZVdlYmhvb2tFbmRwb2ludFNlY3JldBIzLmtleXdhcmQudjEuQWRtaW5Sb3RhdGVXZWJob29rRW5kcG9pbnRTZWNyZXRSZXF1ZXN0GjQua2V5d2FyZC52MS5BZG1pblJvdGF0ZVdlYmhvb2tFbmRwb2ludFNlY3JldFJlc3BvbnNlIlCCtRgWa2V5d2FyZC53ZWJob29rcy53cml0ZYLT5JMCMDoBKiIrL2FwaS92MS93ZWJob29rX2VuZHBvaW50cy97aWR9OnJvdGF0ZVNlY3JldBLHAQoaQWRtaW5FbmFibGVXZWJob29rRW5kcG9pbnQSLS5rZXl3YXJkLnYxLkFkbWluRW5hYmxlV2ViaG9va0VuZHBvaW50UmVxdWVzdBouLmtleXdhcmQudjEuQWRtaW5FbmFibGVXZWJob29rRW5kcG9pbnRSZXNwb25zZSJKgrUYFmtleXdhcmQud2ViaG9va3Mud3JpdGWC0+STAio6ASoiJS9hcGkvdjEvd2ViaG9va19lbmRwb2ludHMve2lkfTplbmFibGUSvQEKGkFkbWluRGVsZXRlV2ViaG9va0VuZHBvaW50Ei0ua2V5d2FyZC52MS5BZG1pbkRlbGV0ZVdlYmhvb2tFbmRwb2ludFJlcXVlc3QaLi5rZXl3YXJkLnYxLkFkbWluRGVsZXRlV2ViaG9va0VuZHBvaW50UmVzcG9uc2UiQIK1GBZrZXl3YXJkLndlYmhvb2tzLndyaXRlgtPkkwIgKh4vYXBpL3YxL3dlYmhvb2tfZW5kcG9pbnRzL3tpZH0SygEKGkFkbWluTGlzdFdlYmhvb2tEZWxpdmVyaWVzEi0ua2V5d2FyZC52MS5BZG1pbkxpc3RXZWJob29rRGVsaXZlcmllc1JlcXVlc3QaLi5rZXl3YXJkLnYxLkFkbWluTGlzdFdlYmhvb2tEZWxpdmVyaWVzUmVzcG9uc2UiTZACAYK1GBVrZXl3YXJkLndlYmhvb2tzLnJlYWSC0+STAisSKS9hcGkvdjEvd2ViaG9va19lbmRwb2ludHMve2lkfS9kZWxpdmVyaWVzGqcB2rUYRAoVa2V5d2FyZC53ZWJob29rcy5yZWFkEitSZWFkIHdlYmhvb2sgZW5kcG9pbnRzIGFuZCB0aGVpciBkZWxpdmVyaWVz2rUYWwoWa2V5d2FyZC53ZWJob29rcy53cml0ZRJBQ3JlYXRlLCByb3RhdGUgdGhlIHNlY3JldCBvZiwgZW5hYmxlIGFuZCBkZWxldGUgd2ViaG9vayBlbmRwb2ludHNiBnByb3RvMw", [file_buf_validate_validate, file_google_api_annotations, file_google_protobuf_duration, file_google_protobuf_timestamp, file_keyward_v1_field_rules, file_keyward_v1_options]);
 
 /**
  * @generated from message keyward.v1.WebhookEndpoint
@@ -45,6 +45,14 @@ export type WebhookEndpoint = Message<"keyward.v1.WebhookEndpoint"> & {
    * @generated from field: google.protobuf.Timestamp create_time = 4;
    */
   createTime?: Timestamp | undefined;
+
+  /**
+   * Set when Keyward stopped sending to it: every delivery failed for
+   * KEYWARD_WEBHOOK_DISABLE_AFTER. Unset while enabled.
+   *
+   * @generated from field: google.protobuf.Timestamp disable_time = 5;
+   */
+  disableTime?: Timestamp | undefined;
 };
 
 /**
@@ -207,6 +215,79 @@ export const AdminListWebhookEndpointsResponseSchema: GenMessage<AdminListWebhoo
   messageDesc(file_keyward_v1_webhooks, 5);
 
 /**
+ * @generated from message keyward.v1.AdminRotateWebhookEndpointSecretRequest
+ */
+export type AdminRotateWebhookEndpointSecretRequest = Message<"keyward.v1.AdminRotateWebhookEndpointSecretRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * How long the old secret keeps signing beside the new one; 0 = not at all; at most 7 days.
+   *
+   * @generated from field: google.protobuf.Duration overlap = 2;
+   */
+  overlap?: Duration | undefined;
+};
+
+/**
+ * Describes the message keyward.v1.AdminRotateWebhookEndpointSecretRequest.
+ * Use `create(AdminRotateWebhookEndpointSecretRequestSchema)` to create a new message.
+ */
+export const AdminRotateWebhookEndpointSecretRequestSchema: GenMessage<AdminRotateWebhookEndpointSecretRequest> = /*@__PURE__*/
+  messageDesc(file_keyward_v1_webhooks, 6);
+
+/**
+ * @generated from message keyward.v1.AdminRotateWebhookEndpointSecretResponse
+ */
+export type AdminRotateWebhookEndpointSecretResponse = Message<"keyward.v1.AdminRotateWebhookEndpointSecretResponse"> & {
+  /**
+   * The new `whsec_<base64>`. Shown once.
+   *
+   * @generated from field: string secret = 1;
+   */
+  secret: string;
+};
+
+/**
+ * Describes the message keyward.v1.AdminRotateWebhookEndpointSecretResponse.
+ * Use `create(AdminRotateWebhookEndpointSecretResponseSchema)` to create a new message.
+ */
+export const AdminRotateWebhookEndpointSecretResponseSchema: GenMessage<AdminRotateWebhookEndpointSecretResponse> = /*@__PURE__*/
+  messageDesc(file_keyward_v1_webhooks, 7);
+
+/**
+ * @generated from message keyward.v1.AdminEnableWebhookEndpointRequest
+ */
+export type AdminEnableWebhookEndpointRequest = Message<"keyward.v1.AdminEnableWebhookEndpointRequest"> & {
+  /**
+   * @generated from field: string id = 1;
+   */
+  id: string;
+};
+
+/**
+ * Describes the message keyward.v1.AdminEnableWebhookEndpointRequest.
+ * Use `create(AdminEnableWebhookEndpointRequestSchema)` to create a new message.
+ */
+export const AdminEnableWebhookEndpointRequestSchema: GenMessage<AdminEnableWebhookEndpointRequest> = /*@__PURE__*/
+  messageDesc(file_keyward_v1_webhooks, 8);
+
+/**
+ * @generated from message keyward.v1.AdminEnableWebhookEndpointResponse
+ */
+export type AdminEnableWebhookEndpointResponse = Message<"keyward.v1.AdminEnableWebhookEndpointResponse"> & {
+};
+
+/**
+ * Describes the message keyward.v1.AdminEnableWebhookEndpointResponse.
+ * Use `create(AdminEnableWebhookEndpointResponseSchema)` to create a new message.
+ */
+export const AdminEnableWebhookEndpointResponseSchema: GenMessage<AdminEnableWebhookEndpointResponse> = /*@__PURE__*/
+  messageDesc(file_keyward_v1_webhooks, 9);
+
+/**
  * @generated from message keyward.v1.AdminDeleteWebhookEndpointRequest
  */
 export type AdminDeleteWebhookEndpointRequest = Message<"keyward.v1.AdminDeleteWebhookEndpointRequest"> & {
@@ -221,7 +302,7 @@ export type AdminDeleteWebhookEndpointRequest = Message<"keyward.v1.AdminDeleteW
  * Use `create(AdminDeleteWebhookEndpointRequestSchema)` to create a new message.
  */
 export const AdminDeleteWebhookEndpointRequestSchema: GenMessage<AdminDeleteWebhookEndpointRequest> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_webhooks, 6);
+  messageDesc(file_keyward_v1_webhooks, 10);
 
 /**
  * @generated from message keyward.v1.AdminDeleteWebhookEndpointResponse
@@ -234,7 +315,7 @@ export type AdminDeleteWebhookEndpointResponse = Message<"keyward.v1.AdminDelete
  * Use `create(AdminDeleteWebhookEndpointResponseSchema)` to create a new message.
  */
 export const AdminDeleteWebhookEndpointResponseSchema: GenMessage<AdminDeleteWebhookEndpointResponse> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_webhooks, 7);
+  messageDesc(file_keyward_v1_webhooks, 11);
 
 /**
  * @generated from message keyward.v1.AdminListWebhookDeliveriesRequest
@@ -258,7 +339,7 @@ export type AdminListWebhookDeliveriesRequest = Message<"keyward.v1.AdminListWeb
  * Use `create(AdminListWebhookDeliveriesRequestSchema)` to create a new message.
  */
 export const AdminListWebhookDeliveriesRequestSchema: GenMessage<AdminListWebhookDeliveriesRequest> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_webhooks, 8);
+  messageDesc(file_keyward_v1_webhooks, 12);
 
 /**
  * @generated from message keyward.v1.AdminListWebhookDeliveriesResponse
@@ -275,7 +356,7 @@ export type AdminListWebhookDeliveriesResponse = Message<"keyward.v1.AdminListWe
  * Use `create(AdminListWebhookDeliveriesResponseSchema)` to create a new message.
  */
 export const AdminListWebhookDeliveriesResponseSchema: GenMessage<AdminListWebhookDeliveriesResponse> = /*@__PURE__*/
-  messageDesc(file_keyward_v1_webhooks, 9);
+  messageDesc(file_keyward_v1_webhooks, 13);
 
 /**
  * @generated from enum keyward.v1.WebhookDeliveryState
@@ -341,6 +422,28 @@ export const WebhookService: GenService<{
     methodKind: "unary";
     input: typeof AdminListWebhookEndpointsRequestSchema;
     output: typeof AdminListWebhookEndpointsResponseSchema;
+  },
+  /**
+   * Replaces an endpoint's signing secret; the answer carries the new one, once.
+   * For `overlap` every delivery is signed with both the new and the old secret.
+   *
+   * @generated from rpc keyward.v1.WebhookService.AdminRotateWebhookEndpointSecret
+   */
+  adminRotateWebhookEndpointSecret: {
+    methodKind: "unary";
+    input: typeof AdminRotateWebhookEndpointSecretRequestSchema;
+    output: typeof AdminRotateWebhookEndpointSecretResponseSchema;
+  },
+  /**
+   * Sends to an endpoint again after Keyward disabled it (KEYWARD_WEBHOOK_DISABLE_AFTER),
+   * from the next event on; the deliveries failed when it was disabled are not resent.
+   *
+   * @generated from rpc keyward.v1.WebhookService.AdminEnableWebhookEndpoint
+   */
+  adminEnableWebhookEndpoint: {
+    methodKind: "unary";
+    input: typeof AdminEnableWebhookEndpointRequestSchema;
+    output: typeof AdminEnableWebhookEndpointResponseSchema;
   },
   /**
    * Deletes an endpoint; deliveries still pending for it are dropped.

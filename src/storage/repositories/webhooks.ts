@@ -14,8 +14,8 @@ export interface NewDelivery {
 /** What one attempt came to. */
 export type AttemptOutcome =
   | { kind: "delivered"; statusCode: number; at: Date }
-  | { kind: "retry"; statusCode: number; error: string; nextAttemptTime: Date }
-  | { kind: "failed"; statusCode: number; error: string };
+  | { kind: "retry"; statusCode: number; error: string; nextAttemptTime: Date; at: Date }
+  | { kind: "failed"; statusCode: number; error: string; at: Date };
 
 export class WebhookRepository {
   constructor(private readonly db: Kysely<Database>) {}
@@ -29,8 +29,62 @@ export class WebhookRepository {
 
   /** Oldest first. The secret is not among the columns read. */
   async listEndpoints(): Promise<WebhookEndpointRecord[]> {
-    const rows = await this.db.selectFrom("webhook_endpoints").select(["id", "url", "event_types", "create_time"]).orderBy("create_time").orderBy("id").execute();
-    return rows.map((r) => ({ id: r.id, url: r.url, eventTypes: r.event_types, createTime: r.create_time }));
+    const rows = await this.db
+      .selectFrom("webhook_endpoints")
+      .select(["id", "url", "event_types", "create_time", "disable_time"])
+      .orderBy("create_time")
+      .orderBy("id")
+      .execute();
+    return rows.map((r) => ({ id: r.id, url: r.url, eventTypes: r.event_types, createTime: r.create_time, disableTime: r.disable_time }));
+  }
+
+  /**
+   * Replaces the endpoint's secret; the one replaced keeps signing (beside the
+   * new one) until `previousExpireTime`, or stops at once when that is null.
+   * False when there is no such endpoint.
+   */
+  async rotateSecret(id: string, secret: string, previousExpireTime: Date | null): Promise<boolean> {
+    const result = await this.db
+      .updateTable("webhook_endpoints")
+      .set((eb) => ({
+        secret,
+        previous_secret: previousExpireTime === null ? null : eb.ref("secret"),
+        previous_secret_expire_time: previousExpireTime,
+      }))
+      .where("id", "=", id)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
+  }
+
+  /**
+   * Disables the enabled endpoints whose deliveries have failed since before
+   * `failingBefore`, and fails their pending deliveries (nothing more is sent
+   * to them); returns their ids. Run it in a transaction.
+   */
+  async disableFailing(failingBefore: Date, now: Date): Promise<string[]> {
+    const rows = await this.db
+      .updateTable("webhook_endpoints")
+      .set({ disable_time: now })
+      .where("disable_time", "is", null)
+      .where("failing_since", "<=", failingBefore)
+      .returning("id")
+      .execute();
+    const ids = rows.map((r) => r.id);
+    if (ids.length > 0) {
+      await this.db
+        .updateTable("webhook_deliveries")
+        .set({ state: "failed", last_error: "the endpoint was disabled (KEYWARD_WEBHOOK_DISABLE_AFTER)" })
+        .where("endpoint_id", "in", ids)
+        .where("state", "=", "pending")
+        .execute();
+    }
+    return ids;
+  }
+
+  /** Enables the endpoint again with a clean record; false when there is no such endpoint. */
+  async enable(id: string): Promise<boolean> {
+    const result = await this.db.updateTable("webhook_endpoints").set({ disable_time: null, failing_since: null }).where("id", "=", id).executeTakeFirst();
+    return Number(result.numUpdatedRows) > 0;
   }
 
   async endpointExists(id: string): Promise<boolean> {
@@ -43,11 +97,12 @@ export class WebhookRepository {
     return Number(result.numDeletedRows) > 0;
   }
 
-  /** The endpoints that want events of this type. */
+  /** The enabled endpoints that want events of this type (a disabled one gets nothing until enabled again). */
   async endpointIdsFor(eventType: string): Promise<string[]> {
     const rows = await this.db
       .selectFrom("webhook_endpoints")
       .select("id")
+      .where("disable_time", "is", null)
       .where((eb) => eb.or([eb(sql<number>`cardinality(event_types)`, "=", 0), eb(sql.val(eventType), "=", eb.fn.any("event_types"))]))
       .execute();
     return rows.map((r) => r.id);
@@ -103,7 +158,7 @@ export class WebhookRepository {
    * different rows instead of waiting for, then re-taking, each other's.
    */
   async claimDue(now: Date, leaseUntil: Date, limit: number): Promise<ClaimedDelivery[]> {
-    const { rows } = await sql<{ id: string; url: string; secret: string; body: string; attempts: number }>`
+    const { rows } = await sql<{ id: string; url: string; secret: string; previous_secret: string | null; body: string; attempts: number }>`
       update webhook_deliveries as d
          set attempts = d.attempts + 1, next_attempt_time = ${leaseUntil}
         from webhook_endpoints as e
@@ -114,8 +169,10 @@ export class WebhookRepository {
             order by next_attempt_time
             limit ${limit}
             for update skip locked)
-      returning d.id, e.url, e.secret, d.body, d.attempts`.execute(this.db);
-    return rows.map((r) => ({ ...r, attempts: Number(r.attempts) }));
+      returning d.id, e.url, e.secret,
+                case when e.previous_secret_expire_time > ${now} then e.previous_secret end as previous_secret,
+                d.body, d.attempts`.execute(this.db);
+    return rows.map((r) => ({ id: r.id, url: r.url, secret: r.secret, previousSecret: r.previous_secret, body: r.body, attempts: Number(r.attempts) }));
   }
 
   /**
@@ -129,7 +186,21 @@ export class WebhookRepository {
         : outcome.kind === "retry"
           ? { next_attempt_time: outcome.nextAttemptTime, last_status_code: outcome.statusCode, last_error: outcome.error }
           : { state: "failed" as const, last_status_code: outcome.statusCode, last_error: outcome.error };
-    await this.db.updateTable("webhook_deliveries").set(update).where("id", "=", id).where("attempts", "=", attempts).where("state", "=", "pending").execute();
+    const recorded = await this.db
+      .updateTable("webhook_deliveries")
+      .set(update)
+      .where("id", "=", id)
+      .where("attempts", "=", attempts)
+      .where("state", "=", "pending")
+      .returning("endpoint_id")
+      .executeTakeFirst();
+    if (!recorded) return;
+    // The endpoint's failing streak: ended by any delivery, started by the first failure after one.
+    await this.db
+      .updateTable("webhook_endpoints")
+      .set((eb) => ({ failing_since: outcome.kind === "delivered" ? null : eb.fn.coalesce("failing_since", sql.val(outcome.at)) }))
+      .where("id", "=", recorded.endpoint_id)
+      .execute();
   }
 
   /** Deletes finished deliveries (delivered or failed) created before `before`. */

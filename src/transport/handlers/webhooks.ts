@@ -1,9 +1,10 @@
 // WebhookService: AdminCreateWebhookEndpoint, AdminListWebhookEndpoints,
+// AdminRotateWebhookEndpointSecret, AdminEnableWebhookEndpoint,
 // AdminDeleteWebhookEndpoint, AdminListWebhookDeliveries.
 import type { ServiceImpl } from "@connectrpc/connect";
 import { WebhookService } from "../../../gen/keyward/v1/webhooks_pb.js";
 import type { WebhookEndpoints } from "../../domain/webhooks.js";
-import { webhookDeliveryToProto, webhookEndpointToProto } from "../convert.js";
+import { durationMs, webhookDeliveryToProto, webhookEndpointToProto } from "../convert.js";
 import { callerOf } from "./principal.js";
 
 export function webhookHandlers(endpoints: WebhookEndpoints): ServiceImpl<typeof WebhookService> {
@@ -15,6 +16,15 @@ export function webhookHandlers(endpoints: WebhookEndpoints): ServiceImpl<typeof
 
     async adminListWebhookEndpoints() {
       return { webhookEndpoints: (await endpoints.list()).map(webhookEndpointToProto) };
+    },
+
+    async adminRotateWebhookEndpointSecret(req, ctx) {
+      return { secret: await endpoints.rotateSecret(callerOf(ctx), req.id, req.overlap ? durationMs(req.overlap) : 0) };
+    },
+
+    async adminEnableWebhookEndpoint(req, ctx) {
+      await endpoints.enable(callerOf(ctx), req.id);
+      return {};
     },
 
     async adminDeleteWebhookEndpoint(req, ctx) {
