@@ -26,7 +26,7 @@ export function Confirm(props: { title: string; message: string; action: string;
         <button type="button" class="danger" onClick={props.onConfirm}>
           {props.action}
         </button>
-        <button type="button" onClick={props.onCancel}>
+        <button type="button" class="secondary" onClick={props.onCancel}>
           Cancel
         </button>
       </div>
@@ -39,7 +39,7 @@ export function FormActions(props: { submit: string; onCancel: () => void }) {
   return (
     <div class="actions">
       <button type="submit">{props.submit}</button>
-      <button type="button" onClick={props.onCancel}>
+      <button type="button" class="secondary" onClick={props.onCancel}>
         Cancel
       </button>
     </div>
@@ -62,5 +62,3 @@ export function FieldError(props: { id: string; message: string | undefined }) {
     </span>
   ) : null;
 }
-
-export const formatTime = (d: Date | undefined): string => (d ? d.toLocaleString() : "never");

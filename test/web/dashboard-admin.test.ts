@@ -1,0 +1,176 @@
+/// <reference lib="dom" />
+// The dashboard for an admin with many keys (issue #23), in headless Chromium:
+// edit a key from its detail view (read back through the API), search and page
+// through 120 keys with page tokens, destructive actions that look and ask like
+// it, keys that need attention standing out, and webhook endpoints.
+import { timestampDate } from "@bufbuild/protobuf/wkt";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ApiKeyService, ApiKeyState } from "../../gen/keyward/v1/api_keys_pb.js";
+import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
+import { launchDashboardBrowser, NO_BROWSER } from "../support/browser.js";
+import { DAY, expiresIn, grpcClients, type Clients } from "../support/fixtures.js";
+import { startKeyward, type RunningKeyward } from "../support/keyward.js";
+
+describe.skipIf(NO_BROWSER)("the dashboard for an admin with many keys", () => {
+  let kw: RunningKeyward;
+  let c: Clients;
+  let browser: Browser;
+  let page: Page;
+  let policyId = "";
+  let otherPolicyId = "";
+
+  beforeAll(async () => {
+    kw = await startKeyward({ kind: "pglite" });
+    c = grpcClients(kw.port);
+    browser = await launchDashboardBrowser();
+    const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, timezoneId: "UTC" });
+    await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: kw.url });
+    page = await context.newPage();
+    policyId = (await c.policies.call(PolicyService.method.adminCreateApiKeyPolicy, { name: "batch-jobs", permissions: [] }, kw.adminKey)).policy!.id;
+    otherPolicyId = (await c.policies.call(PolicyService.method.adminCreateApiKeyPolicy, { name: "reporting", permissions: [] }, kw.adminKey)).policy!.id;
+  }, 120_000);
+  afterAll(async () => {
+    c?.close();
+    await browser?.close();
+    await kw?.close();
+  });
+
+  const create = async (name: string, extra: Record<string, unknown> = {}) =>
+    (await c.keys.call(ApiKeyService.method.adminCreateApiKey, { name, policyId, expireTime: expiresIn(kw, 90 * DAY), ...extra }, kw.adminKey)).apiKey!;
+  const read = async (id: string) => (await c.keys.call(ApiKeyService.method.adminGetApiKey, { id }, kw.adminKey)).apiKey!;
+  const row = (name: string) => page.locator("tr", { hasText: name });
+
+  it("signs in", async () => {
+    await page.goto(kw.url);
+    await page.getByLabel("Admin key").fill(kw.adminKey);
+    await page.getByRole("button", { name: "Sign in" }).click();
+    await page.getByRole("heading", { name: "API keys" }).waitFor();
+  });
+
+  it("shows a key's subnets, constraints, creator, service and labels, and edits only what changed", async () => {
+    const key = await create("edit-me", {
+      service: "billing",
+      allowedSubnets: ["10.0.0.0/8"],
+      constraints: [{ type: 2, value: "/v1/invoices" }],
+      labels: { owner: "ana" },
+    });
+    await page.reload();
+    await page.getByRole("button", { name: "Details of edit-me" }).click();
+    const detail = page.getByRole("dialog", { name: "Key edit-me" });
+    await detail.waitFor();
+    expect(await detail.locator("[data-field=subnets]").textContent()).toBe("10.0.0.0/8");
+    expect(await detail.locator("[data-field=constraints]").textContent()).toBe("Path prefix: /v1/invoices");
+    expect(await detail.locator("[data-field=service]").textContent()).toBe("billing");
+    expect(await detail.locator("[data-field=labels]").textContent()).toBe("owner=ana");
+    expect(await detail.locator("[data-field=creator]").textContent()).toMatch(/^[0-9A-Za-z]{16}$/);
+    // The expiry reads as a phrase, with the absolute time and its zone on hover.
+    expect(await detail.locator("[data-field=expires] time").textContent()).toMatch(/^in (3 months|90 days)$/);
+    expect(await detail.locator("[data-field=expires] time").getAttribute("title")).toMatch(/\d{4}.*UTC/);
+
+    await detail.getByRole("button", { name: "Edit" }).click();
+    const form = page.getByRole("dialog", { name: "Edit edit-me" });
+    // A label key the API refuses is shown next to the field, and nothing is saved.
+    await form.getByLabel(/^Labels/).fill("owner=ana\nBad Key=x");
+    await form.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => form.locator("#edit-labels-error").textContent()).not.toBe("");
+    expect((await read(key.id)).labels).toEqual({ owner: "ana" });
+
+    const extended = new Date(Date.now() + 200 * DAY).toISOString().slice(0, 10);
+    await form.getByLabel("Expires on").fill(extended);
+    await form.getByLabel(/^Labels/).fill("owner=bo\nticket=OPS-42");
+    await form.getByRole("button", { name: "Save" }).click();
+    await expect.poll(() => page.getByRole("dialog", { name: "Key edit-me" }).locator("[data-field=labels]").textContent()).toBe("owner=boticket=OPS-42");
+
+    const saved = await read(key.id);
+    expect(saved.labels).toEqual({ owner: "bo", ticket: "OPS-42" });
+    expect(timestampDate(saved.expireTime!).toISOString()).toBe(`${extended}T23:59:59.000Z`);
+    // Fields not changed are not sent: still as created.
+    expect(saved).toMatchObject({ name: "edit-me", policyId, service: "billing", allowedSubnets: ["10.0.0.0/8"] });
+    expect(saved.constraints.map((x) => x.value)).toEqual(["/v1/invoices"]);
+
+    // Policy, service and subnets change too; clearing the service clears it.
+    await page.getByRole("dialog", { name: "Key edit-me" }).getByRole("button", { name: "Edit" }).click();
+    await form.getByLabel("Policy").selectOption({ label: "reporting" });
+    await form.getByLabel(/^Service/).fill("");
+    await form.getByLabel(/^Allowed subnets/).fill("192.168.0.0/16");
+    await form.getByRole("button", { name: "Remove constraint 1" }).click();
+    await form.getByRole("button", { name: "Save" }).click();
+    await page.getByRole("dialog", { name: "Key edit-me" }).waitFor();
+    expect(await read(key.id)).toMatchObject({ policyId: otherPolicyId, service: "", allowedSubnets: ["192.168.0.0/16"], constraints: [] });
+    await page.getByRole("dialog", { name: "Key edit-me" }).getByRole("button", { name: "Close" }).click();
+  });
+
+  it("searches by name on the server and pages through 120 keys with next and previous", async () => {
+    for (let i = 0; i < 120; i += 12) {
+      await Promise.all(Array.from({ length: 12 }, (_, j) => create(`bulk-${String(i + j).padStart(3, "0")}`, { service: i + j < 30 ? "exports" : "" })));
+    }
+    await page.reload();
+    await page.getByLabel("Search by name").fill("bulk-");
+    await page.getByRole("button", { name: "Search" }).click();
+    const status = page.locator(".pager [role=status]");
+    await expect.poll(() => status.textContent()).toBe("Page 1 (keys 1–50)");
+    const ids = async () => page.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-key-id")));
+    const first = await ids();
+    expect(first).toHaveLength(50);
+    await page.getByRole("button", { name: "Next" }).click();
+    await expect.poll(() => status.textContent()).toBe("Page 2 (keys 51–100)");
+    const second = await ids();
+    await page.getByRole("button", { name: "Next" }).click();
+    await expect.poll(() => status.textContent()).toBe("Page 3 (keys 101–120)");
+    const third = await ids();
+    expect(await page.getByRole("button", { name: "Next" }).isDisabled()).toBe(true);
+    // Every bulk key once, and nothing else (edit-me and the admin key do not match).
+    expect(new Set([...first, ...second, ...third]).size).toBe(120);
+    expect(await page.getByRole("cell", { name: /edit-me/ }).count()).toBe(0);
+    await page.getByRole("button", { name: "Previous" }).click();
+    await expect.poll(() => status.textContent()).toBe("Page 2 (keys 51–100)");
+    expect(await ids()).toEqual(second);
+
+    // Another filter starts again at page 1: the 30 keys of service "exports".
+    await page.getByRole("textbox", { name: "Service", exact: true }).fill("exports");
+    await page.getByRole("button", { name: "Search" }).click();
+    await expect.poll(() => status.textContent()).toBe("Page 1 (keys 1–30)");
+
+    // Sorting orders the page shown (client-side): by name, descending on a second click.
+    await page.getByRole("button", { name: "Sort by name" }).click();
+    await page.getByRole("button", { name: "Sort by name" }).click();
+    expect(await page.locator("tbody tr strong").first().textContent()).toBe("bulk-029");
+    await page.getByLabel("Search by name").fill("");
+    await page.getByRole("textbox", { name: "Service", exact: true }).fill("");
+    await page.getByRole("button", { name: "Search" }).click();
+    await expect.poll(() => status.textContent()).toBe("Page 1 (keys 1–50)");
+  });
+
+  it("styles retire and delete as destructive and asks before retiring; expiring and retired keys stand out", async () => {
+    const soon = await create("expiring-soon", { expireTime: expiresIn(kw, 3 * DAY) });
+    const retired = await create("already-retired");
+    await c.keys.call(ApiKeyService.method.adminRetireApiKey, { id: retired.id }, kw.adminKey);
+    await page.getByLabel("Search by name").fill("e");
+    await page.getByLabel("Expires within").selectOption({ label: "7 days" });
+    await page.getByRole("button", { name: "Search" }).click();
+    await row("expiring-soon").waitFor();
+    expect(await row("edit-me").count()).toBe(0);
+    expect(await row("expiring-soon").getAttribute("class")).toBe("expiring");
+    expect(await row("expiring-soon").locator(".chip.warn").textContent()).toBe("expires in 3 days");
+    await page.getByLabel("Expires within").selectOption({ label: "Any time" });
+    await row("already-retired").waitFor();
+    expect(await row("already-retired").getAttribute("class")).toBe("retired");
+
+    const colour = (name: string) => page.getByRole("button", { name }).evaluate((el) => getComputedStyle(el).backgroundColor);
+    expect(await colour("Retire expiring-soon")).toBe("rgb(179, 38, 30)");
+    expect(await colour("Delete expiring-soon")).toBe("rgb(179, 38, 30)");
+    expect(await colour("Rotate expiring-soon")).not.toBe(await colour("Retire expiring-soon"));
+
+    await page.getByRole("button", { name: "Retire expiring-soon" }).click();
+    const confirm = page.getByRole("dialog", { name: "Retire expiring-soon?" });
+    await expect.poll(() => confirm.textContent()).toContain("stops working at once");
+    expect(await confirm.getByRole("button", { name: "Retire" }).evaluate((el) => getComputedStyle(el).backgroundColor)).toBe("rgb(179, 38, 30)");
+    await confirm.getByRole("button", { name: "Cancel" }).click();
+    expect((await read(soon.id)).state).toBe(ApiKeyState.ACTIVE);
+    await page.getByRole("button", { name: "Retire expiring-soon" }).click();
+    await confirm.getByRole("button", { name: "Retire" }).click();
+    await expect.poll(async () => (await read(soon.id)).state).toBe(ApiKeyState.RETIRED);
+    await expect.poll(() => row("expiring-soon").getAttribute("class")).toBe("retired");
+  });
+});
