@@ -8,13 +8,19 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService, ApiKeyState } from "../../gen/keyward/v1/api_keys_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
+import { WebhookService } from "../../gen/keyward/v1/webhooks_pb.js";
+import { EVENT_TYPES } from "../../src/domain/events.js";
+import { EVENT_TYPES as DASHBOARD_EVENT_TYPES } from "../../web/src/event-types.js";
+import { GrpcClient } from "../support/clients.js";
 import { launchDashboardBrowser, NO_BROWSER } from "../support/browser.js";
 import { DAY, expiresIn, grpcClients, type Clients } from "../support/fixtures.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
+import { WebhookReceiver } from "../support/webhook-receiver.js";
 
 describe.skipIf(NO_BROWSER)("the dashboard for an admin with many keys", () => {
   let kw: RunningKeyward;
   let c: Clients;
+  let hooks: GrpcClient<typeof WebhookService>;
   let browser: Browser;
   let page: Page;
   let policyId = "";
@@ -23,6 +29,7 @@ describe.skipIf(NO_BROWSER)("the dashboard for an admin with many keys", () => {
   beforeAll(async () => {
     kw = await startKeyward({ kind: "pglite" });
     c = grpcClients(kw.port);
+    hooks = new GrpcClient(WebhookService, kw.port);
     browser = await launchDashboardBrowser();
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, timezoneId: "UTC" });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: kw.url });
@@ -32,6 +39,7 @@ describe.skipIf(NO_BROWSER)("the dashboard for an admin with many keys", () => {
   }, 120_000);
   afterAll(async () => {
     c?.close();
+    hooks?.close();
     await browser?.close();
     await kw?.close();
   });
@@ -172,5 +180,63 @@ describe.skipIf(NO_BROWSER)("the dashboard for an admin with many keys", () => {
     await confirm.getByRole("button", { name: "Retire" }).click();
     await expect.poll(async () => (await read(soon.id)).state).toBe(ApiKeyState.RETIRED);
     await expect.poll(() => row("expiring-soon").getAttribute("class")).toBe("retired");
+  });
+
+  it("creates a webhook endpoint showing its secret once, shows its deliveries, and deletes it after a confirm", async () => {
+    expect(DASHBOARD_EVENT_TYPES).toEqual(EVENT_TYPES);
+    const receiver = await new WebhookReceiver().start();
+    try {
+      await page.getByRole("link", { name: "Webhooks" }).click();
+      await page.getByRole("heading", { name: "Webhooks" }).waitFor();
+      await page.getByRole("button", { name: "New endpoint" }).click();
+      const form = page.getByRole("dialog", { name: "New webhook endpoint" });
+      await form.getByLabel("URL").fill("https://exa mple.com/");
+      await form.getByRole("button", { name: "Create" }).click();
+      await expect.poll(() => form.locator("#endpoint-url-error").textContent()).not.toBe("");
+      await form.getByLabel("URL").fill(receiver.url);
+      await form.getByLabel("api_key.created").check();
+      await form.getByRole("button", { name: "Create" }).click();
+
+      const shown = page.getByRole("dialog", { name: "Endpoint created" });
+      await expect.poll(() => shown.getByRole("alert").textContent()).toContain("cannot be shown again");
+      await shown.getByRole("button", { name: "Copy" }).click();
+      const secret = await page.evaluate(() => navigator.clipboard.readText());
+      expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]+=*$/);
+      await shown.getByRole("button", { name: "Done" }).click();
+      // Once: gone from the page when the dialog closes, and never in the list.
+      const endpointRow = page.locator("tr", { hasText: receiver.url });
+      await endpointRow.waitFor();
+      expect(await endpointRow.textContent()).toContain("api_key.created");
+      expect(await page.content()).not.toContain(secret);
+      const { webhookEndpoints } = await hooks.call(WebhookService.method.adminListWebhookEndpoints, {}, kw.adminKey);
+      expect(webhookEndpoints.map((e) => e.url)).toEqual([receiver.url]);
+
+      // Every attempt answered 500: the delivery fails after the retries, and says why.
+      receiver.answerWith(500, 500, 500, 500);
+      await create("announced");
+      await receiver.waitFor((r) => r.length >= 4);
+      await page.getByRole("button", { name: `Deliveries to ${receiver.url}` }).click();
+      const deliveries = page.getByRole("dialog", { name: `Deliveries to ${receiver.url}` });
+      const delivery = deliveries.locator("tbody tr").first();
+      await expect
+        .poll(async () => {
+          await deliveries.getByRole("button", { name: "Refresh" }).click();
+          return delivery.locator(".state").textContent();
+        })
+        .toBe("Failed");
+      expect(await delivery.locator(".attempts").textContent()).toBe("4");
+      expect(await delivery.locator(".last").textContent()).toContain("HTTP 500");
+      expect(await delivery.textContent()).toContain("api_key.created");
+      await deliveries.getByRole("button", { name: "Close" }).click();
+
+      await page.getByRole("button", { name: `Delete ${receiver.url}` }).click();
+      const confirm = page.getByRole("dialog", { name: "Delete this endpoint?" });
+      expect(await confirm.getByRole("button", { name: "Delete" }).evaluate((el) => getComputedStyle(el).backgroundColor)).toBe("rgb(179, 38, 30)");
+      await confirm.getByRole("button", { name: "Delete" }).click();
+      await expect.poll(() => endpointRow.count()).toBe(0);
+      expect((await hooks.call(WebhookService.method.adminListWebhookEndpoints, {}, kw.adminKey)).webhookEndpoints).toEqual([]);
+    } finally {
+      await receiver.close();
+    }
   });
 });

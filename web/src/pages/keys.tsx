@@ -10,7 +10,7 @@ import type { PageProps } from "../app.js";
 import { ConstraintsInput, errorLookup, labelsOf, subnetsOf, type ConstraintRow } from "../key-fields.js";
 import { LimitInputs, creditsOf, describeCredits, describeRateLimits, emptyLimitFields, limitFieldsOf, rateLimitsOf } from "../limits.js";
 import { When, relativeTime } from "../time.js";
-import { Confirm, ErrorText, FieldError, FormActions, Modal } from "../ui.js";
+import { Confirm, ErrorText, FieldError, FormActions, Modal, ShownOnce } from "../ui.js";
 import { KeyDetail } from "./key-detail.js";
 
 /** A key expiring within this stands out in the list. */
@@ -358,37 +358,8 @@ export function KeysPage(props: PageProps) {
           onCancel={() => setConfirming(undefined)}
         />
       )}
-      {credentials && <CredentialsDialog title={credentials.title} value={credentials.value} onClose={() => setCredentials(undefined)} />}
+      {credentials && <ShownOnce title={credentials.title} label="Credentials" value={credentials.value} onClose={() => setCredentials(undefined)} />}
     </section>
-  );
-}
-
-/** Shows the credentials exactly once; nothing keeps them after the dialog closes. */
-function CredentialsDialog(props: { title: string; value: string; onClose: () => void }) {
-  const [copied, setCopied] = useState(false);
-  return (
-    <Modal title={props.title} onClose={props.onClose}>
-      <p class="warning" role="alert">
-        Copy these credentials now. They cannot be shown again.
-      </p>
-      <label for="credentials">Credentials</label>
-      <input id="credentials" readOnly value={props.value} onFocus={(e) => e.currentTarget.select()} />
-      <div class="actions">
-        <button
-          type="button"
-          onClick={async () => {
-            await navigator.clipboard.writeText(props.value);
-            setCopied(true);
-          }}
-        >
-          Copy
-        </button>
-        <button type="button" class="secondary" onClick={props.onClose}>
-          Done
-        </button>
-      </div>
-      {copied && <p role="status">Copied to the clipboard.</p>}
-    </Modal>
   );
 }
 
