@@ -49,6 +49,22 @@ describe.skipIf(NO_BROWSER)("the dashboard for an admin with many keys", () => {
   const read = async (id: string) => (await c.keys.call(ApiKeyService.method.adminGetApiKey, { id }, kw.adminKey)).apiKey!;
   const row = (name: string) => page.locator("tr", { hasText: name });
 
+  it("serves the dashboard at / to a browser, with an inline SVG favicon that renders", async () => {
+    const res = await fetch(`${kw.url}/`, { headers: { accept: "text/html" } });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toBe("text/html; charset=utf-8");
+    expect(await res.text()).toContain("<title>Keyward</title>");
+    await page.goto(kw.url);
+    const icon = await page.locator("link[rel=icon]").getAttribute("href");
+    expect(icon).toMatch(/^data:image\/svg\+xml,<svg /);
+    // Drawn by Chromium under the page's content security policy (img-src allows data:).
+    const width = await page.evaluate(
+      (href) => new Promise<number>((resolve) => Object.assign(new Image(), { onload: (e: Event) => resolve((e.target as HTMLImageElement).naturalWidth), onerror: () => resolve(0), src: href })),
+      icon!,
+    );
+    expect(width).toBeGreaterThan(0);
+  });
+
   it("signs in", async () => {
     await page.goto(kw.url);
     await page.getByLabel("Admin key").fill(kw.adminKey);
