@@ -4,6 +4,9 @@
 // through 120 keys with page tokens, destructive actions that look and ask like
 // it, keys that need attention standing out, and webhook endpoints.
 import { timestampDate } from "@bufbuild/protobuf/wkt";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService, ApiKeyState } from "../../gen/keyward/v1/api_keys_pb.js";
@@ -16,6 +19,9 @@ import { launchDashboardBrowser, NO_BROWSER } from "../support/browser.js";
 import { DAY, expiresIn, grpcClients, type Clients } from "../support/fixtures.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 import { WebhookReceiver } from "../support/webhook-receiver.js";
+
+// The README's pictures, refreshed on request (UPDATE_SCREENSHOTS=1), as in dashboard.test.ts.
+const SHOTS = process.env.UPDATE_SCREENSHOTS ? "docs/screenshots" : mkdtempSync(join(tmpdir(), "keyward-shots-"));
 
 describe.skipIf(NO_BROWSER)("the dashboard for an admin with many keys", () => {
   let kw: RunningKeyward;
@@ -103,9 +109,11 @@ describe.skipIf(NO_BROWSER)("the dashboard for an admin with many keys", () => {
     const extended = new Date(Date.now() + 200 * DAY).toISOString().slice(0, 10);
     await form.getByLabel("Expires on").fill(extended);
     await form.getByLabel(/^Labels/).fill("owner=bo\nticket=OPS-42");
+    await page.screenshot({ path: `${SHOTS}/key-edit.png` });
     await form.getByRole("button", { name: "Save" }).click();
     await expect.poll(() => page.getByRole("dialog", { name: "Key edit-me" }).locator("[data-field=labels]").textContent()).toBe("owner=boticket=OPS-42");
 
+    await page.screenshot({ path: `${SHOTS}/key-detail.png` });
     const saved = await read(key.id);
     expect(saved.labels).toEqual({ owner: "bo", ticket: "OPS-42" });
     expect(timestampDate(saved.expireTime!).toISOString()).toBe(`${extended}T23:59:59.000Z`);
@@ -180,6 +188,7 @@ describe.skipIf(NO_BROWSER)("the dashboard for an admin with many keys", () => {
     await page.getByLabel("Expires within").selectOption({ label: "Any time" });
     await row("already-retired").waitFor();
     expect(await row("already-retired").getAttribute("class")).toBe("retired");
+    await page.screenshot({ path: `${SHOTS}/keys-attention.png` });
 
     const colour = (name: string) => page.getByRole("button", { name }).evaluate((el) => getComputedStyle(el).backgroundColor);
     expect(await colour("Retire expiring-soon")).toBe("rgb(179, 38, 30)");
@@ -243,6 +252,7 @@ describe.skipIf(NO_BROWSER)("the dashboard for an admin with many keys", () => {
       expect(await delivery.locator(".attempts").textContent()).toBe("4");
       expect(await delivery.locator(".last").textContent()).toContain("HTTP 500");
       expect(await delivery.textContent()).toContain("api_key.created");
+      await page.screenshot({ path: `${SHOTS}/webhook-deliveries.png` });
       await deliveries.getByRole("button", { name: "Close" }).click();
 
       await page.getByRole("button", { name: `Delete ${receiver.url}` }).click();

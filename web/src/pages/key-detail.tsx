@@ -160,8 +160,9 @@ function KeyEditForm(props: { apiKey: ApiKey; policies: Policy[]; onSaved: (key:
           ))}
         </select>
         <FieldError id="edit-policy-error" message={errorFor("policy_id")} />
+        {/* A key without an expiry (a bootstrap key) may be given one; an expiry cannot be removed here. */}
         <label for="edit-expiry">Expires on</label>
-        <input id="edit-expiry" type="date" required value={form.expiry} onInput={(e) => set({ expiry: e.currentTarget.value })} aria-describedby="edit-expiry-error" />
+        <input id="edit-expiry" type="date" required={initial.expiry !== ""} value={form.expiry} onInput={(e) => set({ expiry: e.currentTarget.value })} aria-describedby="edit-expiry-error" />
         <FieldError id="edit-expiry-error" message={errorFor("expire_time")} />
         <label for="edit-service">Service (empty: none)</label>
         <input id="edit-service" value={form.service} onInput={(e) => set({ service: e.currentTarget.value })} aria-describedby="edit-service-error" />
