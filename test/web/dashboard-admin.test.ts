@@ -94,6 +94,7 @@ describe.skipIf(NO_BROWSER)("the dashboard for an admin with many keys", () => {
     expect(await detail.locator("[data-field=service]").textContent()).toBe("billing");
     expect(await detail.locator("[data-field=labels]").textContent()).toBe("owner=ana");
     expect(await detail.locator("[data-field=creator]").textContent()).toMatch(/^[0-9A-Za-z]{16}$/);
+    await expect.poll(() => detail.locator("[data-field=creator-name]").textContent()).toBe("keyward-admin ");
     // The expiry reads as a phrase, with the absolute time and its zone on hover.
     expect(await detail.locator("[data-field=expires] time").textContent()).toMatch(/^in (3 months|90 days)$/);
     expect(await detail.locator("[data-field=expires] time").getAttribute("title")).toMatch(/\d{4}.*UTC/);

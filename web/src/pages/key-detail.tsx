@@ -2,7 +2,7 @@
 // creator, labels, times) and its edit form, which sends AdminUpdateApiKey with
 // an update mask naming only the fields the admin changed.
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { useState } from "preact/hooks";
+import { useEffect, useState } from "preact/hooks";
 import { ApiKeyState, type ApiKey } from "../../../gen/keyward/v1/api_keys_pb.js";
 import type { Policy } from "../../../gen/keyward/v1/policies_pb.js";
 import { api, explain, fieldError } from "../api.js";
@@ -14,6 +14,15 @@ import { ErrorText, FieldError, FormActions, Modal } from "../ui.js";
 export function KeyDetail(props: { apiKey: ApiKey; policies: Policy[]; onSaved: (key: ApiKey) => void; onClose: () => void }) {
   const [editing, setEditing] = useState(false);
   const k = props.apiKey;
+  // The creator by name; a creator since deleted (or unreadable) shows as its id alone.
+  const [creatorName, setCreatorName] = useState<string>();
+  useEffect(() => {
+    if (!k.creatorKeyId) return;
+    api.keys.adminGetApiKey({ id: k.creatorKeyId }).then(
+      (r) => setCreatorName(r.apiKey?.name),
+      () => setCreatorName(undefined),
+    );
+  }, [k.creatorKeyId]);
   if (editing) return <KeyEditForm apiKey={k} policies={props.policies} onSaved={(saved) => (setEditing(false), props.onSaved(saved))} onCancel={() => setEditing(false)} />;
   const policy = props.policies.find((p) => p.id === k.policyId)?.name ?? k.policyId;
   const labels = Object.entries(k.labels);
@@ -41,7 +50,8 @@ export function KeyDetail(props: { apiKey: ApiKey; policies: Policy[]; onSaved: 
         </dd>
         <dt>Created</dt>
         <dd>
-          <When time={k.createTime} /> by <code data-field="creator">{k.creatorKeyId || "bootstrap"}</code>
+          <When time={k.createTime} /> by {creatorName && <span data-field="creator-name">{creatorName} </span>}
+          <code data-field="creator">{k.creatorKeyId || "bootstrap"}</code>
         </dd>
         {k.retireTime && (
           <>
