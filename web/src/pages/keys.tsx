@@ -11,6 +11,7 @@ import { ConstraintsInput, errorLookup, labelsOf, subnetsOf, type ConstraintRow 
 import { LimitInputs, creditsOf, describeCredits, describeRateLimits, emptyLimitFields, limitFieldsOf, rateLimitsOf } from "../limits.js";
 import { When, relativeTime } from "../time.js";
 import { Confirm, ErrorText, FieldError, FormActions, Modal, ShownOnce } from "../ui.js";
+import { Pager, usePageTokens } from "../paging.js";
 import { KeyDetail } from "./key-detail.js";
 
 /** A key expiring within this stands out in the list. */
@@ -44,10 +45,7 @@ export function KeysPage(props: PageProps) {
   // The text filters as typed; applied (a server round trip) on Search.
   const [typed, setTyped] = useState({ nameContains: "", service: "", label: "" });
   const [pageSize, setPageSize] = useState(50);
-  // tokens[i] is the page token of page i: previous pages are revisited with the token that first reached them.
-  const [tokens, setTokens] = useState<string[]>([""]);
-  const [pageIndex, setPageIndex] = useState(0);
-  const [nextToken, setNextToken] = useState("");
+  const paging = usePageTokens();
   const [sort, setSort] = useState<{ column: SortColumn; descending: boolean }>();
   const [error, setError] = useState<string>();
   const [creating, setCreating] = useState(false);
@@ -62,7 +60,7 @@ export function KeysPage(props: PageProps) {
       const [k, p] = await Promise.all([
         api.keys.adminListApiKeys({
           pageSize,
-          pageToken: tokens[pageIndex] ?? "",
+          pageToken: paging.token,
           nameContains: filters.nameContains,
           service: filters.service,
           label: filters.label ? [filters.label] : [],
@@ -74,20 +72,19 @@ export function KeysPage(props: PageProps) {
         api.policies.adminGetApiKeyPolicies({ pageSize: 1000 }),
       ]);
       setKeys(k.apiKeys);
-      setNextToken(k.nextPageToken);
+      paging.received(k.nextPageToken);
       setPolicies(p.policies);
       setError(undefined);
     } catch (err) {
       setError(explain(err));
     }
   }
-  useEffect(() => void load(), [filters, pageSize, pageIndex]);
+  useEffect(() => void load(), [filters, pageSize, paging.index]);
 
   /** New filters start again at the first page. */
   function filter(change: Partial<Filters>) {
     setFilters({ ...filters, ...change });
-    setTokens([""]);
-    setPageIndex(0);
+    paging.restart();
   }
 
   // New credentials (create, rotate): close the form, show them once, refresh the list.
@@ -136,7 +133,6 @@ export function KeysPage(props: PageProps) {
       })
     : keys;
 
-  const first = pageIndex * pageSize + 1;
   return (
     <section aria-labelledby="keys-title">
       <div class="toolbar">
@@ -273,40 +269,7 @@ export function KeysPage(props: PageProps) {
           })}
         </tbody>
       </table>
-      <nav class="pager" aria-label="Pages of keys">
-        <button type="button" class="secondary" disabled={pageIndex === 0} onClick={() => setPageIndex(pageIndex - 1)}>
-          Previous
-        </button>
-        <span role="status">
-          Page {pageIndex + 1}
-          {keys.length > 0 ? ` (keys ${first}–${first + keys.length - 1})` : " (no keys)"}
-        </span>
-        <button
-          type="button"
-          class="secondary"
-          disabled={nextToken === ""}
-          onClick={() => {
-            setTokens([...tokens.slice(0, pageIndex + 1), nextToken]);
-            setPageIndex(pageIndex + 1);
-          }}
-        >
-          Next
-        </button>
-        <label for="page-size">Per page</label>
-        <select
-          id="page-size"
-          value={String(pageSize)}
-          onChange={(e) => {
-            setPageSize(Number(e.currentTarget.value));
-            setTokens([""]);
-            setPageIndex(0);
-          }}
-        >
-          {[25, 50, 100, 200].map((n) => (
-            <option value={String(n)}>{n}</option>
-          ))}
-        </select>
-      </nav>
+      <Pager paging={paging} shown={keys.length} pageSize={pageSize} noun="keys" onPageSize={setPageSize} />
       {creating && (
         <KeyForm
           policies={policies}
