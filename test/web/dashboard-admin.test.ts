@@ -169,8 +169,24 @@ describe.skipIf(NO_BROWSER)("the dashboard for an admin with many keys", () => {
     await page.getByRole("button", { name: "Sort by name" }).click();
     await page.getByRole("button", { name: "Sort by name" }).click();
     expect(await page.locator("tbody tr strong").first().textContent()).toBe("bulk-029");
-    await page.getByLabel("Search by name").fill("");
     await page.getByRole("textbox", { name: "Service", exact: true }).fill("");
+
+    // A slow answer to an earlier search never replaces the answer to a later one.
+    const list = "**/keyward.v1.ApiKeyService/AdminListApiKeys";
+    await page.route(list, async (route) => {
+      if (route.request().postData()?.includes("no-such-key")) await new Promise((r) => setTimeout(r, 1_500));
+      await route.continue();
+    });
+    await page.getByLabel("Search by name").fill("no-such-key");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByLabel("Search by name").fill("bulk-11");
+    await page.getByRole("button", { name: "Search" }).click();
+    await expect.poll(() => status.textContent()).toBe("Page 1 (keys 1–10)");
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(await status.textContent()).toBe("Page 1 (keys 1–10)");
+    await page.unroute(list);
+
+    await page.getByLabel("Search by name").fill("");
     await page.getByRole("button", { name: "Search" }).click();
     await expect.poll(() => status.textContent()).toBe("Page 1 (keys 1–50)");
   });

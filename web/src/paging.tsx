@@ -1,7 +1,7 @@
 // Paging through a list RPC with its page tokens: next follows the token the
 // last page gave, previous goes back to the token that first reached that
 // page (the API cannot page backwards), so nothing loads more than a page.
-import { useState } from "preact/hooks";
+import { useRef, useState } from "preact/hooks";
 
 export interface PageTokens {
   /** The token to ask for the current page with ("" for the first). */
@@ -79,4 +79,17 @@ export function Pager(props: { paging: PageTokens; shown: number; pageSize: numb
       </select>
     </nav>
   );
+}
+
+/**
+ * For lists reloaded on every filter change: `begin()` marks a new request and
+ * returns a check that is true only while no later request has begun, so a slow
+ * answer to old filters never replaces the answer to the new ones.
+ */
+export function useLatestRequest(): () => () => boolean {
+  const latest = useRef(0);
+  return () => {
+    const mine = ++latest.current;
+    return () => mine === latest.current;
+  };
 }

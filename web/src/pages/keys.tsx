@@ -11,7 +11,7 @@ import { ConstraintsInput, errorLookup, labelsOf, subnetsOf, type ConstraintRow 
 import { LimitInputs, creditsOf, describeCredits, describeRateLimits, emptyLimitFields, limitFieldsOf, rateLimitsOf } from "../limits.js";
 import { When, relativeTime } from "../time.js";
 import { Confirm, ErrorText, FieldError, FormActions, Modal, ShownOnce } from "../ui.js";
-import { Pager, usePageTokens } from "../paging.js";
+import { Pager, useLatestRequest, usePageTokens } from "../paging.js";
 import { KeyDetail } from "./key-detail.js";
 
 /** A key expiring within this stands out in the list. */
@@ -46,6 +46,7 @@ export function KeysPage(props: PageProps) {
   const [typed, setTyped] = useState({ nameContains: "", service: "", label: "" });
   const [pageSize, setPageSize] = useState(50);
   const paging = usePageTokens();
+  const beginRequest = useLatestRequest();
   const [sort, setSort] = useState<{ column: SortColumn; descending: boolean }>();
   const [error, setError] = useState<string>();
   const [creating, setCreating] = useState(false);
@@ -56,6 +57,7 @@ export function KeysPage(props: PageProps) {
   const [confirming, setConfirming] = useState<{ key: ApiKey; action: "Retire" | "Delete" }>();
 
   async function load() {
+    const current = beginRequest();
     try {
       const [k, p] = await Promise.all([
         api.keys.adminListApiKeys({
@@ -71,12 +73,13 @@ export function KeysPage(props: PageProps) {
         // Policies name the keys' policies and fill the filter; the dashboard reads up to 1,000.
         api.policies.adminGetApiKeyPolicies({ pageSize: 1000 }),
       ]);
+      if (!current()) return;
       setKeys(k.apiKeys);
       paging.received(k.nextPageToken);
       setPolicies(p.policies);
       setError(undefined);
     } catch (err) {
-      setError(explain(err));
+      if (current()) setError(explain(err));
     }
   }
   useEffect(() => void load(), [filters, pageSize, paging.index]);

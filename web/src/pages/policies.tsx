@@ -5,7 +5,7 @@ import type { Permission } from "../../../gen/keyward/v1/permissions_pb.js";
 import type { Policy } from "../../../gen/keyward/v1/policies_pb.js";
 import { api, explain, fieldError, signedInKeyId } from "../api.js";
 import type { PageProps } from "../app.js";
-import { Pager, usePageTokens } from "../paging.js";
+import { Pager, useLatestRequest, usePageTokens } from "../paging.js";
 import { patternPrefixes } from "../permission-groups.js";
 import { Confirm, ErrorText, FieldError, FormActions, Modal } from "../ui.js";
 import { LimitInputs, describeRateLimits, emptyLimitFields, limitFieldsOf, rateLimitsOf } from "../limits.js";
@@ -22,8 +22,10 @@ export function PoliciesPage(props: PageProps) {
   const [nameContains, setNameContains] = useState("");
   const [pageSize, setPageSize] = useState(50);
   const paging = usePageTokens();
+  const beginRequest = useLatestRequest();
 
   async function load() {
+    const current = beginRequest();
     try {
       const ownKeyId = signedInKeyId();
       const [p, perms, own] = await Promise.all([
@@ -31,6 +33,7 @@ export function PoliciesPage(props: PageProps) {
         api.permissions.adminGetApiKeyPermissions({}),
         ownKeyId ? api.keys.adminGetApiKey({ id: ownKeyId }).catch(() => undefined) : undefined,
       ]);
+      if (!current()) return;
       // The API pages in creation order; each page reads best by name.
       setPolicies([...p.policies].sort((a, b) => a.name.localeCompare(b.name)));
       paging.received(p.nextPageToken);
@@ -38,7 +41,7 @@ export function PoliciesPage(props: PageProps) {
       setOwnPolicyId(own?.apiKey?.policyId);
       setError(undefined);
     } catch (err) {
-      setError(explain(err));
+      if (current()) setError(explain(err));
     }
   }
   useEffect(() => void load(), [nameContains, pageSize, paging.index]);
