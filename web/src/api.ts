@@ -8,6 +8,7 @@ import { AuditService } from "../../gen/keyward/v1/audit_pb.js";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
+import { WebhookService } from "../../gen/keyward/v1/webhooks_pb.js";
 
 const STORAGE_KEY = "keyward.adminKey";
 
@@ -37,6 +38,7 @@ export const api = {
   permissions: createClient(PermissionService, transport),
   audit: createClient(AuditService, transport),
   check: createClient(CheckService, transport),
+  webhooks: createClient(WebhookService, transport),
 };
 
 /** A message a person can act on. */

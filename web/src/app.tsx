@@ -1,5 +1,5 @@
 // The dashboard: sign in with an admin key, then policies, API keys,
-// permissions and the audit log.
+// permissions, webhooks and the audit log.
 import { useEffect, useState } from "preact/hooks";
 import { session } from "./api.js";
 import { AuditPage } from "./pages/audit.js";
@@ -7,11 +7,13 @@ import { KeysPage } from "./pages/keys.js";
 import { PermissionsPage } from "./pages/permissions.js";
 import { PoliciesPage } from "./pages/policies.js";
 import { SignIn } from "./pages/sign-in.js";
+import { WebhooksPage } from "./pages/webhooks.js";
 
 const PAGES = [
   { hash: "#/keys", label: "API keys", Page: KeysPage },
   { hash: "#/policies", label: "Policies", Page: PoliciesPage },
   { hash: "#/permissions", label: "Permissions", Page: PermissionsPage },
+  { hash: "#/webhooks", label: "Webhooks", Page: WebhooksPage },
   { hash: "#/audit", label: "Audit log", Page: AuditPage },
 ] as const;
 

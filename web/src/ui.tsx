@@ -1,6 +1,6 @@
-// Small shared pieces: a modal dialog, a confirmation, a form footer, error and field messages.
+// Small shared pieces: a modal dialog, a confirmation, a secret shown once, a form footer, error and field messages.
 import type { ComponentChildren } from "preact";
-import { useEffect, useRef } from "preact/hooks";
+import { useEffect, useRef, useState } from "preact/hooks";
 
 /** A native modal <dialog>: focus is trapped and Escape closes it. */
 export function Modal(props: { title: string; onClose: () => void; children: ComponentChildren }) {
@@ -26,7 +26,7 @@ export function Confirm(props: { title: string; message: string; action: string;
         <button type="button" class="danger" onClick={props.onConfirm}>
           {props.action}
         </button>
-        <button type="button" onClick={props.onCancel}>
+        <button type="button" class="secondary" onClick={props.onCancel}>
           Cancel
         </button>
       </div>
@@ -39,7 +39,7 @@ export function FormActions(props: { submit: string; onCancel: () => void }) {
   return (
     <div class="actions">
       <button type="submit">{props.submit}</button>
-      <button type="button" onClick={props.onCancel}>
+      <button type="button" class="secondary" onClick={props.onCancel}>
         Cancel
       </button>
     </div>
@@ -63,4 +63,31 @@ export function FieldError(props: { id: string; message: string | undefined }) {
   ) : null;
 }
 
-export const formatTime = (d: Date | undefined): string => (d ? d.toLocaleString() : "never");
+/** Shows a secret (a key's credentials, a webhook's signing secret) exactly once; nothing keeps it after the dialog closes. */
+export function ShownOnce(props: { title: string; label: string; value: string; onClose: () => void }) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <Modal title={props.title} onClose={props.onClose}>
+      <p class="warning" role="alert">
+        Copy this now: it cannot be shown again.
+      </p>
+      <label for="shown-once">{props.label}</label>
+      <input id="shown-once" readOnly value={props.value} onFocus={(e) => e.currentTarget.select()} />
+      <div class="actions">
+        <button
+          type="button"
+          onClick={async () => {
+            await navigator.clipboard.writeText(props.value);
+            setCopied(true);
+          }}
+        >
+          Copy
+        </button>
+        <button type="button" class="secondary" onClick={props.onClose}>
+          Done
+        </button>
+      </div>
+      {copied && <p role="status">Copied to the clipboard.</p>}
+    </Modal>
+  );
+}

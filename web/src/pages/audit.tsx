@@ -1,10 +1,10 @@
 // The audit log, newest first, a page at a time, filtered by actor and target.
-import { timestampDate } from "@bufbuild/protobuf/wkt";
 import { useEffect, useState } from "preact/hooks";
 import type { AuditEvent } from "../../../gen/keyward/v1/audit_pb.js";
 import { api, explain } from "../api.js";
 import type { PageProps } from "../app.js";
-import { ErrorText, formatTime } from "../ui.js";
+import { ErrorText } from "../ui.js";
+import { When } from "../time.js";
 
 export function AuditPage(_: PageProps) {
   const [events, setEvents] = useState<AuditEvent[]>([]);
@@ -50,7 +50,9 @@ export function AuditPage(_: PageProps) {
         <tbody>
           {events.map((e) => (
             <tr key={e.id}>
-              <td>{formatTime(e.createTime ? timestampDate(e.createTime) : undefined)}</td>
+              <td>
+                <When time={e.createTime} />
+              </td>
               <td>
                 {e.action}
                 {e.changedFields.length > 0 && <div class="muted">{e.changedFields.join(", ")}</div>}

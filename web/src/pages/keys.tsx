@@ -1,43 +1,94 @@
-// API keys: list with state, policy, service, expiry and last use; filter;
-// create (credentials shown once); rotate, retire, delete.
-import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+// API keys: a page at a time (page tokens, next and previous) of the keys the
+// search and filters select, sortable on the page shown; a key's detail view
+// and edit form; create (credentials shown once); rotate, retire, delete.
+import { durationFromMs, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { useEffect, useState } from "preact/hooks";
-import { ApiKeyState, ConstraintType, type ApiKey } from "../../../gen/keyward/v1/api_keys_pb.js";
+import { ApiKeyState, type ApiKey } from "../../../gen/keyward/v1/api_keys_pb.js";
 import type { Policy } from "../../../gen/keyward/v1/policies_pb.js";
 import { api, explain, fieldError, signedInKeyId } from "../api.js";
 import type { PageProps } from "../app.js";
-import { Confirm, ErrorText, FieldError, FormActions, Modal, formatTime } from "../ui.js";
+import { ConstraintsInput, errorLookup, labelsOf, subnetsOf, type ConstraintRow } from "../key-fields.js";
 import { LimitInputs, creditsOf, describeCredits, describeRateLimits, emptyLimitFields, limitFieldsOf, rateLimitsOf } from "../limits.js";
+import { When, relativeTime } from "../time.js";
+import { Confirm, ErrorText, FieldError, FormActions, Modal, ShownOnce } from "../ui.js";
+import { Pager, useLatestRequest, usePageTokens } from "../paging.js";
+import { KeyDetail } from "./key-detail.js";
 
-const SOON_MS = 30 * 86_400_000;
+/** A key expiring within this stands out in the list. */
+const SOON_MS = 7 * 86_400_000;
+const DAY_MS = 86_400_000;
+
+interface Filters {
+  nameContains: string;
+  service: string;
+  label: string;
+  policyId: string;
+  state: ApiKeyState;
+  expiringWithinDays: number;
+}
+const NO_FILTERS: Filters = { nameContains: "", service: "", label: "", policyId: "", state: ApiKeyState.UNSPECIFIED, expiringWithinDays: 0 };
+
+type SortColumn = "name" | "state" | "policy" | "service" | "expires" | "lastUsed";
+const COLUMNS: Array<[SortColumn, string]> = [
+  ["name", "Name"],
+  ["state", "State"],
+  ["policy", "Policy"],
+  ["service", "Service"],
+  ["expires", "Expires"],
+  ["lastUsed", "Last used"],
+];
 
 export function KeysPage(props: PageProps) {
   const [keys, setKeys] = useState<ApiKey[]>([]);
   const [policies, setPolicies] = useState<Policy[]>([]);
-  const [policyFilter, setPolicyFilter] = useState("");
-  const [stateFilter, setStateFilter] = useState<ApiKeyState>(ApiKeyState.UNSPECIFIED);
+  const [filters, setFilters] = useState(NO_FILTERS);
+  // The text filters as typed; applied (a server round trip) on Search.
+  const [typed, setTyped] = useState({ nameContains: "", service: "", label: "" });
+  const [pageSize, setPageSize] = useState(50);
+  const paging = usePageTokens();
+  const beginRequest = useLatestRequest();
+  const [sort, setSort] = useState<{ column: SortColumn; descending: boolean }>();
   const [error, setError] = useState<string>();
   const [creating, setCreating] = useState(false);
   const [credentials, setCredentials] = useState<{ title: string; value: string }>();
   const [rotating, setRotating] = useState<ApiKey>();
   const [limiting, setLimiting] = useState<ApiKey>();
+  const [viewing, setViewing] = useState<ApiKey>();
   const [confirming, setConfirming] = useState<{ key: ApiKey; action: "Retire" | "Delete" }>();
 
   async function load() {
+    const current = beginRequest();
     try {
       const [k, p] = await Promise.all([
-        api.keys.adminListApiKeys({ pageSize: 1000, policyId: policyFilter, state: stateFilter }),
-        // The list is paged (default 50); the dashboard shows up to 1,000, as it does keys.
+        api.keys.adminListApiKeys({
+          pageSize,
+          pageToken: paging.token,
+          nameContains: filters.nameContains,
+          service: filters.service,
+          label: filters.label ? [filters.label] : [],
+          policyId: filters.policyId,
+          state: filters.state,
+          expiringWithin: filters.expiringWithinDays ? durationFromMs(filters.expiringWithinDays * DAY_MS) : undefined,
+        }),
+        // Policies name the keys' policies and fill the filter; the dashboard reads up to 1,000.
         api.policies.adminGetApiKeyPolicies({ pageSize: 1000 }),
       ]);
+      if (!current()) return;
       setKeys(k.apiKeys);
+      paging.received(k.nextPageToken);
       setPolicies(p.policies);
       setError(undefined);
     } catch (err) {
-      setError(explain(err));
+      if (current()) setError(explain(err));
     }
   }
-  useEffect(() => void load(), [policyFilter, stateFilter]);
+  useEffect(() => void load(), [filters, pageSize, paging.index]);
+
+  /** New filters start again at the first page. */
+  function filter(change: Partial<Filters>) {
+    setFilters({ ...filters, ...change });
+    paging.restart();
+  }
 
   // New credentials (create, rotate): close the form, show them once, refresh the list.
   const showCredentials = (title: string, closeForm: () => void) => async (value: string) => {
@@ -60,6 +111,31 @@ export function KeysPage(props: PageProps) {
     }
   }
 
+  const sortValue = (k: ApiKey, column: SortColumn): string | number => {
+    switch (column) {
+      case "name":
+        return k.name.toLowerCase();
+      case "state":
+        return k.state;
+      case "policy":
+        return policyName(k.policyId).toLowerCase();
+      case "service":
+        return k.service;
+      case "expires":
+        return k.expireTime ? timestampDate(k.expireTime).getTime() : Infinity;
+      case "lastUsed":
+        return k.lastUsedTime ? timestampDate(k.lastUsedTime).getTime() : -Infinity;
+    }
+  };
+  // Sorting orders the page shown; the server pages in creation order.
+  const shown = sort
+    ? [...keys].sort((a, b) => {
+        const x = sortValue(a, sort.column);
+        const y = sortValue(b, sort.column);
+        return (x < y ? -1 : x > y ? 1 : 0) * (sort.descending ? -1 : 1);
+      })
+    : keys;
+
   return (
     <section aria-labelledby="keys-title">
       <div class="toolbar">
@@ -68,31 +144,73 @@ export function KeysPage(props: PageProps) {
           New API key
         </button>
       </div>
-      <div class="filters">
-        <label for="filter-policy">Policy</label>
-        <select id="filter-policy" value={policyFilter} onChange={(e) => setPolicyFilter(e.currentTarget.value)}>
-          <option value="">All policies</option>
-          {policies.map((p) => (
-            <option value={p.id}>{p.name}</option>
-          ))}
-        </select>
-        <label for="filter-state">State</label>
-        <select id="filter-state" value={String(stateFilter)} onChange={(e) => setStateFilter(Number(e.currentTarget.value) as ApiKeyState)}>
-          <option value={String(ApiKeyState.UNSPECIFIED)}>Any state</option>
-          <option value={String(ApiKeyState.ACTIVE)}>Active</option>
-          <option value={String(ApiKeyState.RETIRED)}>Retired</option>
-        </select>
-      </div>
+      <form
+        class="filters"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          filter({ nameContains: typed.nameContains.trim(), service: typed.service.trim(), label: typed.label.trim() });
+        }}
+      >
+        <div>
+          <label for="filter-name">Search by name</label>
+          <input id="filter-name" type="search" value={typed.nameContains} onInput={(e) => setTyped({ ...typed, nameContains: e.currentTarget.value })} />
+        </div>
+        <div>
+          <label for="filter-service">Service</label>
+          <input id="filter-service" value={typed.service} onInput={(e) => setTyped({ ...typed, service: e.currentTarget.value })} />
+        </div>
+        <div>
+          <label for="filter-label">Label (key or key=value)</label>
+          <input id="filter-label" value={typed.label} onInput={(e) => setTyped({ ...typed, label: e.currentTarget.value })} />
+        </div>
+        <button type="submit">Search</button>
+        <div>
+          <label for="filter-policy">Policy</label>
+          <select id="filter-policy" value={filters.policyId} onChange={(e) => filter({ policyId: e.currentTarget.value })}>
+            <option value="">All policies</option>
+            {policies.map((p) => (
+              <option value={p.id}>{p.name}</option>
+            ))}
+          </select>
+        </div>
+        <div>
+          <label for="filter-state">State</label>
+          <select id="filter-state" value={String(filters.state)} onChange={(e) => filter({ state: Number(e.currentTarget.value) as ApiKeyState })}>
+            <option value={String(ApiKeyState.UNSPECIFIED)}>Any state</option>
+            <option value={String(ApiKeyState.ACTIVE)}>Active</option>
+            <option value={String(ApiKeyState.RETIRED)}>Retired</option>
+          </select>
+        </div>
+        <div>
+          <label for="filter-expiring">Expires within</label>
+          <select id="filter-expiring" value={String(filters.expiringWithinDays)} onChange={(e) => filter({ expiringWithinDays: Number(e.currentTarget.value) })}>
+            <option value="0">Any time</option>
+            <option value="7">7 days</option>
+            <option value="30">30 days</option>
+            <option value="90">90 days</option>
+          </select>
+        </div>
+      </form>
       <ErrorText error={error} />
       <table>
         <thead>
           <tr>
-            <th scope="col">Name</th>
-            <th scope="col">State</th>
-            <th scope="col">Policy</th>
-            <th scope="col">Service</th>
-            <th scope="col">Expires</th>
-            <th scope="col">Last used</th>
+            {COLUMNS.map(([column, label]) => {
+              const active = sort?.column === column;
+              return (
+                <th scope="col" aria-sort={active ? (sort.descending ? "descending" : "ascending") : "none"}>
+                  <button
+                    type="button"
+                    class="sort"
+                    onClick={() => setSort({ column, descending: active ? !sort.descending : false })}
+                    aria-label={`Sort by ${label.toLowerCase()}`}
+                  >
+                    {label} {active ? (sort.descending ? "▼" : "▲") : ""}
+                  </button>
+                </th>
+              );
+            })}
             <th scope="col">Limits</th>
             <th scope="col">
               <span class="visually-hidden">Actions</span>
@@ -100,37 +218,47 @@ export function KeysPage(props: PageProps) {
           </tr>
         </thead>
         <tbody>
-          {keys.map((k) => {
+          {shown.map((k) => {
             const expires = k.expireTime ? timestampDate(k.expireTime) : undefined;
-            const soon = expires !== undefined && expires.getTime() - Date.now() < SOON_MS;
             const retired = k.state === ApiKeyState.RETIRED;
+            const soon = !retired && expires !== undefined && expires.getTime() - Date.now() < SOON_MS;
             return (
-              <tr key={k.id} data-key-id={k.id}>
+              <tr key={k.id} data-key-id={k.id} class={retired ? "retired" : soon ? "expiring" : undefined}>
                 <td>
                   <strong>{k.name}</strong>
                   <div class="muted">{k.id}</div>
+                  {Object.entries(k.labels).map(([name, value]) => (
+                    <span class="chip">{value ? `${name}=${value}` : name}</span>
+                  ))}
                 </td>
-                <td class="state" data-label="State">{retired ? "Retired" : "Active"}</td>
+                <td class="state" data-label="State">
+                  {retired ? <span class="chip retired">Retired</span> : "Active"}
+                </td>
                 <td data-label="Policy">{policyName(k.policyId)}</td>
                 <td class="service" data-label="Service">{k.service || <span class="muted">none</span>}</td>
                 <td data-label="Expires">
-                  {formatTime(expires)}
-                  {soon && !retired && <span class="chip warn">expires soon</span>}
+                  <When time={k.expireTime} />
+                  {soon && expires && <span class="chip warn">{expires.getTime() < Date.now() ? "expired" : `expires ${relativeTime(expires)}`}</span>}
                 </td>
-                <td data-label="Last used">{formatTime(k.lastUsedTime ? timestampDate(k.lastUsedTime) : undefined)}</td>
+                <td data-label="Last used">
+                  <When time={k.lastUsedTime} />
+                </td>
                 <td class="limits" data-label="Limits">
                   {[describeRateLimits(k.rateLimits), describeCredits(k.credits)].filter(Boolean).join("; ") || <span class="muted">none</span>}
                 </td>
                 <td class="row-actions">
+                  <button type="button" class="secondary" onClick={() => setViewing(k)} aria-label={`Details of ${k.name}`}>
+                    Details
+                  </button>
                   {!retired && (
                     <>
-                      <button type="button" onClick={() => setLimiting(k)} aria-label={`Limits of ${k.name}`}>
+                      <button type="button" class="secondary" onClick={() => setLimiting(k)} aria-label={`Limits of ${k.name}`}>
                         Limits
                       </button>
                       <button type="button" onClick={() => setRotating(k)} aria-label={`Rotate ${k.name}`}>
                         Rotate
                       </button>
-                      <button type="button" onClick={() => setConfirming({ key: k, action: "Retire" })} aria-label={`Retire ${k.name}`}>
+                      <button type="button" class="danger" onClick={() => setConfirming({ key: k, action: "Retire" })} aria-label={`Retire ${k.name}`}>
                         Retire
                       </button>
                     </>
@@ -144,11 +272,23 @@ export function KeysPage(props: PageProps) {
           })}
         </tbody>
       </table>
+      <Pager paging={paging} shown={keys.length} pageSize={pageSize} noun="keys" onPageSize={setPageSize} />
       {creating && (
         <KeyForm
           policies={policies}
           onCreated={showCredentials("API key created", () => setCreating(false))}
           onCancel={() => setCreating(false)}
+        />
+      )}
+      {viewing && (
+        <KeyDetail
+          apiKey={viewing}
+          policies={policies}
+          onSaved={async (saved) => {
+            setViewing(saved);
+            await load();
+          }}
+          onClose={() => setViewing(undefined)}
         />
       )}
       {rotating && (
@@ -184,51 +324,10 @@ export function KeysPage(props: PageProps) {
           onCancel={() => setConfirming(undefined)}
         />
       )}
-      {credentials && <CredentialsDialog title={credentials.title} value={credentials.value} onClose={() => setCredentials(undefined)} />}
+      {credentials && <ShownOnce title={credentials.title} label="Credentials" value={credentials.value} onClose={() => setCredentials(undefined)} />}
     </section>
   );
 }
-
-/** Shows the credentials exactly once; nothing keeps them after the dialog closes. */
-function CredentialsDialog(props: { title: string; value: string; onClose: () => void }) {
-  const [copied, setCopied] = useState(false);
-  return (
-    <Modal title={props.title} onClose={props.onClose}>
-      <p class="warning" role="alert">
-        Copy these credentials now. They cannot be shown again.
-      </p>
-      <label for="credentials">Credentials</label>
-      <input id="credentials" readOnly value={props.value} onFocus={(e) => e.currentTarget.select()} />
-      <div class="actions">
-        <button
-          type="button"
-          onClick={async () => {
-            await navigator.clipboard.writeText(props.value);
-            setCopied(true);
-          }}
-        >
-          Copy
-        </button>
-        <button type="button" onClick={props.onClose}>
-          Done
-        </button>
-      </div>
-      {copied && <p role="status">Copied to the clipboard.</p>}
-    </Modal>
-  );
-}
-
-interface ConstraintRow {
-  type: ConstraintType;
-  value: string;
-}
-
-const CONSTRAINT_TYPES: Array<[ConstraintType, string]> = [
-  [ConstraintType.EXACT, "Exact path"],
-  [ConstraintType.PREFIX, "Path prefix"],
-  [ConstraintType.REGEX, "Path regex"],
-  [ConstraintType.VERB, "HTTP methods"],
-];
 
 function KeyForm(props: { policies: Policy[]; onCreated: (credentials: string) => void; onCancel: () => void }) {
   const [name, setName] = useState("");
@@ -237,6 +336,7 @@ function KeyForm(props: { policies: Policy[]; onCreated: (credentials: string) =
   const [subnets, setSubnets] = useState("");
   const [service, setService] = useState("");
   const [constraints, setConstraints] = useState<ConstraintRow[]>([]);
+  const [labels, setLabels] = useState("");
   const [limits, setLimits] = useState(emptyLimitFields());
   const [errors, setErrors] = useState<Record<string, string>>({});
   const [error, setError] = useState<string>();
@@ -251,7 +351,8 @@ function KeyForm(props: { policies: Policy[]; onCreated: (credentials: string) =
         policyId,
         // The end of the chosen day, in the admin's time zone.
         expireTime: timestampFromDate(new Date(`${expiry}T23:59:59`)),
-        allowedSubnets: subnets.split(/[\s,]+/).filter(Boolean),
+        allowedSubnets: subnetsOf(subnets),
+        labels: labelsOf(labels),
         constraints,
         service: service.trim(),
         rateLimits: rateLimitsOf(limits),
@@ -265,7 +366,7 @@ function KeyForm(props: { policies: Policy[]; onCreated: (credentials: string) =
     }
   }
 
-  const errorFor = (prefix: string) => Object.entries(errors).find(([f]) => f === prefix || f.startsWith(`${prefix}[`) || f.startsWith(`${prefix}.`))?.[1];
+  const errorFor = errorLookup(errors);
 
   return (
     <Modal title="New API key" onClose={props.onCancel}>
@@ -289,36 +390,11 @@ function KeyForm(props: { policies: Policy[]; onCreated: (credentials: string) =
         <label for="key-subnets">Allowed subnets (optional, one CIDR per line)</label>
         <textarea id="key-subnets" value={subnets} onInput={(e) => setSubnets(e.currentTarget.value)} aria-describedby="key-subnets-error" />
         <FieldError id="key-subnets-error" message={errorFor("allowed_subnets")} />
-        <fieldset>
-          <legend>Constraints (optional; a request passes if it matches any)</legend>
-          {constraints.map((c, i) => (
-            <div class="constraint-row">
-              <label for={`constraint-type-${i}`}>Type</label>
-              <select
-                id={`constraint-type-${i}`}
-                value={String(c.type)}
-                onChange={(e) => setConstraints(constraints.map((x, j) => (j === i ? { ...x, type: Number(e.currentTarget.value) as ConstraintType } : x)))}
-              >
-                {CONSTRAINT_TYPES.map(([t, label]) => (
-                  <option value={String(t)}>{label}</option>
-                ))}
-              </select>
-              <label for={`constraint-value-${i}`}>Value</label>
-              <input
-                id={`constraint-value-${i}`}
-                value={c.value}
-                onInput={(e) => setConstraints(constraints.map((x, j) => (j === i ? { ...x, value: e.currentTarget.value } : x)))}
-              />
-              <button type="button" onClick={() => setConstraints(constraints.filter((_, j) => j !== i))} aria-label={`Remove constraint ${i + 1}`}>
-                Remove
-              </button>
-            </div>
-          ))}
-          <button type="button" onClick={() => setConstraints([...constraints, { type: ConstraintType.PREFIX, value: "" }])}>
-            Add constraint
-          </button>
-        </fieldset>
+        <ConstraintsInput value={constraints} onChange={setConstraints} />
         <FieldError id="key-constraints-error" message={errorFor("constraints")} />
+        <label for="key-labels">Labels (optional, one key=value per line, e.g. owner=ana)</label>
+        <textarea id="key-labels" value={labels} onInput={(e) => setLabels(e.currentTarget.value)} aria-describedby="key-labels-error" />
+        <FieldError id="key-labels-error" message={errorFor("labels")} />
         <LimitInputs value={limits} onChange={setLimits} credits errorFor={errorFor} />
         <ErrorText error={error} />
         <FormActions submit="Create" onCancel={props.onCancel} />
@@ -355,7 +431,7 @@ function LimitsForm(props: { apiKey: ApiKey; onDone: () => void; onCancel: () =>
       else setError(explain(err));
     }
   }
-  const errorFor = (prefix: string) => Object.entries(errors).find(([f]) => f === prefix || f.startsWith(`${prefix}[`) || f.startsWith(`${prefix}.`))?.[1];
+  const errorFor = errorLookup(errors);
   return (
     <Modal title={`Limits of ${props.apiKey.name}`} onClose={props.onCancel}>
       <form onSubmit={submit}>

@@ -1,10 +1,11 @@
-// Policies: list, create and edit from the registered permissions, delete
-// (saying how many keys go with the policy).
+// Policies: a page at a time, searched by name on the server; create and edit
+// from the registered permissions, delete (saying how many keys go with it).
 import { useEffect, useMemo, useState } from "preact/hooks";
 import type { Permission } from "../../../gen/keyward/v1/permissions_pb.js";
 import type { Policy } from "../../../gen/keyward/v1/policies_pb.js";
 import { api, explain, fieldError, signedInKeyId } from "../api.js";
 import type { PageProps } from "../app.js";
+import { Pager, useLatestRequest, usePageTokens } from "../paging.js";
 import { patternPrefixes } from "../permission-groups.js";
 import { Confirm, ErrorText, FieldError, FormActions, Modal } from "../ui.js";
 import { LimitInputs, describeRateLimits, emptyLimitFields, limitFieldsOf, rateLimitsOf } from "../limits.js";
@@ -17,26 +18,33 @@ export function PoliciesPage(props: PageProps) {
   const [deleting, setDeleting] = useState<Policy>();
   // The policy of the key signed in with, to say so before deleting or narrowing it.
   const [ownPolicyId, setOwnPolicyId] = useState<string>();
+  const [typed, setTyped] = useState("");
+  const [nameContains, setNameContains] = useState("");
+  const [pageSize, setPageSize] = useState(50);
+  const paging = usePageTokens();
+  const beginRequest = useLatestRequest();
 
   async function load() {
+    const current = beginRequest();
     try {
       const ownKeyId = signedInKeyId();
       const [p, perms, own] = await Promise.all([
-        // The list is paged (default 50); the dashboard shows up to 1,000, as it does keys.
-        api.policies.adminGetApiKeyPolicies({ pageSize: 1000 }),
+        api.policies.adminGetApiKeyPolicies({ pageSize, pageToken: paging.token, nameContains }),
         api.permissions.adminGetApiKeyPermissions({}),
         ownKeyId ? api.keys.adminGetApiKey({ id: ownKeyId }).catch(() => undefined) : undefined,
       ]);
-      // The API lists in creation order; the page reads best by name.
+      if (!current()) return;
+      // The API pages in creation order; each page reads best by name.
       setPolicies([...p.policies].sort((a, b) => a.name.localeCompare(b.name)));
+      paging.received(p.nextPageToken);
       setPermissions(perms.permissions);
       setOwnPolicyId(own?.apiKey?.policyId);
       setError(undefined);
     } catch (err) {
-      setError(explain(err));
+      if (current()) setError(explain(err));
     }
   }
-  useEffect(() => void load(), []);
+  useEffect(() => void load(), [nameContains, pageSize, paging.index]);
 
   async function remove(policy: Policy) {
     setDeleting(undefined);
@@ -57,6 +65,21 @@ export function PoliciesPage(props: PageProps) {
           New policy
         </button>
       </div>
+      <form
+        class="filters"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setNameContains(typed.trim());
+          paging.restart();
+        }}
+      >
+        <div>
+          <label for="policy-search">Search policies by name</label>
+          <input id="policy-search" type="search" value={typed} onInput={(e) => setTyped(e.currentTarget.value)} />
+        </div>
+        <button type="submit">Search</button>
+      </form>
       <ErrorText error={error} />
       <table>
         <thead>
@@ -99,6 +122,7 @@ export function PoliciesPage(props: PageProps) {
           ))}
         </tbody>
       </table>
+      <Pager paging={paging} shown={policies.length} pageSize={pageSize} noun="policies" onPageSize={setPageSize} />
       {editing && (
         <PolicyForm
           policy={editing === "new" ? undefined : editing}
