@@ -82,6 +82,8 @@ export interface ApiKeysTable {
   // When this expiry's api_key.expiring / api_key.expired events were written (null: not yet).
   expiring_notified_at: ColumnType<Date | null, never, Date | null>;
   expired_notified_at: ColumnType<Date | null, never, Date | null>;
+  // When the key was last warned of idle retirement (null: never); stale once the key is used again.
+  idle_warned_at: ColumnType<Date | null, never, Date | null>;
 }
 
 /** Checks counted by every replica in one window of one rate limit of one key. */

@@ -7,6 +7,7 @@ import * as webhooks from "./migrations/2026_12_02_010000_webhooks.js";
 import * as keyLabels from "./migrations/2026_12_02_120000_key_labels.js";
 import * as auditDetail from "./migrations/2026_12_02_130000_audit_detail.js";
 import * as lifecycleNotices from "./migrations/2026_12_02_130000_lifecycle_notices.js";
+import * as idleWarnings from "./migrations/2026_12_02_140000_idle_warnings.js";
 import * as webhookSecretRotationDisable from "./migrations/2026_12_02_140000_webhook_secret_rotation_disable.js";
 
 // Listed here rather than read from the folder, so they run the same under tsx,
@@ -20,6 +21,7 @@ const migrations: Record<string, Migration> = {
   "2026_12_02_120000_key_labels": keyLabels,
   "2026_12_02_130000_audit_detail": auditDetail,
   "2026_12_02_130000_lifecycle_notices": lifecycleNotices,
+  "2026_12_02_140000_idle_warnings": idleWarnings,
   "2026_12_02_140000_webhook_secret_rotation_disable": webhookSecretRotationDisable,
 };
 

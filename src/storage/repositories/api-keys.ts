@@ -55,7 +55,7 @@ export interface ApiKeyPageQuery {
 
 type PublicRow = Omit<
   ApiKeyRow,
-  "secret_hash" | "previous_secret_hash" | "previous_secret_expire_time" | "credits_epoch" | "credits_last_grant" | "expiring_notified_at" | "expired_notified_at"
+  "secret_hash" | "previous_secret_hash" | "previous_secret_expire_time" | "credits_epoch" | "credits_last_grant" | "expiring_notified_at" | "expired_notified_at" | "idle_warned_at"
 >;
 
 const toRecord = (row: PublicRow): ApiKeyRecord => ({
@@ -107,6 +107,14 @@ const PUBLIC_COLUMNS = [
 const ADMIN_CHANGES_LOCK_ID = 0x6b776164; // "kwad"
 // Likewise for lifecycle rounds (domain/lifecycle.ts): one replica runs one at a time.
 const LIFECYCLE_LOCK_ID = 0x6b776c63; // "kwlc"
+
+// When a key's current idle spell began: its last use, or its creation if never used.
+const IDLE_SINCE = sql<Date>`coalesce(last_used_time, create_time)`;
+// The key's idle warning belongs to its current idle spell: it was given once the
+// spell had lasted `warnAfterMs`. A use after the warning (or one recorded late,
+// made before it) starts a new spell, and the old warning stops counting.
+const idleWarnedFor = (warnAfterMs: number) =>
+  sql<boolean>`idle_warned_at >= ${IDLE_SINCE} + ${warnAfterMs / 1000}::double precision * interval '1 second'`;
 
 export class ApiKeyRepository {
   constructor(
@@ -182,14 +190,40 @@ export class ApiKeyRepository {
     );
   }
 
-  /** … and unexpired active keys last used (or, never used, created) at or before `idleSince`. */
-  async idle(now: Date, idleSince: Date, limit: number): Promise<ApiKeyRecord[]> {
+  /**
+   * … unexpired active keys idle (last used, or never used and created) for
+   * `warnAfterMs` by `now` and not warned since they were due (a warning given
+   * before, in an earlier idle spell, no longer counts), …
+   */
+  async dueIdleWarning(now: Date, warnAfterMs: number, limit: number): Promise<ApiKeyRecord[]> {
     return this.due(limit, (q) =>
       q
         .where("expire_time", ">", now)
-        .where(sql<boolean>`coalesce(last_used_time, create_time) <= ${idleSince}`)
-        .orderBy(sql`coalesce(last_used_time, create_time)`),
+        .where(sql<boolean>`${IDLE_SINCE} <= ${new Date(now.getTime() - warnAfterMs)}`)
+        .where(sql<boolean>`not coalesce(${idleWarnedFor(warnAfterMs)}, false)`)
+        .orderBy(IDLE_SINCE),
     );
+  }
+
+  /**
+   * … and unexpired active keys idle for `retireAfterMs` by `now` whose idle
+   * warning (given at or after `warnAfterMs` of this idle spell) is at least `leadMs` old.
+   */
+  async dueIdleRetirement(now: Date, warnAfterMs: number, retireAfterMs: number, leadMs: number, limit: number): Promise<ApiKeyRecord[]> {
+    return this.due(limit, (q) =>
+      q
+        .where("expire_time", ">", now)
+        .where(sql<boolean>`${IDLE_SINCE} <= ${new Date(now.getTime() - retireAfterMs)}`)
+        .where(idleWarnedFor(warnAfterMs))
+        .where("idle_warned_at", "<=", new Date(now.getTime() - leadMs))
+        .orderBy(IDLE_SINCE),
+    );
+  }
+
+  /** Records that these keys were warned of their idle retirement (`api_key.expiring`, reason "idle"). */
+  async markIdleWarned(ids: readonly string[], at: Date): Promise<void> {
+    if (ids.length === 0) return;
+    await this.db.updateTable("api_keys").set({ idle_warned_at: at }).where("id", "in", ids).execute();
   }
 
   private async due(
