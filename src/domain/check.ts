@@ -206,7 +206,7 @@ export class KeyChecker {
     const { key, policy } = verified;
     const keyId = key.id;
     if (key.state === "retired") return { code: "RETIRED", keyId };
-    if (key.expireTime.getTime() <= now.getTime()) return { code: "EXPIRED", keyId };
+    if (key.expireTimeMs <= now.getTime()) return { code: "EXPIRED", keyId };
     // A scoped key checked without the request's context is denied (fail closed).
     if (!subnetsAllow(key.allowedSubnets, request.clientIp)) return { code: "SUBNET_DENIED", keyId };
     if (!request.skipConstraints && !constraintsAllow(key.constraints, request.method, request.path)) {

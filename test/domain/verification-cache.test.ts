@@ -19,7 +19,7 @@ function keyRecord(keyId: string, policyId: string): ApiKeyRecord {
 
 function verified(keyId: string, policyId = "policy"): VerifiedKey {
   const at = new Date(0);
-  const key = keyRecord(keyId, policyId);
+  const key = checkedKey(keyRecord(keyId, policyId), policyId);
   const policy: PolicyRecord = { id: policyId, name: policyId, description: "", permissions: [], createTime: at, updateTime: at, apiKeyCount: 1, rateLimits: [] };
   return { key, policy, grants: [], secretExpireTime: null };
 }

@@ -1,6 +1,6 @@
 // CheckService: CheckKey, the hot path of every internal service.
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { EmptySchema, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { EmptySchema, timestampFromDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { parseContentType as connectContentType } from "@connectrpc/connect/protocol-connect";
 import { parseContentType as grpcContentType } from "@connectrpc/connect/protocol-grpc";
@@ -86,7 +86,7 @@ function responseOf(verdict: Extract<Verdict, { code: "VALID" }>): CheckKeyRespo
     policyId: verdict.policy.id,
     policyName: verdict.policy.name,
     permissions: verdict.policy.permissions,
-    expireTime: timestampFromDate(verdict.key.expireTime),
+    expireTime: timestampFromMs(verdict.key.expireTimeMs),
     service: verdict.key.service ?? "",
   });
 }
