@@ -14,15 +14,23 @@ export interface KeywardProcess {
   stop(): Promise<void>;
 }
 
+export interface ProcessOptions {
+  /** Node flags and preloads, after tsx and before src/main.ts (the memory bench's GC hook). */
+  nodeArgs?: string[];
+  /** Told every stdout line. */
+  onLine?: (line: string) => void;
+}
+
 /** Starts Keyward on a free port with `env` over this process's environment. */
-export async function startKeywardProcess(env: Record<string, string>): Promise<KeywardProcess> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
+export async function startKeywardProcess(env: Record<string, string>, options: ProcessOptions = {}): Promise<KeywardProcess> {
+  const child = spawn(process.execPath, ["--import", "tsx", ...(options.nodeArgs ?? []), "src/main.ts"], {
     env: { ...process.env, KEYWARD_PORT: "0", LOG_LEVEL: "info", ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });
   const url = await new Promise<string>((resolve, reject) => {
     // Every line is read: an unread pipe would stall the server's logging.
     createInterface({ input: child.stdout! }).on("line", (line) => {
+      options.onLine?.(line);
       const m = /listening on (http:\/\/\S+)/.exec(line);
       if (m) resolve(m[1]!);
     });

@@ -1,8 +1,9 @@
 // npm run bench: Keyward's hot path against the floor of its runtime measured
 // in the same run (a raw node:http2 server and a bare grpc-js server, driven by
 // h2load on the other CPU: bench/floor.ts), then what a stock grpc-js client
-// sees (latency), the cold path, a forged-secret flood, memory and revocation
-// across replicas. Prints medians and ratios, writes JSON.
+// sees (latency), the cold path, a forged-secret flood, memory (what a cached
+// key costs: bench/memory.ts) and revocation across replicas. Prints medians
+// and ratios, writes JSON. BENCH_ONLY=floor, limits or memory runs one part.
 //
 // Store: PGlite, or PostgreSQL when DATABASE_URL is set. Revocation lag needs
 // two replicas on one PostgreSQL: DATABASE_URL, or a throwaway cluster when
@@ -19,6 +20,7 @@ import { PermissionService } from "../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../gen/keyward/v1/policies_pb.js";
 import { GrpcClient } from "../test/support/clients.js";
 import { floorComparison } from "./floor.js";
+import { memoryPerCachedKey, type MemoryFigures } from "./memory.js";
 import { usageLimitsThroughput } from "./limits.js";
 import { startKeywardProcess, type KeywardProcess } from "./keyward-process.js";
 import { median, quantile, round } from "./stats.js";
@@ -209,63 +211,49 @@ async function limitedKeys(server: Server, setup: Setup): Promise<{ rateLimited:
   return { rateLimited, credits };
 }
 
-/** How many distinct keys the memory phase verifies and caches (BENCH_MEMORY_KEYS). */
-const MEMORY_KEYS = Number(process.env.BENCH_MEMORY_KEYS ?? 100_000);
+/** How many distinct keys the memory phase verifies and caches (BENCH_MEMORY_KEYS); BENCH_ONLY=memory defaults to fewer. */
+const MEMORY_KEYS = Number(process.env.BENCH_MEMORY_KEYS ?? (process.env.BENCH_ONLY === "memory" ? 20_000 : 100_000));
 
-/** Runs `task` for 0..n-1 with at most `width` at once. */
-async function pool(n: number, width: number, task: (i: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < n) await task(next++);
-  }));
+/** What cached keys cost on a fresh PGlite store (bench/memory.ts). */
+function memoryOnPglite(dir: string): Promise<MemoryFigures> {
+  const dataDir = join(mkdtempSync(join(dir, "memory-")), "data");
+  // DATABASE_URL empty: Keyward would otherwise take the bench's own (config.ts reads empty as unset).
+  return memoryPerCachedKey({ kind: "pglite", dataDir }, { KEYWARD_DATA_DIR: dataDir, DATABASE_URL: "" }, MEMORY_KEYS, dir);
 }
 
-/**
- * RSS of a fresh Keyward, then after MEMORY_KEYS distinct keys were each
- * verified once (and so cached). Keys are hashed at argon2's cheapest cost
- * here: what a cache entry costs does not depend on it, and OWASP's cost would
- * take half an hour to create 100k keys.
- */
-async function memoryPhase(storeEnv: Record<string, string>, dir: string): Promise<Record<string, number>> {
-  const adminFile = join(mkdtempSync(join(dir, "memory-")), "admin.key");
-  const server = await startServer({
-    ...storeEnv,
-    KEYWARD_BOOTSTRAP_KEY_FILE: adminFile,
-    KEYWARD_ARGON2_MEMORY_KIB: "8",
-    KEYWARD_ARGON2_ITERATIONS: "1",
-    KEYWARD_CACHE_MAX_ENTRIES: String(MEMORY_KEYS + 1_000),
-  });
-  try {
-    const admin = readFileSync(adminFile, "utf8").trim();
-    const rssStart = await metric(server, "keyward_process_resident_memory_bytes");
-    const { policyId } = await setUp(server, admin);
-    const keys = new GrpcClient(ApiKeyService, server.port);
-    const check = new GrpcClient(CheckService, server.port);
-    const expireTime = timestampFromDate(new Date(Date.now() + 86_400_000));
-    await pool(MEMORY_KEYS, 32, async (i) => {
-      const { credentials } = await keys.call(ApiKeyService.method.adminCreateApiKey, { name: `memory-${i}`, policyId, expireTime }, admin);
-      const verdict = await check.call(CheckService.method.checkKey, { key: credentials }, admin);
-      if (verdict.code !== CheckCode.VALID) throw new Error(`memory phase: key ${i} was ${CheckCode[verdict.code]}`);
-    });
-    keys.close();
-    check.close();
-    return {
-      keys: MEMORY_KEYS,
-      cachedVerified: await metric(server, 'keyward_cache_entries{kind="verified"}'),
-      rssMiBAtStart: round(rssStart / 2 ** 20, 1),
-      rssMiBWithKeysCached: round((await metric(server, "keyward_process_resident_memory_bytes")) / 2 ** 20, 1),
-    };
-  } finally {
-    await server.stop();
-  }
+/** The same on a fresh database of the PostgreSQL server at `url`. */
+function memoryOnPostgres(url: string, dir: string): Promise<MemoryFigures> {
+  const db = freshDatabase(url);
+  return memoryPerCachedKey({ kind: "postgres", url: db }, { DATABASE_URL: db }, MEMORY_KEYS, dir);
 }
+
+const memoryLine = (store: string, m: MemoryFigures) =>
+  `memory (${store}): ${m.bytesPerKey} bytes per cached key (heap ${m.heapBytesPerKey}, RSS ${m.rssBytesPerKey}); ` +
+  `heap ${m.heapMiBAtStart} → ${m.heapMiBWithKeysCached} MiB, RSS ${m.rssMiBAtStart} → ${m.rssMiBWithKeysCached} MiB with ${m.cachedVerified} keys cached`;
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), "keyward-bench-"));
+  const log = (s: string) => process.stdout.write(`${s}\n`);
+  if (process.env.BENCH_ONLY === "memory") {
+    // Issue #16's figures alone: what a cached key costs, on each store.
+    log(`memory: caching ${MEMORY_KEYS} distinct keys…`);
+    const results: Record<string, MemoryFigures | { skipped: string }> = { pglite: await memoryOnPglite(dir) };
+    log(memoryLine("PGlite", results.pglite as MemoryFigures));
+    const pg = postgresUrl();
+    if (pg) {
+      try {
+        results.postgres = await memoryOnPostgres(pg.url, dir);
+        log(memoryLine("PostgreSQL", results.postgres as MemoryFigures));
+      } finally {
+        pg.stop?.();
+      }
+    } else results.postgres = { skipped: "no PostgreSQL (set DATABASE_URL or install postgresql)" };
+    log(JSON.stringify(results, null, 2));
+    return;
+  }
   const storeEnv: Record<string, string> = process.env.DATABASE_URL ? {} : { KEYWARD_DATA_DIR: join(dir, "data") };
   const server = await startServer({ ...storeEnv, KEYWARD_BOOTSTRAP_KEY_FILE: join(dir, "admin.key") });
   const store = process.env.DATABASE_URL ? "postgres" : "pglite";
-  const log = (s: string) => process.stdout.write(`${s}\n`);
   log(`Keyward bench — store ${store}, server ${server.url}`);
   let admin: string;
   try {
@@ -347,15 +335,15 @@ async function main(): Promise<void> {
   const rssAfter = await metric(server, "keyward_process_resident_memory_bytes");
   await server.stop();
   log(`memory: caching ${MEMORY_KEYS} distinct keys…`);
-  const memoryPglite = await memoryPhase({ KEYWARD_DATA_DIR: join(dir, "memory-data") }, dir);
+  const memoryPglite = await memoryOnPglite(dir);
 
   const pg = postgresUrl();
   const noPostgres = { skipped: "no PostgreSQL (set DATABASE_URL or install postgresql)" };
-  let memoryPostgres: Awaited<ReturnType<typeof memoryPhase>> | typeof noPostgres = noPostgres;
+  let memoryPostgres: MemoryFigures | typeof noPostgres = noPostgres;
   let lag: Awaited<ReturnType<typeof revocationLag>> = noPostgres;
   if (pg) {
     try {
-      memoryPostgres = await memoryPhase({ DATABASE_URL: freshDatabase(pg.url) }, dir);
+      memoryPostgres = await memoryOnPostgres(pg.url, dir);
       lag = await revocationLag(pg.url);
     } finally {
       pg.stop?.();
@@ -407,12 +395,12 @@ async function main(): Promise<void> {
   );
   log(`cold first checks: ${results.coldFirstChecks.perSecond}/s (p50 ${results.coldFirstChecks.p50Ms} ms)`);
   log(`a cold check while warm traffic runs at half the maximum: p50 ${results.coldCheckDuringWarmLoad.p50Ms} ms, p99 ${results.coldCheckDuringWarmLoad.p99Ms} ms`);
-  log(`RSS (PGlite): ${memoryPglite.rssMiBAtStart} MiB at start, ${memoryPglite.rssMiBWithKeysCached} MiB with ${memoryPglite.cachedVerified} keys cached`);
+  log(memoryLine("PGlite", memoryPglite));
   log(
     `warm checks during a forged-secret flood: ${results.flood.warmRpsDuringFlood} vs ${results.flood.warmRpsAlone} rps alone; median of ${FLOOD_ROUNDS} rounds ${results.flood.ratio}× (target ≥ 0.8); forged answered ${results.flood.forgedAnsweredPerSecond}/s`,
   );
   log(`memory: ${results.memory.distinctUnknownKeys} distinct unknown keys → ${results.memory.cacheEntries} failures cached (max ${CACHE_NEGATIVE_MAX_ENTRIES}); RSS ${results.memory.rssMiBBefore} → ${results.memory.rssMiBAfter} MiB`);
-  if (!("skipped" in memoryPostgres)) log(`RSS (PostgreSQL): ${memoryPostgres.rssMiBAtStart} MiB at start, ${memoryPostgres.rssMiBWithKeysCached} MiB with ${memoryPostgres.cachedVerified} keys cached`);
+  if (!("skipped" in memoryPostgres)) log(memoryLine("PostgreSQL", memoryPostgres));
   log(`revocation lag across two replicas: ${"skipped" in lag ? lag.skipped : `p50 ${lag.p50Ms} ms, p99 ${lag.p99Ms} ms over ${lag.samples} (target p99 ≤ 100 ms)`}`);
   mkdirSync("bench/results", { recursive: true });
   const file = join("bench/results", `${results.date.replace(/[:.]/g, "-")}-${results.commit}.json`);

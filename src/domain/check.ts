@@ -9,11 +9,11 @@ import type { Store } from "../storage/store.js";
 import { constraintsAllow } from "./constraints.js";
 import { InvalidArgumentError } from "./errors.js";
 import { keyLength, parseKey, type ParsedKey } from "./key-format.js";
-import { PERMISSION_NAME_RULE, entriesGrant, parseGrants, parsePermission, type Permission } from "./permissions.js";
+import { PERMISSION_NAME_RULE, entriesGrant, parsePermission, type Permission } from "./permissions.js";
 import type { RegisteredPermissions } from "./registered-permissions.js";
 import type { SecretHasher } from "./secret-hasher.js";
 import { subnetsAllow } from "./subnets.js";
-import type { VerificationCache, VerifiedKey } from "./verification-cache.js";
+import { checkedKey, type VerificationCache, type VerifiedKey } from "./verification-cache.js";
 import type { VerifyBudget } from "./verify-budget.js";
 import { effectiveLimits, type UsageLimiter, type UsageOutcome } from "./usage-limits.js";
 
@@ -196,12 +196,15 @@ export class KeyChecker {
       return which !== undefined;
     });
     if (!which) return undefined;
+    // Keys on one version of a policy share its record and grants (issue #16).
+    const { policy, grants } = this.deps.cache.sharedPolicy(found.policy);
+    const key = checkedKey(found.key, policy.id);
     return {
-      key: found.key,
-      policy: found.policy,
-      grants: parseGrants(found.policy.permissions),
+      key,
+      policy,
+      grants,
       secretExpireTime: which === "previous" ? found.previousSecret!.expireTime : null,
-      limits: effectiveLimits(found.key, found.policy),
+      limits: effectiveLimits(key, policy),
     };
   }
 
@@ -229,7 +232,7 @@ export class KeyChecker {
     const { key, policy } = verified;
     const keyId = key.id;
     if (key.state === "retired") return { code: "RETIRED", keyId };
-    if (key.expireTime.getTime() <= now.getTime()) return { code: "EXPIRED", keyId };
+    if (key.expireTimeMs <= now.getTime()) return { code: "EXPIRED", keyId };
     // A scoped key checked without the request's context is denied (fail closed).
     if (!subnetsAllow(key.allowedSubnets, request.clientIp)) return { code: "SUBNET_DENIED", keyId };
     if (!request.skipConstraints && !constraintsAllow(key.constraints, request.method, request.path)) {

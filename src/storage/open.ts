@@ -71,9 +71,20 @@ async function openPostgres(url: string, max: number, options: OpenOptions): Pro
   return { db: new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: logOf(options) }), changes: new PostgresChangeFeed(url) };
 }
 
+/**
+ * PGlite's PostgreSQL settings beyond its own. shared_buffers: initdb picks
+ * 128 MB and PostgreSQL touches all of it at start, so that much RSS was taken
+ * before the first request (issue #16). In one embedded process the pages it
+ * does not hold are read through the file system, whose cache the kernel keeps
+ * outside the process: 16 MB is room for every page one statement pins many
+ * times over. Command-line settings: the data directory's postgresql.conf is
+ * left as initdb wrote it.
+ */
+const PGLITE_START_PARAMS: readonly string[] = [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"];
+
 async function openPglite(dataDir: string | undefined, template: Blob | undefined, options: OpenOptions): Promise<Opened> {
   if (dataDir === undefined) {
-    const pglite = await PGlite.create(template === undefined ? {} : { loadDataDir: template });
+    const pglite = await PGlite.create({ startParams: [...PGLITE_START_PARAMS], ...(template === undefined ? {} : { loadDataDir: template }) });
     return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite), log: logOf(options) }), changes: new PgliteChangeFeed(pglite) };
   }
   const { tightened } = secureDataDir(dataDir);
@@ -82,7 +93,7 @@ async function openPglite(dataDir: string | undefined, template: Blob | undefine
     options.warn?.("tightened the permissions of the data directory: group and other users had access", { dataDir, entries: tightened });
   }
   try {
-    const pglite = await PGlite.create({ fs: new PrivateNodeFS(dataDir) });
+    const pglite = await PGlite.create({ fs: new PrivateNodeFS(dataDir), startParams: [...PGLITE_START_PARAMS] });
     return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite), log: logOf(options) }), changes: new PgliteChangeFeed(pglite), lock };
   } catch (error) {
     lock.release();

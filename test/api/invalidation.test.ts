@@ -148,6 +148,22 @@ describe.each(topologies)("cache invalidation on $name", (topology) => {
     expect(await verdictAfter(key.credentials, CheckCode.VALID)).toBe(CheckCode.NOT_FOUND);
   });
 
+  it("changes every key on a policy at once: the keys share one cached record of it", async () => {
+    const policyId = await newPolicy(["shop.orders.read"]);
+    const keys = [(await newKey(policyId)).credentials, (await newKey(policyId)).credentials];
+    for (const key of keys) await warm(key);
+    const name = uniqueName("renamed");
+    await w.policies.call(PolicyService.method.adminUpdateApiKeyPolicy, { policy: { id: policyId, name, permissions: ["shop.orders.read", "shop.orders.write"] } }, admin);
+    expect(await verdictAfter(keys[0]!, CheckCode.PERMISSION_DENIED, ["shop.orders.write"])).toBe(CheckCode.VALID);
+    // The notification that changed the first key changed the second with it: no wait.
+    expect(await check(keys[1]!, ["shop.orders.write"])).toBe(CheckCode.VALID);
+    for (const key of keys) {
+      const answer = await r.check.call(CheckService.method.checkKey, { key, permissions: ["shop.orders.write"] }, admin);
+      expect(answer.policyName).toBe(name);
+      expect(answer.permissions).toEqual(["shop.orders.read", "shop.orders.write"]);
+    }
+  });
+
   it("sees a service stop registering a permission a pattern granted", async () => {
     await w.permissions.call(PermissionService.method.registerPermissions, { service: "mail", permissions: [{ name: "mail.messages.send" }] }, admin);
     const { credentials } = await newKey(await newPolicy(["mail.*", "shop.orders.read"]));

@@ -5,16 +5,21 @@
 // generation rule hold for both.
 import { describe, expect, it } from "vitest";
 import type { ApiKeyRecord, PolicyRecord } from "../../src/storage/records.js";
-import { VerificationCache, type CacheSettings, type VerifiedKey } from "../../src/domain/verification-cache.js";
+import { VerificationCache, checkedKey, type CacheSettings, type VerifiedKey } from "../../src/domain/verification-cache.js";
 
 const SETTINGS: CacheSettings = { maxEntries: 4, ttlMs: 60_000, negativeMaxEntries: 3, negativeTtlMs: 10_000 };
 
-function verified(keyId: string, policyId = "policy"): VerifiedKey {
+function keyRecord(keyId: string, policyId: string): ApiKeyRecord {
   const at = new Date(0);
-  const key: ApiKeyRecord = {
+  return {
     id: keyId, name: keyId, policyId, expireTime: new Date(8.64e15), allowedSubnets: [], constraints: [], service: null, state: "active",
     createTime: at, updateTime: at, lastUsedTime: null, creatorKeyId: null, retireTime: null, retirerKeyId: null, rateLimits: [], credits: null, labels: {},
   };
+}
+
+function verified(keyId: string, policyId = "policy"): VerifiedKey {
+  const at = new Date(0);
+  const key = checkedKey(keyRecord(keyId, policyId), policyId);
   const policy: PolicyRecord = { id: policyId, name: policyId, description: "", permissions: [], createTime: at, updateTime: at, apiKeyCount: 1, rateLimits: [] };
   return { key, policy, grants: [], secretExpireTime: null };
 }
@@ -132,5 +137,60 @@ describe("VerificationCache", () => {
     get(cache, "forged");
     get(cache, "unknown");
     expect(cache.stats).toEqual({ hits: 2, misses: 1 });
+  });
+
+  describe("policies shared among cached keys (issue #16)", () => {
+    const read = (permissions: string[], updatedAtMs = 0): PolicyRecord => ({
+      id: "p", name: "p", description: "", permissions: [...permissions], createTime: new Date(0), updateTime: new Date(updatedAtMs), apiKeyCount: 0, rateLimits: [],
+    });
+    /** A key as a check loads it: its policy as just read from the store, shared when the cache holds that version. */
+    function loaded(cache: VerificationCache, keyId: string, policy: PolicyRecord): VerifiedKey {
+      const shared = cache.sharedPolicy(policy);
+      const key = checkedKey(keyRecord(keyId, policy.id), shared.policy.id);
+      return { key, policy: shared.policy, grants: shared.grants, secretExpireTime: null };
+    }
+
+    it("gives keys on one version of a policy one record and one grant list", () => {
+      const { cache } = cacheAt();
+      const a = loaded(cache, "a", read(["shop.orders.read"]));
+      put(cache, "key-a", a);
+      // Each load reads the policy afresh: an equal read is the held record.
+      const b = loaded(cache, "b", read(["shop.orders.read"]));
+      put(cache, "key-b", b);
+      expect(b.policy).toBe(a.policy);
+      expect(b.grants).toBe(a.grants);
+      expect(b.grants).toEqual([{ kind: "exact", permission: { name: "shop.orders.read", service: "shop" } }]);
+      // Nor does a key hold lists of its own for what it does not have.
+      expect(b.key.allowedSubnets).toBe(a.key.allowedSubnets);
+    });
+
+    it("never hands a key another version than it read, and drops every key on a changed policy at once", () => {
+      const { cache } = cacheAt();
+      put(cache, "key-a", loaded(cache, "a", read(["shop.orders.read"])));
+      put(cache, "key-b", loaded(cache, "b", read(["shop.orders.read"])));
+      // Read after a change whose notification has not arrived yet: its own version.
+      const changed = loaded(cache, "c", read(["shop.orders.read", "shop.orders.write"], 1));
+      expect(changed.policy.permissions).toEqual(["shop.orders.read", "shop.orders.write"]);
+      expect(changed.grants).toHaveLength(2);
+      put(cache, "key-c", changed);
+      cache.invalidatePolicy("p");
+      for (const name of ["key-a", "key-b", "key-c"]) expect(get(cache, name)).toBeUndefined();
+      expect(cache.verifiedEntries).toBe(0);
+      // Keys loaded after the change share its version, not the dropped one.
+      const a = loaded(cache, "a", read(["shop.orders.read", "shop.orders.write"], 1));
+      put(cache, "key-a", a);
+      const b = loaded(cache, "b", read(["shop.orders.read", "shop.orders.write"], 1));
+      expect(b.policy).toBe(a.policy);
+      expect(b.policy).not.toBe(changed.policy);
+    });
+
+    it("lets a policy's record go once no cached key is on it", () => {
+      const { cache } = cacheAt({ maxEntries: 1 });
+      const a = loaded(cache, "a", read(["shop.orders.read"]));
+      put(cache, "key-a", a);
+      put(cache, "key-other", loaded(cache, "other", { ...read([]), id: "q" })); // pushes key-a out
+      expect(get(cache, "key-a")).toBeUndefined();
+      expect(loaded(cache, "b", read(["shop.orders.read"])).policy).not.toBe(a.policy);
+    });
   });
 });

@@ -1,6 +1,6 @@
 // CheckService: CheckKey, the hot path of every internal service.
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { EmptySchema, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { EmptySchema, timestampFromDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
 import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
 import { parseContentType as connectContentType } from "@connectrpc/connect/protocol-connect";
 import { parseContentType as grpcContentType } from "@connectrpc/connect/protocol-grpc";
@@ -41,25 +41,32 @@ const isBinaryCodec = (ctx: HandlerContext): boolean => CONTENT_TYPES[ctx.protoc
  * CheckKey over an empty RPC. JSON ignores unknown fields: JSON callers get
  * the message itself.
  */
-function preEncoded(response: CheckKeyResponse): CheckKeyResponse {
+function preEncoded(bytes: Uint8Array): CheckKeyResponse {
   const encoded = create(CheckKeyResponseSchema);
-  encoded.$unknown = fromBinary(EmptySchema, toBinary(CheckKeyResponseSchema, response)).$unknown;
+  encoded.$unknown = fromBinary(EmptySchema, bytes).$unknown;
   return encoded;
 }
 
+/**
+ * What a VALID answer needs, held for as long as its cache entry: one
+ * exact-size buffer each. The messages Connect's path needs are made on its
+ * first use, so a key checked only over the gRPC fast path holds no more.
+ */
 interface ValidAnswer {
   policy: object;
-  response: CheckKeyResponse;
-  preEncoded: CheckKeyResponse;
-  /** The encoded answer, for appending a key's usage fields to (usage-wire.ts). */
-  bytes: Uint8Array;
-  /** The encoded answer in its gRPC envelope, for the HTTP/2 fast path (check-grpc.ts). */
+  /** The encoded answer in its gRPC envelope, for the HTTP/2 fast path (check-grpc.ts); the answer itself from byte 5. */
   grpcFrame: Buffer;
+  response?: CheckKeyResponse;
+  preEncoded?: CheckKeyResponse;
 }
 
 /** A message in a gRPC envelope: flag 0 (not compressed), big-endian length, the bytes. */
 export function grpcEnvelope(bytes: Uint8Array): Buffer {
   const frame = Buffer.allocUnsafe(5 + bytes.length);
+  return envelopeInto(frame, bytes);
+}
+
+function envelopeInto(frame: Buffer, bytes: Uint8Array): Buffer {
   frame[0] = 0;
   frame.writeUInt32BE(bytes.length, 1);
   frame.set(bytes, 5);
@@ -70,32 +77,35 @@ export function grpcEnvelope(bytes: Uint8Array): Buffer {
 // once per cache entry (their objects), not once per check.
 const validAnswers = new WeakMap<object, ValidAnswer>();
 
+function responseOf(verdict: Extract<Verdict, { code: "VALID" }>): CheckKeyResponse {
+  return create(CheckKeyResponseSchema, {
+    valid: true,
+    code: CheckCode.VALID,
+    apiKeyId: verdict.key.id,
+    apiKeyName: verdict.key.name,
+    policyId: verdict.policy.id,
+    policyName: verdict.policy.name,
+    permissions: verdict.policy.permissions,
+    expireTime: timestampFromMs(verdict.key.expireTimeMs),
+    service: verdict.key.service ?? "",
+  });
+}
+
 function validAnswer(verdict: Extract<Verdict, { code: "VALID" }>): ValidAnswer {
   let answer = validAnswers.get(verdict.key);
   if (!answer || answer.policy !== verdict.policy) {
-    const response = create(CheckKeyResponseSchema, {
-      valid: true,
-      code: CheckCode.VALID,
-      apiKeyId: verdict.key.id,
-      apiKeyName: verdict.key.name,
-      policyId: verdict.policy.id,
-      policyName: verdict.policy.name,
-      permissions: verdict.policy.permissions,
-      expireTime: timestampFromDate(verdict.key.expireTime),
-      service: verdict.key.service ?? "",
-    });
-    const bytes = toBinary(CheckKeyResponseSchema, response);
-    answer = {
-      policy: verdict.policy,
-      response,
-      preEncoded: preEncoded(response),
-      bytes,
-      grpcFrame: grpcEnvelope(bytes),
-    };
+    const bytes = toBinary(CheckKeyResponseSchema, responseOf(verdict));
+    // Its own memory, not a slice of Node's shared 8 KiB pool (Buffer.allocUnsafe):
+    // a long-lived slice keeps the whole pool, and the garbage cut from it
+    // around, alive; that was about 2.6 KiB per cached key (issue #16).
+    answer = { policy: verdict.policy, grpcFrame: envelopeInto(Buffer.allocUnsafeSlow(5 + bytes.length), bytes) };
     validAnswers.set(verdict.key, answer);
   }
   return answer;
 }
+
+/** The encoded answer, without its envelope. */
+const answerBytes = (answer: ValidAnswer): Buffer => answer.grpcFrame.subarray(5);
 
 /**
  * The answer to a check in a gRPC envelope; a VALID one is encoded once per
@@ -106,12 +116,13 @@ export function checkAnswerFrame(verdict: Verdict): Buffer {
   const answer = validAnswer(verdict);
   if (verdict.usage === undefined) return answer.grpcFrame;
   const usage = usageFieldBytes(verdict.usage.remaining, verdict.usage.resetTimeMs);
-  const length = answer.bytes.length + usage.length;
+  const answerLength = answer.grpcFrame.length - 5;
+  const length = answerLength + usage.length;
   const frame = Buffer.allocUnsafe(5 + length);
   frame[0] = 0;
   frame.writeUInt32BE(length, 1);
-  frame.set(answer.bytes, 5);
-  frame.set(usage, 5 + answer.bytes.length);
+  answer.grpcFrame.copy(frame, 5, 5);
+  frame.set(usage, 5 + answerLength);
   return frame;
 }
 
@@ -125,11 +136,12 @@ function verdictToProto(verdict: Verdict, binary: boolean): CheckKeyResponse {
   switch (verdict.code) {
     case "VALID": {
       const answer = validAnswer(verdict);
-      if (verdict.usage === undefined) return binary ? answer.preEncoded : answer.response;
-      if (!binary) return create(CheckKeyResponseSchema, { ...answer.response, ...usageFields(verdict.usage) });
-      const encoded = create(CheckKeyResponseSchema);
-      encoded.$unknown = fromBinary(EmptySchema, Buffer.concat([answer.bytes, usageFieldBytes(verdict.usage.remaining, verdict.usage.resetTimeMs)])).$unknown;
-      return encoded;
+      if (binary) {
+        if (verdict.usage === undefined) return (answer.preEncoded ??= preEncoded(answerBytes(answer)));
+        return preEncoded(Buffer.concat([answerBytes(answer), usageFieldBytes(verdict.usage.remaining, verdict.usage.resetTimeMs)]));
+      }
+      const response = (answer.response ??= responseOf(verdict));
+      return verdict.usage === undefined ? response : create(CheckKeyResponseSchema, { ...response, ...usageFields(verdict.usage) });
     }
     case "MALFORMED":
     case "NOT_FOUND":
