@@ -40,3 +40,13 @@ export function isStoreUnavailable(error: unknown): boolean {
   const message = typeof e.message === "string" ? e.message : "";
   return /Connection terminated|connection timeout|Client has encountered a connection error|PGlite is closed/i.test(message);
 }
+
+/**
+ * True when PostgreSQL gave up on a transaction to let a concurrent one go on
+ * (a deadlock, 40P01, or a serialization failure, 40001): running the same
+ * transaction again is the documented answer.
+ */
+export function isRetryableConflict(error: unknown): boolean {
+  const code = asDriverError(error).code;
+  return code === "40P01" || code === "40001";
+}

@@ -1,6 +1,7 @@
 import { sql, type Kysely } from "kysely";
 import type { Change, ChangeFeed, ChangeSink } from "./changes.js";
 import type { Database } from "./database.js";
+import { isRetryableConflict } from "./errors.js";
 import { ApiKeyRepository } from "./repositories/api-keys.js";
 import { AuditEventRepository } from "./repositories/audit-events.js";
 import { BootstrapRepository } from "./repositories/bootstrap.js";
@@ -76,12 +77,22 @@ export class Store implements Repositories {
     this.localListener(change);
   }
 
-  /** Runs `work` in one transaction: it commits if `work` resolves and rolls back if it throws. */
+  /**
+   * Runs `work` in one transaction: it commits if `work` resolves and rolls
+   * back if it throws. One PostgreSQL chose as a deadlock's victim is run again
+   * (twice at most): `work` must do nothing outside the transaction.
+   */
   async transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
-    const published: Change[] = [];
-    const result = await this.db.transaction().execute((trx) => work(bind(trx, (change) => published.push(change))));
-    for (const change of published) this.committed(change);
-    return result;
+    for (let attempt = 1; ; attempt++) {
+      const published: Change[] = [];
+      try {
+        const result = await this.db.transaction().execute((trx) => work(bind(trx, (change) => published.push(change))));
+        for (const change of published) this.committed(change);
+        return result;
+      } catch (error) {
+        if (attempt >= 3 || !isRetryableConflict(error)) throw error;
+      }
+    }
   }
 
   /** Resolves when the database answers a trivial query. */
