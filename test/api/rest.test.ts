@@ -194,6 +194,8 @@ describe.each(TEST_STORES)("REST on $name", (store) => {
         "GET /api/v1/webhook_endpoints",
         "DELETE /api/v1/webhook_endpoints/{id}",
         "GET /api/v1/webhook_endpoints/{id}/deliveries",
+        "POST /api/v1/webhook_endpoints/{id}:enable",
+        "POST /api/v1/webhook_endpoints/{id}:rotateSecret",
         "GET /api/v1/audit_events",
         "POST /api/v1/api_keys:check",
         "POST /api/v1/api_keys:revoke",

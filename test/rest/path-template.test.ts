@@ -246,6 +246,7 @@ describe("the route table", () => {
         "GET /api/v1/api_keys/permissions AdminGetApiKeyPermissions",
         "PUT /api/v1/services/{service}/permissions RegisterPermissions",
         "POST /api/v1/api_keys:check CheckKey",
+        "POST /api/v1/api_keys:revoke RevokeApiKey",
         "GET /api/v1/audit_events AdminListAuditEvents",
       ].sort(),
     );
