@@ -6,6 +6,7 @@ import * as usageLimits from "./migrations/2026_12_01_110000_usage_limits.js";
 import * as webhooks from "./migrations/2026_12_02_010000_webhooks.js";
 import * as keyLabels from "./migrations/2026_12_02_120000_key_labels.js";
 import * as auditDetail from "./migrations/2026_12_02_130000_audit_detail.js";
+import * as usageHourly from "./migrations/2026_12_02_200000_usage_hourly.js";
 
 // Listed here rather than read from the folder, so they run the same under tsx,
 // vitest and a bundler. Names sort by date.
@@ -17,6 +18,7 @@ const migrations: Record<string, Migration> = {
   "2026_12_02_010000_webhooks": webhooks,
   "2026_12_02_120000_key_labels": keyLabels,
   "2026_12_02_130000_audit_detail": auditDetail,
+  "2026_12_02_200000_usage_hourly": usageHourly,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
