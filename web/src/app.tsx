@@ -7,12 +7,14 @@ import { KeysPage } from "./pages/keys.js";
 import { PermissionsPage } from "./pages/permissions.js";
 import { PoliciesPage } from "./pages/policies.js";
 import { SignIn } from "./pages/sign-in.js";
+import { UsagePage } from "./pages/usage.js";
 
 const PAGES = [
   { hash: "#/keys", label: "API keys", Page: KeysPage },
   { hash: "#/policies", label: "Policies", Page: PoliciesPage },
   { hash: "#/permissions", label: "Permissions", Page: PermissionsPage },
   { hash: "#/audit", label: "Audit log", Page: AuditPage },
+  { hash: "#/usage", label: "Usage", Page: UsagePage },
 ] as const;
 
 export function App() {
@@ -25,7 +27,8 @@ export function App() {
   }, []);
 
   if (!signedIn) return <SignIn onSignedIn={() => setSignedIn(true)} />;
-  const current = PAGES.find((p) => p.hash === hash) ?? PAGES[0];
+  // A page's own parameters follow a "?" (#/usage?key=…).
+  const current = PAGES.find((p) => p.hash === hash.split("?")[0]) ?? PAGES[0];
   return (
     <>
       <header>
