@@ -7,6 +7,8 @@ import { vi, afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { newCredentials } from "../../src/domain/key-format.js";
+import { UsageRollups } from "../../src/domain/usage-rollups.js";
+import { metricValue } from "../support/metrics.js";
 import { DAY, grpcClients, keyWithPermissions, type Clients } from "../support/fixtures.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 import { TEST_STORES } from "../support/stores.js";
@@ -130,5 +132,20 @@ describe.each(TEST_STORES)("usage rollups on $name", (store) => {
     await vi.waitFor(async () => expect(await usage(target.id, oldRange)).toEqual({}), WITHIN_FLUSH);
     const all = await rest(`/usage?startTime=${new Date(oldRange.start).toISOString()}&endTime=${new Date(oldRange.end).toISOString()}`);
     expect(all.body.buckets ?? []).toEqual([]);
+  });
+
+  it("bounds memory: past maxEntries keys between two flushes, checks are dropped and counted, never queued", async () => {
+    expect(await metricValue(kw.url, "keyward_usage_rollup_dropped_total")).toBe(0);
+    const errors: unknown[] = [];
+    const rollups = new UsageRollups(kw.keyward.store, { flushMs: 60_000, retentionMs: 30 * DAY, maxEntries: 2 }, kw.clock.now, (e) => errors.push(e));
+    for (const keyId of ["bound-a", "bound-b", "bound-c", "bound-a", "bound-c"]) rollups.record({ code: "RETIRED", keyId });
+    expect(rollups.dropped).toBe(2);
+    await rollups.close();
+    expect(errors).toEqual([]);
+    const hour = new Date(hourOf(kw.clock.now().getTime()));
+    const read = (id: string) => kw.keyward.store.usageRollups.read(id, hour, new Date(hour.getTime() + HOUR));
+    expect(await read("bound-a")).toEqual([{ hour, apiKeyId: "bound-a", code: "RETIRED", count: 2 }]);
+    expect(await read("bound-b")).toEqual([{ hour, apiKeyId: "bound-b", code: "RETIRED", count: 1 }]);
+    expect(await read("bound-c")).toEqual([]);
   });
 });

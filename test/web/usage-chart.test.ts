@@ -34,16 +34,19 @@ describe.skipIf(NO_BROWSER)("the usage chart in the dashboard", () => {
     });
 
   it("draws a key's and the deployment's checks per hour after real checks", async () => {
-    const { body: policy } = await connectJson(kw.url, PolicyService.method.adminCreateApiKeyPolicy, { name: "charted", permissions: ["keyward.keys.check"] }, auth());
+    const policy = (await connectJson(kw.url, PolicyService.method.adminCreateApiKeyPolicy, { name: "charted", permissions: ["keyward.keys.check"] }, auth())).body as { policy: { id: string } };
     const expireTime = new Date(Date.now() + 86_400_000).toISOString();
-    const { body: created } = await connectJson(kw.url, ApiKeyService.method.adminCreateApiKey, { name: "charted-job", policyId: policy.policy.id, expireTime }, auth());
+    const created = (await connectJson(kw.url, ApiKeyService.method.adminCreateApiKey, { name: "charted-job", policyId: policy.policy.id, expireTime }, auth())).body as {
+      apiKey: { id: string };
+      credentials: string;
+    };
     const check = (key: string, permissions: string[]) => connectJson(kw.url, CheckService.method.checkKey, { key, permissions }, auth());
     for (let i = 0; i < 3; i++) expect((await check(created.credentials, ["keyward.keys.check"])).body).toMatchObject({ valid: true });
     expect((await check(created.credentials, ["keyward.api_keys.write"])).body).toMatchObject({ code: "CHECK_CODE_PERMISSION_DENIED" });
     await check("not-a-key", []);
     // Counts reach the store within the flush interval (200 ms in tests).
     await expect
-      .poll(async () => (await connectJson(kw.url, ApiKeyService.method.adminGetApiKeyUsage, { id: created.apiKey.id }, auth())).body.buckets?.length ?? 0)
+      .poll(async () => ((await connectJson(kw.url, ApiKeyService.method.adminGetApiKeyUsage, { id: created.apiKey.id }, auth())).body as { buckets?: unknown[] }).buckets?.length ?? 0)
       .toBe(1);
 
     await page.goto(kw.url);
