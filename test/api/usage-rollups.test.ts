@@ -9,6 +9,7 @@ import { CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { newCredentials } from "../../src/domain/key-format.js";
 import { UsageRollups } from "../../src/domain/usage-rollups.js";
 import { metricValue } from "../support/metrics.js";
+import { connectJson } from "../support/clients.js";
 import { DAY, grpcClients, keyWithPermissions, type Clients } from "../support/fixtures.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 import { TEST_STORES } from "../support/stores.js";
@@ -87,6 +88,9 @@ describe.each(TEST_STORES)("usage rollups on $name", (store) => {
     expect(all.body.buckets).toEqual([{ hour: jsonTime(firstHour), counts: { VALID: "7", PERMISSION_DENIED: "3", NOT_FOUND: "2", MALFORMED: "1" } }]);
     const one = await rest(`/api_keys/${target.id}/usage`);
     expect(one.body.buckets).toEqual([{ hour: jsonTime(firstHour), counts: { VALID: "7", PERMISSION_DENIED: "3" } }]);
+    // The Connect protocol (JSON over HTTP/1.1) answers the same.
+    const connect = await connectJson(kw.url, ApiKeyService.method.adminGetApiKeyUsage, { id: target.id }, { authorization: `Bearer ${kw.adminKey}` });
+    expect(connect.body).toEqual({ buckets: [{ hour: jsonTime(firstHour), counts: { VALID: "7", PERMISSION_DENIED: "3" } }] });
     // Another key's history holds none of it.
     expect(await usage(caller.id)).toEqual({});
   });
