@@ -12,6 +12,7 @@ import { KeyChecker } from "./domain/check.js";
 import { KEYWARD_SERVICE } from "./domain/keyward-permissions.js";
 import { LastUseRecorder } from "./domain/last-use.js";
 import { LifecycleScheduler } from "./domain/lifecycle.js";
+import { UsageRollups } from "./domain/usage-rollups.js";
 import { PolicyService } from "./domain/policies.js";
 import { RegisteredPermissions } from "./domain/registered-permissions.js";
 import { VerificationCache } from "./domain/verification-cache.js";
@@ -38,6 +39,13 @@ import { RpcLog } from "./transport/rpc-log.js";
 import { webhookSender } from "./transport/webhook-sender.js";
 import type { DomainServices } from "./transport/routes.js";
 import { keywardPermissionDefinitions } from "./transport/keyward-declarations.js";
+
+/**
+ * Distinct keys counted per hour between two flushes (and rows kept across a
+ * failed flush): far above any real deployment's keys used per second, yet a
+ * few MB at most.
+ */
+const USAGE_MAX_ENTRIES = 100_000;
 
 /** The dashboard's build output (npm start builds it first when its sources changed). */
 export const WEB_ROOT = join(installRoot(), "web/dist");
@@ -94,11 +102,15 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
     const lastUse = new LastUseRecorder(store, config.lastUseFlushMs, (error) =>
       logger.warn({ err: error }, "could not record last use; will retry"),
     );
+    // Flushed on the last-use writer's interval: one write per interval for each, never one per check.
+    const rollups = new UsageRollups(store, { flushMs: config.lastUseFlushMs, retentionMs: config.usageRetentionMs, maxEntries: USAGE_MAX_ENTRIES }, now, (error) =>
+      logger.warn({ err: error }, "could not record usage counts; will retry"),
+    );
     const cache = new VerificationCache(config.cache);
     const usage = new UsageLimiter(store.usage, config.usage, (error) => logger.warn({ err: error }, "could not share usage counts; will retry"), now);
     const registered = new RegisteredPermissions(store);
     const budget = new VerifyBudget(config.argon2Budget);
-    const metrics = new Metrics({ cache, budget, feedUp: () => store.changes.up });
+    const metrics = new Metrics({ cache, budget, feedUp: () => store.changes.up, usage: rollups });
     // The cache is used only while change notifications flow: when the feed is
     // down, every check reads the store (current by definition) until it is back.
     const apply = (change: Change) => {
@@ -151,6 +163,7 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
       checker,
       audit: new AuditLog(store, now),
       revoker,
+      usage: rollups,
       webhooks: new WebhookEndpoints(store, config.webhooks.allowPrivate, now),
       leakReports: config.leakReportPublicKeys && new LeakReports(new LeakReportKeys(config.leakReportPublicKeys), revoker),
     };
@@ -196,6 +209,7 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
         await lifecycle.close();
         await dispatcher.close();
         await lastUse.close();
+        await rollups.close();
         // Unused leased credits go back to their keys before the store closes.
         await usage.close().catch((error: unknown) => logger.warn({ err: error }, "could not give back leased credits"));
         await store.close();

@@ -21,6 +21,8 @@ export interface Config {
   readonly maxRotationOverlapMs: number;
   readonly trustedProxyHops: number;
   readonly lastUseFlushMs: number;
+  /** How long hourly usage rollups are kept (domain/usage-rollups.ts). */
+  readonly usageRetentionMs: number;
   /** Usage limits across replicas (domain/usage-limits.ts). */
   readonly usage: { readonly syncMs: number; readonly leaseSize: number; readonly leaseMaxSize: number; readonly leaseHoldMs: number; readonly leaseTargetMs?: number };
   readonly corsOrigins: readonly string[];
@@ -247,6 +249,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       failureCooldownMs: parseDurationMs("KEYWARD_ARGON2_FAILURE_COOLDOWN", get("KEYWARD_ARGON2_FAILURE_COOLDOWN") ?? "100ms", 60_000),
     }),
     lastUseFlushMs: parseDurationMs("KEYWARD_LAST_USE_FLUSH", get("KEYWARD_LAST_USE_FLUSH") ?? "1s", 5_000),
+    usageRetentionMs: parseDurationMs("KEYWARD_USAGE_RETENTION", get("KEYWARD_USAGE_RETENTION") ?? "30d", 3650 * UNIT_MS.d!),
     usage: usageSettings(get),
   });
 }

@@ -137,7 +137,7 @@ export function buildServer(
   const openapi = JSON.stringify(openApiDocument(rest, "v1"));
   const cors = corsPolicy(settings.corsOrigins);
   const dashboard = staticFiles(settings.webRoot);
-  const proxyAuth = forwardAuth({ checker: services.checker, metrics, log: rpcLog, clientIpOf: clientIp });
+  const proxyAuth = forwardAuth({ checker: services.checker, metrics, usage: services.usage, log: rpcLog, clientIpOf: clientIp });
   const leaks = leakReports({ reports: services.leakReports, log: rpcLog, logger, maxBodyBytes: READ_MAX_BYTES, clientIpOf: clientIp });
 
   const handler: RequestHandler = (req: NodeRequest, res: NodeResponse) => {
@@ -173,7 +173,7 @@ export function buildServer(
   const streams =
     settings.grpcFastPath === false || settings.tracing
       ? undefined
-      : grpcCheckKey({ checker: services.checker, metrics, log: rpcLog, validator, readMaxBytes: READ_MAX_BYTES, clientIpOf: clientIp });
+      : grpcCheckKey({ checker: services.checker, metrics, usage: services.usage, log: rpcLog, validator, readMaxBytes: READ_MAX_BYTES, clientIpOf: clientIp });
   if (!existing) return new OnePortServer(handler, connectionLimits(settings.connections), streams);
   existing.setHandler(handler);
   existing.streamHandler = streams;

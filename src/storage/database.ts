@@ -12,6 +12,7 @@ export interface Database {
   rate_windows: RateWindowsTable;
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  usage_hourly: UsageHourlyTable;
 }
 
 export interface ServicesTable {
@@ -144,3 +145,12 @@ export type PolicyRow = Selectable<PoliciesTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
 export type NewApiKeyRow = Insertable<ApiKeysTable>;
 export type AuditEventRow = Selectable<AuditEventsTable>;
+
+/** Checks per hour, key and verdict code (the empty key id: checks that proved no key). */
+export interface UsageHourlyTable {
+  hour: Date;
+  api_key_id: string;
+  code: string;
+  /** bigint: a string from pg, a number from PGlite. */
+  count: ColumnType<string | number, number, number>;
+}

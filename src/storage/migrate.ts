@@ -9,6 +9,7 @@ import * as auditDetail from "./migrations/2026_12_02_130000_audit_detail.js";
 import * as lifecycleNotices from "./migrations/2026_12_02_130000_lifecycle_notices.js";
 import * as idleWarnings from "./migrations/2026_12_02_140000_idle_warnings.js";
 import * as webhookSecretRotationDisable from "./migrations/2026_12_02_140000_webhook_secret_rotation_disable.js";
+import * as usageHourly from "./migrations/2026_12_02_200000_usage_hourly.js";
 
 // Listed here rather than read from the folder, so they run the same under tsx,
 // vitest and a bundler. Names sort by date.
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   "2026_12_02_130000_lifecycle_notices": lifecycleNotices,
   "2026_12_02_140000_idle_warnings": idleWarnings,
   "2026_12_02_140000_webhook_secret_rotation_disable": webhookSecretRotationDisable,
+  "2026_12_02_200000_usage_hourly": usageHourly,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

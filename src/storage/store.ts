@@ -8,6 +8,7 @@ import { BootstrapRepository } from "./repositories/bootstrap.js";
 import { PermissionRepository } from "./repositories/permissions.js";
 import { PolicyRepository } from "./repositories/policies.js";
 import { UsageRepository } from "./repositories/usage.js";
+import { UsageRollupRepository } from "./repositories/usage-rollups.js";
 import { WebhookRepository } from "./repositories/webhooks.js";
 
 /** The repositories, all bound to one connection or one transaction. */
@@ -18,6 +19,7 @@ export interface Repositories {
   readonly bootstrap: BootstrapRepository;
   readonly auditEvents: AuditEventRepository;
   readonly usage: UsageRepository;
+  readonly usageRollups: UsageRollupRepository;
   readonly webhooks: WebhookRepository;
 }
 
@@ -28,6 +30,7 @@ const bind = (db: Kysely<Database>, sink: ChangeSink): Repositories => ({
   bootstrap: new BootstrapRepository(db),
   auditEvents: new AuditEventRepository(db),
   usage: new UsageRepository(db),
+  usageRollups: new UsageRollupRepository(db),
   webhooks: new WebhookRepository(db),
 });
 
@@ -42,6 +45,7 @@ export class Store implements Repositories {
   readonly bootstrap: BootstrapRepository;
   readonly auditEvents: AuditEventRepository;
   readonly usage: UsageRepository;
+  readonly usageRollups: UsageRollupRepository;
   readonly webhooks: WebhookRepository;
 
   constructor(
@@ -59,6 +63,7 @@ export class Store implements Repositories {
       bootstrap: this.bootstrap,
       auditEvents: this.auditEvents,
       usage: this.usage,
+      usageRollups: this.usageRollups,
       webhooks: this.webhooks,
     } = bind(db, (change) => this.committed(change)));
   }

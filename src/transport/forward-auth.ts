@@ -8,7 +8,8 @@ import { Code, ConnectError } from "@connectrpc/connect";
 import type { KeyChecker, Verdict } from "../domain/check.js";
 import { KeywardPermission } from "../domain/keyward-permissions.js";
 import { toConnectError } from "./errors.js";
-import { verdictCounters } from "./handlers/check.js";
+import { verdictCounter } from "./handlers/check.js";
+import type { UsageRollups } from "../domain/usage-rollups.js";
 import { callerRefusal, presentedKey } from "./interceptors.js";
 import type { Metrics } from "./metrics.js";
 import type { NodeRequest, NodeResponse } from "./one-port.js";
@@ -27,6 +28,7 @@ const BEARER_PREFIX = /^Bearer[ \t]+/i;
 export interface ForwardAuthDeps {
   checker: KeyChecker;
   metrics: Metrics;
+  usage: UsageRollups;
   log: RpcLog;
   /** The client's address, as every other request's (the caller here is the proxy). */
   clientIpOf(peer: string, forwardedFor: string | string[] | undefined): string;
@@ -109,7 +111,7 @@ function sendError(res: NodeResponse, status: number, code: Code, message: strin
 
 /** Serves forward auth; server.ts routes FORWARD_AUTH_PATH here, whatever the method. */
 export function forwardAuth(deps: ForwardAuthDeps): (req: NodeRequest, res: NodeResponse) => void {
-  const counted = verdictCounters(deps.metrics);
+  const count = verdictCounter(deps.metrics, deps.usage);
   const checkPermissions = requiredPermissionsRule();
 
   async function serve(req: NodeRequest, res: NodeResponse, rpc: RpcFacts, startedAt: number): Promise<void> {
@@ -141,7 +143,7 @@ export function forwardAuth(deps: ForwardAuthDeps): (req: NodeRequest, res: Node
       path: pathOf(header.get("x-forwarded-uri") ?? header.get("x-original-uri") ?? ""),
       clientIp: originalClientIp(header),
     });
-    counted[verdict.code].inc();
+    count(verdict);
     sendVerdict(res, verdict, whenLimited, deps.checker.now().getTime());
     deps.log.finished(rpc, startedAt, undefined);
   }

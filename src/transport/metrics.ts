@@ -7,6 +7,7 @@ export interface MetricSources {
   cache: { readonly stats: CacheStats; readonly verifiedEntries: number; readonly failedEntries: number };
   budget: { readonly inFlight: number; readonly queued: number; readonly completed: number };
   feedUp: () => boolean;
+  usage: { readonly dropped: number };
 }
 
 /** A counter that follows a monotonic number kept elsewhere. */
@@ -88,6 +89,13 @@ export class Metrics {
         this.set(sources.feedUp() ? 1 : 0);
       },
     });
+    const usageDropped = new Counter({
+      name: "keyward_usage_rollup_dropped_total",
+      help: "Checks not counted in the hourly usage rollups because their in-memory bound was reached",
+      registers: [this.registry],
+      collect: () => syncUsageDropped(),
+    });
+    const syncUsageDropped = follow(usageDropped, () => sources.usage.dropped);
     collectDefaultMetrics({ register: this.registry, prefix: "keyward_" });
   }
 }

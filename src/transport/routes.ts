@@ -18,6 +18,7 @@ import type { PolicyService as Policies } from "../domain/policies.js";
 import type { PermissionRegistry } from "../domain/registry.js";
 import type { LeakReports } from "../domain/leak-reports.js";
 import type { PossessionRevoker } from "../domain/revoke-by-possession.js";
+import type { UsageRollups } from "../domain/usage-rollups.js";
 import type { WebhookEndpoints } from "../domain/webhooks.js";
 import { apiKeyHandlers } from "./handlers/api-keys.js";
 import { auditHandlers } from "./handlers/audit.js";
@@ -41,21 +42,23 @@ export interface DomainServices {
   checker: KeyChecker;
   audit: AuditLog;
   revoker: PossessionRevoker;
+  /** Checks per hour, key and verdict: counted by every path that answers a check, read by the usage RPC. */
+  usage: UsageRollups;
   webhooks: WebhookEndpoints;
   /** Signed leak reports (plain HTTP, transport/leak-reports.ts); undefined when no scanner's key is configured. */
   leakReports: LeakReports | undefined;
 }
 
 export const routes = (services: DomainServices, readiness: Readiness, metrics: Metrics) => (router: ConnectRouter) => {
-  router.service(ApiKeyService, apiKeyHandlers(services.apiKeys, services.revoker));
+  router.service(ApiKeyService, apiKeyHandlers(services.apiKeys, services.revoker, services.usage));
   router.service(PolicyService, policyHandlers(services.policies));
   router.service(PermissionService, permissionHandlers(services.registry));
-  router.service(CheckService, checkHandlers(services.checker, metrics));
+  router.service(CheckService, checkHandlers(services.checker, metrics, services.usage));
   router.service(AuditService, auditHandlers(services.audit));
   router.service(WebhookService, webhookHandlers(services.webhooks));
   router.service(Health, healthHandlers(readiness));
   // Envoy's ext_authz API (design §10): served and reflected, but not Keyward's own API (no REST routes, no API docs).
-  router.service(Authorization, extAuthzHandlers(services.checker, metrics));
+  router.service(Authorization, extAuthzHandlers(services.checker, metrics, services.usage));
   const reflection = reflectionHandlers([...KEYWARD_SERVICES, Health, Authorization]);
   router.service(ReflectionV1, reflection.v1);
   router.service(ReflectionV1alpha, reflection.v1alpha);

@@ -174,11 +174,15 @@ describe.each(TEST_STORES)("REST on $name", (store) => {
     expect(result.errors ?? []).toEqual([]);
     expect(result.valid).toBe(true);
     const operations = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    const operationIds = Object.values(doc.paths).flatMap((ops) => Object.values(ops).map((op) => (op as { operationId: string }).operationId));
+    expect(new Set(operationIds).size).toBe(operationIds.length);
     expect(operations.sort()).toEqual(
       [
         "POST /api/v1/api_keys",
         "GET /api/v1/api_keys/{id}",
         "GET /api/v1/api_keys",
+        "GET /api/v1/api_keys/{id}/usage",
+        "GET /api/v1/usage",
         "PATCH /api/v1/api_keys/{api_key.id}",
         "DELETE /api/v1/api_keys/{id}",
         "POST /api/v1/api_keys/{id}:retire",

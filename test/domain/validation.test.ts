@@ -140,6 +140,7 @@ describe("loadConfig", () => {
       maxRotationOverlapMs: 2 * 86_400_000,
       trustedProxyHops: 1,
       lastUseFlushMs: 2_000,
+      usageRetentionMs: 30 * 86_400_000,
       usage: { syncMs: 500, leaseSize: 50, leaseMaxSize: 400, leaseHoldMs: 5_000 },
       corsOrigins: ["https://admin.example.com", "http://localhost:5173"],
       revokeRateLimit: { limit: 30, periodMs: 3_600_000 },

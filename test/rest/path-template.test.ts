@@ -234,6 +234,8 @@ describe("the route table", () => {
         "POST /api/v1/api_keys AdminCreateApiKey",
         "GET /api/v1/api_keys AdminListApiKeys",
         "GET /api/v1/api_keys/{id} AdminGetApiKey",
+        "GET /api/v1/api_keys/{id}/usage AdminGetApiKeyUsage",
+        "GET /api/v1/usage AdminGetApiKeyUsage",
         "PATCH /api/v1/api_keys/{api_key.id} AdminUpdateApiKey",
         "DELETE /api/v1/api_keys/{id} AdminDeleteApiKey",
         "POST /api/v1/api_keys/{id}:retire AdminRetireApiKey",

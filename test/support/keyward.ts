@@ -31,6 +31,7 @@ export function testConfig(store: StoreLocation, overrides: Partial<Config> = {}
     maxRotationOverlapMs: 7 * 86_400_000,
     trustedProxyHops: 0,
     lastUseFlushMs: 200,
+    usageRetentionMs: 30 * 86_400_000,
     corsOrigins: [],
     revokeRateLimit: { limit: 1_000, periodMs: 60_000 },
     // Tests' receivers listen on loopback; their retries wait a moment, not minutes.

@@ -8,6 +8,7 @@ import { PermissionsPage } from "./pages/permissions.js";
 import { PoliciesPage } from "./pages/policies.js";
 import { SignIn } from "./pages/sign-in.js";
 import { WebhooksPage } from "./pages/webhooks.js";
+import { UsagePage } from "./pages/usage.js";
 
 const PAGES = [
   { hash: "#/keys", label: "API keys", Page: KeysPage },
@@ -15,6 +16,7 @@ const PAGES = [
   { hash: "#/permissions", label: "Permissions", Page: PermissionsPage },
   { hash: "#/webhooks", label: "Webhooks", Page: WebhooksPage },
   { hash: "#/audit", label: "Audit log", Page: AuditPage },
+  { hash: "#/usage", label: "Usage", Page: UsagePage },
 ] as const;
 
 export function App() {
@@ -27,7 +29,8 @@ export function App() {
   }, []);
 
   if (!signedIn) return <SignIn onSignedIn={() => setSignedIn(true)} />;
-  const current = PAGES.find((p) => p.hash === hash) ?? PAGES[0];
+  // A page's own parameters follow a "?" (#/usage?key=…).
+  const current = PAGES.find((p) => p.hash === hash.split("?")[0]) ?? PAGES[0];
   return (
     <>
       <header>

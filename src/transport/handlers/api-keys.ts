@@ -1,19 +1,21 @@
 // ApiKeyService: AdminCreateApiKey, AdminGetApiKey, AdminListApiKeys,
 // AdminUpdateApiKey, AdminDeleteApiKey, AdminRetireApiKey, AdminRotateApiKey,
-// RevokeApiKey (no key: domain/revoke-by-possession.ts).
+// AdminGetApiKeyUsage (domain/usage-rollups.ts), RevokeApiKey (no key:
+// domain/revoke-by-possession.ts).
 import type { ServiceImpl } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ApiKeyService, ApiKeyState } from "../../../gen/keyward/v1/api_keys_pb.js";
 import type { ApiKeyChanges, ApiKeyService as ApiKeys } from "../../domain/api-keys.js";
 import { apiKeyToProto, constraintsFromProto, creditsFromProto, dateOf, durationMs, rateLimitsFromProto } from "../convert.js";
 import type { PossessionRevoker } from "../../domain/revoke-by-possession.js";
+import type { UsageRollups } from "../../domain/usage-rollups.js";
 import { clientIpKey } from "../context.js";
 import { updatePaths } from "../field-mask.js";
 import { callerOf } from "./principal.js";
 
 const UPDATABLE = ["name", "policy_id", "expire_time", "allowed_subnets", "constraints", "service", "rate_limits", "credits", "labels"] as const;
 
-export function apiKeyHandlers(keys: ApiKeys, revoker: PossessionRevoker): ServiceImpl<typeof ApiKeyService> {
+export function apiKeyHandlers(keys: ApiKeys, revoker: PossessionRevoker, usage: UsageRollups): ServiceImpl<typeof ApiKeyService> {
   return {
     async adminCreateApiKey(req, ctx) {
       const { key, credentials } = await keys.create(callerOf(ctx), {
@@ -33,6 +35,16 @@ export function apiKeyHandlers(keys: ApiKeys, revoker: PossessionRevoker): Servi
 
     async adminGetApiKey(req) {
       return { apiKey: apiKeyToProto(await keys.get(req.id)) };
+    },
+
+    async adminGetApiKeyUsage(req) {
+      const buckets = await usage.history(req.id || undefined, dateOf(req.startTime), dateOf(req.endTime));
+      return {
+        buckets: buckets.map((b) => ({
+          hour: timestampFromDate(b.hour),
+          counts: Object.fromEntries(Object.entries(b.counts).map(([code, count]) => [code, BigInt(count)])),
+        })),
+      };
     },
 
     async adminListApiKeys(req) {

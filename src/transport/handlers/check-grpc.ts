@@ -25,7 +25,8 @@ import { callerRefusal, requiredKey } from "../interceptors.js";
 import type { Metrics } from "../metrics.js";
 import type { RpcFacts, RpcLog } from "../rpc-log.js";
 import type { StreamHandler } from "../one-port.js";
-import { checkAnswerFrame, checkRequestOf, verdictCounters } from "./check.js";
+import { checkAnswerFrame, checkRequestOf, verdictCounter } from "./check.js";
+import type { UsageRollups } from "../../domain/usage-rollups.js";
 import { readCheckRequest } from "./check-request-wire.js";
 import { withinLengthRules } from "./length-rules.js";
 
@@ -45,6 +46,7 @@ const FLAG_COMPRESSED = 0b01;
 export interface GrpcCheckDeps {
   checker: KeyChecker;
   metrics: Metrics;
+  usage: UsageRollups;
   log: RpcLog;
   /** The same validator the Connect path's validation interceptor uses. */
   validator: Validator;
@@ -89,7 +91,7 @@ function ignoreStreamError(): void {
 }
 
 export function grpcCheckKey(deps: GrpcCheckDeps): StreamHandler {
-  const counted = verdictCounters(deps.metrics);
+  const count = verdictCounter(deps.metrics, deps.usage);
   const withinRules = withinLengthRules(CheckKeyRequestSchema);
   // Connect's own parser for this method's input: the same size limit and the same errors.
   const parse = createMethodSerializationLookup(METHOD, undefined, undefined, {
@@ -201,7 +203,7 @@ export function grpcCheckKey(deps: GrpcCheckDeps): StreamHandler {
 
   function decided(call: Call, verdict: Verdict): void {
     if (call.done) return;
-    counted[verdict.code].inc();
+    count(verdict);
     answer(call.stream, checkAnswerFrame(verdict));
     finish(call, undefined);
   }

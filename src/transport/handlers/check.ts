@@ -7,6 +7,7 @@ import { parseContentType as grpcContentType } from "@connectrpc/connect/protoco
 import { parseContentType as grpcWebContentType } from "@connectrpc/connect/protocol-grpc-web";
 import { CheckCode, CheckKeyResponseSchema, CheckService, type CheckKeyRequest, type CheckKeyResponse } from "../../../gen/keyward/v1/check_pb.js";
 import type { CheckRequest, KeyChecker, Verdict } from "../../domain/check.js";
+import type { UsageRollups } from "../../domain/usage-rollups.js";
 import type { Metrics } from "../metrics.js";
 import { usageFieldBytes } from "./usage-wire.js";
 
@@ -156,9 +157,17 @@ function verdictToProto(verdict: Verdict, binary: boolean): CheckKeyResponse {
   }
 }
 
-/** One counter per verdict code, bound once (and exported at 0 from the start), not looked up by label per check. */
-export function verdictCounters(metrics: Metrics): Record<Verdict["code"], { inc(): void }> {
-  return Object.fromEntries(Object.keys(CODE).map((code) => [code, metrics.checks.labels({ code })])) as Record<Verdict["code"], { inc(): void }>;
+/**
+ * Counts a check's verdict, in the metric and in the hourly usage rollups.
+ * One metric counter per code, bound once (and exported at 0 from the start),
+ * not looked up by label per check.
+ */
+export function verdictCounter(metrics: Metrics, usage: UsageRollups): (verdict: Verdict) => void {
+  const counters = Object.fromEntries(Object.keys(CODE).map((code) => [code, metrics.checks.labels({ code })])) as Record<Verdict["code"], { inc(): void }>;
+  return (verdict) => {
+    counters[verdict.code].inc();
+    usage.record(verdict);
+  };
 }
 
 /** The request as the domain takes it (the same fields on every path to CheckKey). */
@@ -171,12 +180,12 @@ export const checkRequestOf = (req: CheckKeyRequest): CheckRequest => ({
   cost: req.cost,
 });
 
-export function checkHandlers(checker: KeyChecker, metrics: Metrics): ServiceImpl<typeof CheckService> {
-  const counted = verdictCounters(metrics);
+export function checkHandlers(checker: KeyChecker, metrics: Metrics, usage: UsageRollups): ServiceImpl<typeof CheckService> {
+  const count = verdictCounter(metrics, usage);
   return {
     async checkKey(req, ctx) {
       const verdict = await checker.check(checkRequestOf(req));
-      counted[verdict.code].inc();
+      count(verdict);
       return verdictToProto(verdict, isBinaryCodec(ctx));
     },
   };

@@ -15,7 +15,8 @@ import type { KeyChecker, Verdict } from "../../domain/check.js";
 import { presentedKey, presentedKeyHeader } from "../interceptors.js";
 import type { Metrics } from "../metrics.js";
 import { keywardHeaders, limitHeaders, proxyStatusOf, requiredPermissionsRule, verdictBody } from "../proxy-verdict.js";
-import { verdictCounters } from "./check.js";
+import { verdictCounter } from "./check.js";
+import type { UsageRollups } from "../../domain/usage-rollups.js";
 
 /** The context extension a route sets to name the permissions it requires, comma-separated. */
 export const PERMISSIONS_EXTENSION = "keyward-permissions";
@@ -90,8 +91,8 @@ function denied(verdict: Exclude<Verdict, { code: "VALID" }>, nowMs: number): An
   };
 }
 
-export function extAuthzHandlers(checker: KeyChecker, metrics: Metrics): ServiceImpl<typeof Authorization> {
-  const counted = verdictCounters(metrics);
+export function extAuthzHandlers(checker: KeyChecker, metrics: Metrics, usage: UsageRollups): ServiceImpl<typeof Authorization> {
+  const count = verdictCounter(metrics, usage);
   const checkPermissions = requiredPermissionsRule();
   return {
     async check(req) {
@@ -111,7 +112,7 @@ export function extAuthzHandlers(checker: KeyChecker, metrics: Metrics): Service
         path: (http?.path ?? "").split(/[?#]/, 1)[0]!,
         clientIp: sourceIp(attributes?.source),
       });
-      counted[verdict.code].inc();
+      count(verdict);
       return verdict.code === "VALID" ? allowed(verdict, presentedKeyHeader(headers)) : denied(verdict, checker.now().getTime());
     },
   };

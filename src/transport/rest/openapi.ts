@@ -121,6 +121,8 @@ function queryFields(route: RestRoute, builder: SchemaBuilder): Schema[] {
 export function openApiDocument(routes: readonly RestRoute[], version: string): Schema {
   const builder = new SchemaBuilder();
   const paths: Record<string, Record<string, Schema>> = {};
+  // Unique across the document, as OpenAPI requires: an RPC with additional bindings (AdminGetApiKeyUsage) has one per path.
+  const operationIds = new Set<string>();
   for (const route of routes) {
     const { method } = route;
     const path = openApiPath(route);
@@ -135,8 +137,11 @@ export function openApiDocument(routes: readonly RestRoute[], version: string): 
       if (field) requestBody = builder.field(field);
     }
     const responseField = route.responseBody === "" ? undefined : method.output.fields.find((f) => f.name === route.responseBody);
+    let operationId = method.name;
+    for (let n = 2; operationIds.has(operationId); n++) operationId = `${method.name}_${n}`;
+    operationIds.add(operationId);
     const operation: Schema = {
-      operationId: paths[path]?.[route.httpMethod.toLowerCase()] ? `${method.name}_${route.httpMethod}` : method.name,
+      operationId,
       tags: [method.parent.name],
       summary: `${method.parent.typeName}.${method.name}`,
       parameters,
