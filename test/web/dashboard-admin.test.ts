@@ -245,6 +245,21 @@ describe.skipIf(NO_BROWSER)("the dashboard for an admin with many keys", () => {
     await expect.poll(() => row("expiring-soon").getAttribute("class")).toBe("retired");
   });
 
+  it("marks keys unused for 30 days as idle, and keys in use not", async () => {
+    // Created 40 days ago on Keyward's clock, never used since.
+    kw.clock.advance(-40 * DAY);
+    await create("idle-for-weeks");
+    kw.clock.advance(40 * DAY);
+    await create("idle-fresh");
+    await page.getByLabel("Search by name").fill("idle-");
+    await page.getByLabel("Expires within").selectOption({ label: "Any time" });
+    await page.getByRole("button", { name: "Search" }).click();
+    await row("idle-for-weeks").waitFor();
+    expect(await row("idle-for-weeks").locator(".chip.idle").textContent()).toBe("idle: never used");
+    await row("idle-fresh").waitFor();
+    expect(await row("idle-fresh").locator(".chip.idle").count()).toBe(0);
+  });
+
   it("creates a webhook endpoint showing its secret once, shows its deliveries, and deletes it after a confirm", async () => {
     expect(DASHBOARD_EVENT_TYPES).toEqual(EVENT_TYPES);
     const receiver = await new WebhookReceiver().start();

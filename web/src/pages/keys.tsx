@@ -17,6 +17,12 @@ import { KeyDetail } from "./key-detail.js";
 /** A key expiring within this stands out in the list. */
 const SOON_MS = 7 * 86_400_000;
 const DAY_MS = 86_400_000;
+/**
+ * An active key unused for this long (or never used since it was created that
+ * long ago) is marked idle: a candidate to retire. The dashboard does not know
+ * KEYWARD_IDLE_RETIRE_AFTER; 30 days is the common review horizon.
+ */
+const IDLE_MS = 30 * DAY_MS;
 
 interface Filters {
   nameContains: string;
@@ -222,6 +228,9 @@ export function KeysPage(props: PageProps) {
             const expires = k.expireTime ? timestampDate(k.expireTime) : undefined;
             const retired = k.state === ApiKeyState.RETIRED;
             const soon = !retired && expires !== undefined && expires.getTime() - Date.now() < SOON_MS;
+            const lastUsed = k.lastUsedTime ? timestampDate(k.lastUsedTime) : undefined;
+            const idleSince = lastUsed ?? (k.createTime ? timestampDate(k.createTime) : undefined);
+            const idle = !retired && idleSince !== undefined && Date.now() - idleSince.getTime() > IDLE_MS;
             return (
               <tr key={k.id} data-key-id={k.id} class={retired ? "retired" : soon ? "expiring" : undefined}>
                 <td>
@@ -242,6 +251,7 @@ export function KeysPage(props: PageProps) {
                 </td>
                 <td data-label="Last used">
                   <When time={k.lastUsedTime} />
+                  {idle && <span class="chip idle">{lastUsed ? `idle: used ${relativeTime(lastUsed)}` : "idle: never used"}</span>}
                 </td>
                 <td class="limits" data-label="Limits">
                   {[describeRateLimits(k.rateLimits), describeCredits(k.credits)].filter(Boolean).join("; ") || <span class="muted">none</span>}
