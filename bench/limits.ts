@@ -64,12 +64,12 @@ export async function usageLimitsThroughput(input: LimitsInput, log: (line: stri
     },
     rateLimitedRatio: round(median(rounds.map((x) => x.rateLimited / x.plain))),
     creditsRatio: round(median(rounds.map((x) => x.credits / x.plain))),
-    creditLeaseSize: Number(process.env.KEYWARD_CREDIT_LEASE ?? 10),
+    creditLease: { base: Number(process.env.KEYWARD_CREDIT_LEASE ?? 10), max: Number(process.env.KEYWARD_CREDIT_LEASE_MAX ?? 200) },
     targets: { rateLimited: ">= 0.9", credits: ">= 0.8" },
   };
   log(
     `usage limits, warm CheckKey against a key without limits (h2load, median of ${ROUNDS} rounds): ` +
-      `rate limit ${results.rateLimitedRatio}× (target ≥ 0.9), credits ${results.creditsRatio}× (target ≥ 0.8; ${results.creditLeaseSize} credits per lease)`,
+      `rate limit ${results.rateLimitedRatio}× (target ≥ 0.9), credits ${results.creditsRatio}× (target ≥ 0.8; leases of ${results.creditLease.base} growing to ${results.creditLease.max} credits)`,
   );
   return results;
 }
