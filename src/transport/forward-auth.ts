@@ -15,7 +15,7 @@ import type { Metrics } from "./metrics.js";
 import type { NodeRequest, NodeResponse } from "./one-port.js";
 import { keywardHeaders, limitHeaders, proxyStatusOf, requiredPermissionsRule, verdictBody } from "./proxy-verdict.js";
 import { errorBody, httpStatusOf } from "./rest/status.js";
-import type { RpcFacts, RpcLog } from "./rpc-log.js";
+import { httpRequestFacts, type RpcFacts, type RpcLog } from "./rpc-log.js";
 
 export const FORWARD_AUTH_PATH = "/api/v1/forward_auth";
 /** The name forward auth has in access lines and the RPC duration metric. */
@@ -150,12 +150,7 @@ export function forwardAuth(deps: ForwardAuthDeps): (req: NodeRequest, res: Node
 
   return (req, res) => {
     const startedAt = performance.now();
-    const rpc: RpcFacts = {
-      procedure: PROCEDURE,
-      protocol: "http",
-      callerKeyId: "",
-      clientIp: deps.clientIpOf(req.socket.remoteAddress ?? "", req.headers["x-forwarded-for"]),
-    };
+    const rpc = httpRequestFacts(PROCEDURE, req, deps.clientIpOf);
     serve(req, res, rpc, startedAt).catch((error: unknown) => {
       const connectError = toConnectError(error);
       // The proxy's own problems (its key, its configuration) are 500 for every proxy to fail closed on: nginx

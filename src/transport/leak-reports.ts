@@ -13,7 +13,7 @@ import { toConnectError } from "./errors.js";
 import type { NodeRequest, NodeResponse } from "./one-port.js";
 import { BodyTooLarge, readBody } from "./rest/handler.js";
 import { errorBody, httpStatusOf } from "./rest/status.js";
-import type { RpcFacts, RpcLog } from "./rpc-log.js";
+import { httpRequestFacts, type RpcFacts, type RpcLog } from "./rpc-log.js";
 
 export const LEAK_REPORTS_PATH = "/api/v1/leak_reports";
 /** The name leak reports have in access lines and the RPC duration metric. */
@@ -111,12 +111,7 @@ export function leakReports(deps: LeakReportDeps): (req: NodeRequest, res: NodeR
 
   return (req, res) => {
     const startedAt = performance.now();
-    const rpc: RpcFacts = {
-      procedure: PROCEDURE,
-      protocol: "http",
-      callerKeyId: "",
-      clientIp: deps.clientIpOf(req.socket.remoteAddress ?? "", req.headers["x-forwarded-for"]),
-    };
+    const rpc = httpRequestFacts(PROCEDURE, req, deps.clientIpOf);
     serve(req, res, rpc).then(
       () => deps.log.finished(rpc, startedAt, undefined),
       (error: unknown) => {

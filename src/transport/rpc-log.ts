@@ -2,6 +2,7 @@
 // the Connect interceptor and the HTTP/2 fast path of CheckKey, so both log
 // and measure alike. Never given a message body or a header: no secret can
 // reach the log from here.
+import type { IncomingHttpHeaders } from "node:http";
 import { Code, type ConnectError } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { bounded } from "../logged-error.js";
@@ -16,6 +17,15 @@ export interface RpcFacts {
   /** The caller's key id once its secret was verified, else empty. */
   callerKeyId: string;
   clientIp: string;
+}
+
+/** A plain-HTTP endpoint's request (forward auth, leak reports) as the RPC log records it, before its caller is known. */
+export function httpRequestFacts(
+  procedure: string,
+  req: { socket: { remoteAddress?: string }; headers: IncomingHttpHeaders },
+  clientIpOf: (peer: string, forwardedFor: string | string[] | undefined) => string,
+): RpcFacts {
+  return { procedure, protocol: "http", callerKeyId: "", clientIp: clientIpOf(req.socket.remoteAddress ?? "", req.headers["x-forwarded-for"]) };
 }
 
 type Observer = { observe(seconds: number): void };
