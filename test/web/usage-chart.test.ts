@@ -1,5 +1,5 @@
 // The usage chart (issue #23) in headless Chromium: after real checks, the
-// Usage page draws checks per hour by verdict with uPlot, for the deployment
+// Usage page draws checks per hour by verdict with uPlot, for the deployment,
 // for a key picked from the list and on a key's detail view, and states the
 // totals in words.
 import type { Browser, Page } from "playwright-core";
