@@ -1,6 +1,7 @@
 // The usage chart (issue #23) in headless Chromium: after real checks, the
-// Usage page draws checks per hour by verdict with uPlot, for the deployment
-// and for a key picked from the list, and states the totals in words.
+// Usage page draws checks per hour by verdict with uPlot, for the deployment,
+// for a key picked from the list and on a key's detail view, and states the
+// totals in words.
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
@@ -63,5 +64,12 @@ describe.skipIf(NO_BROWSER)("the usage chart in the dashboard", () => {
     const one = page.getByRole("figure", { name: "Key charted-job" });
     await expect.poll(() => one.locator(".usage-totals").textContent()).toBe(" — VALID 3, PERMISSION_DENIED 1");
     expect(await drawn("Key charted-job")).toBe(true);
+
+    // The same chart on the key's detail view.
+    await page.getByRole("link", { name: "API keys" }).click();
+    await page.getByRole("button", { name: "Details of charted-job" }).click();
+    const detail = page.getByRole("figure", { name: "Usage of charted-job" });
+    await expect.poll(() => detail.locator(".usage-totals").textContent()).toBe(" — VALID 3, PERMISSION_DENIED 1");
+    expect(await drawn("Usage of charted-job")).toBe(true);
   });
 });

@@ -1,9 +1,10 @@
 // The dashboard: sign in with an admin key, then policies, API keys,
-// permissions, webhooks and the audit log.
+// permissions, webhooks, the audit log, usage and the key tester.
 import { useEffect, useState } from "preact/hooks";
 import { session } from "./api.js";
 import { AuditPage } from "./pages/audit.js";
 import { KeysPage } from "./pages/keys.js";
+import { KeyTesterPage } from "./pages/key-tester.js";
 import { PermissionsPage } from "./pages/permissions.js";
 import { PoliciesPage } from "./pages/policies.js";
 import { SignIn } from "./pages/sign-in.js";
@@ -17,6 +18,7 @@ const PAGES = [
   { hash: "#/webhooks", label: "Webhooks", Page: WebhooksPage },
   { hash: "#/audit", label: "Audit log", Page: AuditPage },
   { hash: "#/usage", label: "Usage", Page: UsagePage },
+  { hash: "#/test-key", label: "Test a key", Page: KeyTesterPage },
 ] as const;
 
 export function App() {

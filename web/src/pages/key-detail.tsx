@@ -1,5 +1,5 @@
 // One key's detail view (everything the list leaves out: subnets, constraints,
-// creator, labels, times) and its edit form, which sends AdminUpdateApiKey with
+// creator, labels, times, its usage chart) and its edit form, which sends AdminUpdateApiKey with
 // an update mask naming only the fields the admin changed.
 import { timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { useEffect, useState } from "preact/hooks";
@@ -10,6 +10,7 @@ import { ConstraintsInput, constraintRowsOf, constraintTypeName, errorLookup, la
 import { describeCredits, describeRateLimits } from "../limits.js";
 import { When } from "../time.js";
 import { ErrorText, FieldError, FormActions, Modal } from "../ui.js";
+import { UsageChart } from "../usage-chart.js";
 
 export function KeyDetail(props: { apiKey: ApiKey; policies: Policy[]; onSaved: (key: ApiKey) => void; onClose: () => void }) {
   const [editing, setEditing] = useState(false);
@@ -84,6 +85,8 @@ export function KeyDetail(props: { apiKey: ApiKey; policies: Policy[]; onSaved: 
         <dt>Limits</dt>
         <dd>{[describeRateLimits(k.rateLimits), describeCredits(k.credits)].filter(Boolean).join("; ") || none}</dd>
       </dl>
+      {/* Its checks per hour, to see at a glance whether it is used and whether it is failing. */}
+      <UsageChart apiKeyId={k.id} title={`Usage of ${k.name}`} />
       <div class="actions">
         {k.state !== ApiKeyState.RETIRED && (
           <button type="button" onClick={() => setEditing(true)}>

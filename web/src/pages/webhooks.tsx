@@ -1,5 +1,7 @@
 // Webhook endpoints: list, create (the signing secret shown once), delete
-// (confirmed), and each endpoint's recent deliveries with their attempts.
+// (confirmed), each endpoint's recent deliveries with their attempts, a
+// disabled endpoint's warning and Enable, and Rotate secret with an overlap.
+import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { useEffect, useState } from "preact/hooks";
 import { WebhookDeliveryState, type WebhookDelivery, type WebhookEndpoint } from "../../../gen/keyward/v1/webhooks_pb.js";
 import { api, explain, fieldError } from "../api.js";
@@ -12,7 +14,8 @@ export function WebhooksPage() {
   const [endpoints, setEndpoints] = useState<WebhookEndpoint[]>([]);
   const [error, setError] = useState<string>();
   const [creating, setCreating] = useState(false);
-  const [secret, setSecret] = useState<string>();
+  const [secret, setSecret] = useState<{ title: string; value: string }>();
+  const [rotating, setRotating] = useState<WebhookEndpoint>();
   const [deleting, setDeleting] = useState<WebhookEndpoint>();
   const [viewing, setViewing] = useState<WebhookEndpoint>();
 
@@ -30,6 +33,15 @@ export function WebhooksPage() {
     setDeleting(undefined);
     try {
       await api.webhooks.adminDeleteWebhookEndpoint({ id: endpoint.id });
+      await load();
+    } catch (err) {
+      setError(explain(err));
+    }
+  }
+
+  async function enable(endpoint: WebhookEndpoint) {
+    try {
+      await api.webhooks.adminEnableWebhookEndpoint({ id: endpoint.id });
       await load();
     } catch (err) {
       setError(explain(err));
@@ -59,9 +71,17 @@ export function WebhooksPage() {
         </thead>
         <tbody>
           {endpoints.map((e) => (
-            <tr key={e.id} data-endpoint-id={e.id}>
+            <tr key={e.id} data-endpoint-id={e.id} class={e.disableTime ? "disabled" : undefined}>
               <td class="url">
                 <code>{e.url}</code>
+                {/* Keyward stopped sending to it after every delivery failed for days: nothing reaches it until enabled. */}
+                {e.disableTime && (
+                  <div>
+                    <span class="chip warn">
+                      disabled <When time={e.disableTime} />
+                    </span>
+                  </div>
+                )}
               </td>
               <td data-label="Events">{e.eventTypes.length ? e.eventTypes.map((t) => <span class="chip">{t}</span>) : <span class="muted">all events</span>}</td>
               <td data-label="Created">
@@ -70,6 +90,14 @@ export function WebhooksPage() {
               <td class="row-actions">
                 <button type="button" class="secondary" onClick={() => setViewing(e)} aria-label={`Deliveries to ${e.url}`}>
                   Deliveries
+                </button>
+                {e.disableTime && (
+                  <button type="button" onClick={() => void enable(e)} aria-label={`Enable ${e.url}`}>
+                    Enable
+                  </button>
+                )}
+                <button type="button" class="secondary" onClick={() => setRotating(e)} aria-label={`Rotate secret of ${e.url}`}>
+                  Rotate secret
                 </button>
                 <button type="button" class="danger" onClick={() => setDeleting(e)} aria-label={`Delete ${e.url}`}>
                   Delete
@@ -84,13 +112,23 @@ export function WebhooksPage() {
         <EndpointForm
           onCreated={async (value) => {
             setCreating(false);
-            setSecret(value);
+            setSecret({ title: "Endpoint created", value });
             await load();
           }}
           onCancel={() => setCreating(false)}
         />
       )}
-      {secret && <ShownOnce title="Endpoint created" label="Signing secret" value={secret} onClose={() => setSecret(undefined)} />}
+      {rotating && (
+        <RotateSecretForm
+          endpoint={rotating}
+          onRotated={(value) => {
+            setRotating(undefined);
+            setSecret({ title: "Secret rotated", value });
+          }}
+          onCancel={() => setRotating(undefined)}
+        />
+      )}
+      {secret && <ShownOnce title={secret.title} label="Signing secret" value={secret.value} onClose={() => setSecret(undefined)} />}
       {deleting && (
         <Confirm
           title="Delete this endpoint?"
@@ -146,6 +184,49 @@ function EndpointForm(props: { onCreated: (secret: string) => void; onCancel: ()
         <FieldError id="endpoint-events-error" message={errorFor("event_types")} />
         <ErrorText error={error} />
         <FormActions submit="Create" onCancel={props.onCancel} />
+      </form>
+    </Modal>
+  );
+}
+
+const HOUR_MS = 3_600_000;
+/** How long the old secret keeps signing beside the new one (the API allows up to 7 days). */
+const OVERLAPS: ReadonlyArray<{ label: string; ms: number }> = [
+  { label: "None: the old secret stops at once", ms: 0 },
+  { label: "1 hour", ms: HOUR_MS },
+  { label: "24 hours", ms: 24 * HOUR_MS },
+  { label: "7 days", ms: 7 * 24 * HOUR_MS },
+];
+
+/** Asks how long the old secret overlaps, says what happens, and rotates only on the explicit button. */
+function RotateSecretForm(props: { endpoint: WebhookEndpoint; onRotated: (secret: string) => void; onCancel: () => void }) {
+  const [overlapMs, setOverlapMs] = useState(HOUR_MS);
+  const [error, setError] = useState<string>();
+  async function submit(e: Event) {
+    e.preventDefault();
+    setError(undefined);
+    try {
+      const rotated = await api.webhooks.adminRotateWebhookEndpointSecret({ id: props.endpoint.id, overlap: durationFromMs(overlapMs) });
+      props.onRotated(rotated.secret);
+    } catch (err) {
+      setError(explain(err));
+    }
+  }
+  return (
+    <Modal title="Rotate this endpoint's secret?" onClose={props.onCancel}>
+      <form onSubmit={submit}>
+        <p>
+          Keyward signs deliveries to <code>{props.endpoint.url}</code> with a new secret from now on. During the overlap each delivery also carries a signature by the old secret, so the receiver can switch
+          without dropping events; after it, the old secret verifies nothing.
+        </p>
+        <label for="rotate-overlap">Overlap</label>
+        <select id="rotate-overlap" value={String(overlapMs)} onChange={(e) => setOverlapMs(Number(e.currentTarget.value))}>
+          {OVERLAPS.map((o) => (
+            <option value={String(o.ms)}>{o.label}</option>
+          ))}
+        </select>
+        <ErrorText error={error} />
+        <FormActions submit="Rotate" onCancel={props.onCancel} />
       </form>
     </Modal>
   );
