@@ -1,7 +1,8 @@
 /// <reference lib="dom" />
 // The audit log in words (issue #23), in headless Chromium: actors and targets
 // by name with their ids on hover, actions as phrases, a deleted key named as
-// such, times relative with the absolute time on hover, and a date range.
+// such, times relative with the absolute time on hover, and a date range; and
+// the keys page's "Idle for" filter, which the audit trail's keys serve to test.
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
@@ -79,5 +80,18 @@ describe.skipIf(NO_BROWSER)("the dashboard's audit log", () => {
     await page.getByLabel("To", { exact: true }).fill(day(0));
     await page.getByRole("button", { name: "Filter" }).click();
     await row("rotated key reporting-job").waitFor();
+  });
+
+  // Last: it moves the server's clock a month on.
+  it("the keys page's 'Idle for' filter lists the keys unused that long, on the server", async () => {
+    kw.clock.advance(31 * DAY);
+    await page.getByRole("link", { name: "API keys" }).click();
+    await row("reporting-job").waitFor();
+    await page.getByLabel("Idle for").selectOption("30");
+    await row("reporting-job").waitFor();
+    await page.getByLabel("Idle for").selectOption("60");
+    await expect.poll(() => row("reporting-job").count()).toBe(0);
+    await page.getByLabel("Idle for").selectOption("0");
+    await row("reporting-job").waitFor();
   });
 });
