@@ -77,6 +77,8 @@ export interface ApiKeyListQuery {
   service: string;
   /** Only keys whose name contains this, ignoring case; empty = all. */
   nameContains: string;
+  /** Only keys last used (or, never used, created) at least this long ago. */
+  idleForMs: number | undefined;
   /** Only keys with every one of these labels: `key=value` or `key` (any value). */
   labels: string[];
 }
@@ -204,6 +206,7 @@ export class ApiKeyService {
       expiringBy: query.expiringWithinMs === undefined ? undefined : new Date(this.now().getTime() + query.expiringWithinMs),
       service: query.service || undefined,
       nameContains: query.nameContains || undefined,
+      idleSince: query.idleForMs === undefined ? undefined : new Date(this.now().getTime() - query.idleForMs),
     });
     const keys = rows.slice(0, limit);
     const last = keys.at(-1);

@@ -1,9 +1,11 @@
 // Paging and filters on the lists an admin scripts against (issue #23): the
 // policy list pages and filters by name; the key list filters by service, name
-// and label. Over grpc-js and REST fetch, on every test store.
+// and label, and by how long a key has gone unused. Over grpc-js and REST fetch,
+// on every test store.
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService, ApiKeyState } from "../../gen/keyward/v1/api_keys_pb.js";
+import { CheckCode, CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { DAY, grpcClients, type Clients } from "../support/fixtures.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
@@ -24,6 +26,7 @@ describe.each(TEST_STORES)("list paging and filters on $name", (store) => {
     { name: "payments-report", service: "payments", policy: "Payments-Reader" },
   ];
   const keyIds = new Map<string, string>();
+  const keyCredentials = new Map<string, string>();
 
   const rest = async (path: string) => {
     const res = await fetch(`${kw.url}/api/v1${path}`, { headers: { authorization: `Bearer ${kw.adminKey}` } });
@@ -38,12 +41,13 @@ describe.each(TEST_STORES)("list paging and filters on $name", (store) => {
       policyIds.set(name, policy!.id);
     }
     for (const k of KEYS) {
-      const { apiKey } = await c.keys.call(
+      const { apiKey, credentials } = await c.keys.call(
         ApiKeyService.method.adminCreateApiKey,
         { name: k.name, policyId: policyIds.get(k.policy)!, ttl: { seconds: BigInt(DAY / 1000) }, service: k.service },
         kw.adminKey,
       );
       keyIds.set(k.name, apiKey!.id);
+      keyCredentials.set(k.name, credentials);
     }
     await c.keys.call(ApiKeyService.method.adminRetireApiKey, { id: keyIds.get("payments-cron")! }, kw.adminKey);
   });
@@ -120,7 +124,15 @@ describe.each(TEST_STORES)("list paging and filters on $name", (store) => {
   });
 
   describe("the key list", () => {
-    type KeyQuery = { pageSize?: number; pageToken?: string; service?: string; nameContains?: string; policyId?: string; state?: ApiKeyState };
+    type KeyQuery = {
+      pageSize?: number;
+      pageToken?: string;
+      service?: string;
+      nameContains?: string;
+      policyId?: string;
+      state?: ApiKeyState;
+      idleFor?: { seconds: bigint };
+    };
     const names = async (req: KeyQuery) => (await c.keys.call(ApiKeyService.method.adminListApiKeys, req, kw.adminKey)).apiKeys.map((k) => k.name);
 
     it("filters by service over grpc-js", async () => {
@@ -160,6 +172,48 @@ describe.each(TEST_STORES)("list paging and filters on $name", (store) => {
       const next = await rest(`/api_keys?service=payments&name_contains=payments&page_size=1&state=API_KEY_STATE_ACTIVE&pageToken=${paged.body.nextPageToken}`);
       expect(next.body.apiKeys.map((k: { name: string }) => k.name)).toEqual(["payments-report"]);
       expect(await rest(`/api_keys?service=Bad%20Service`)).toMatchObject({ status: 400, body: { code: 3, message: expect.stringContaining("service") } });
+    });
+
+    // Last: it moves the clock two hours on (every key still has most of its day to live).
+    it("filters by idleness: unused since creation or since the last check, combined with the other filters and paging", async () => {
+      const HOUR = 3600n;
+      const idle = (seconds: bigint, req: KeyQuery = {}) => names({ ...req, idleFor: { seconds } });
+      // Nothing has been idle for an hour yet.
+      expect(await idle(HOUR, { nameContains: "job" })).toEqual([]);
+      kw.clock.advance(2 * 3600_000);
+      // orders-job is checked now; its use reaches the store with the next batched flush.
+      const check = await c.check.call(CheckService.method.checkKey, { key: keyCredentials.get("orders-job")! }, kw.adminKey);
+      expect(check.code).toBe(CheckCode.VALID);
+      for (let i = 0; ; i++) {
+        const { apiKey } = await c.keys.call(ApiKeyService.method.adminGetApiKey, { id: keyIds.get("orders-job")! }, kw.adminKey);
+        if (apiKey!.lastUsedTime) break;
+        if (i > 100) throw new Error("the check of orders-job was never recorded as a use");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      expect(await idle(HOUR, { nameContains: "job" })).toEqual(["Payments-Job", "plain-job"]);
+      expect(await idle(3n * HOUR, { nameContains: "job" })).toEqual([]);
+      expect(await idle(HOUR, { service: "orders" })).toEqual([]);
+      expect(await idle(HOUR, { service: "payments", state: ApiKeyState.ACTIVE })).toEqual(["Payments-Job", "payments-report"]);
+      const first = await c.keys.call(ApiKeyService.method.adminListApiKeys, { idleFor: { seconds: HOUR }, service: "payments", pageSize: 2 }, kw.adminKey);
+      expect(first.apiKeys.map((k) => k.name)).toEqual(["Payments-Job", "payments-cron"]);
+      const second = await c.keys.call(
+        ApiKeyService.method.adminListApiKeys,
+        { idleFor: { seconds: HOUR }, service: "payments", pageSize: 2, pageToken: first.nextPageToken },
+        kw.adminKey,
+      );
+      expect(second.apiKeys.map((k) => k.name)).toEqual(["payments-report"]);
+      expect(second.nextPageToken).toBe("");
+
+      const byRest = async (query: string) => (await rest(`/api_keys?${query}`)).body.apiKeys.map((k: { name: string }) => k.name);
+      expect(await byRest("idleFor=3600s&nameContains=job")).toEqual(["Payments-Job", "plain-job"]);
+      expect(await byRest("idle_for=10800s&nameContains=job")).toEqual([]);
+      expect(await byRest("idleFor=3600s&service=orders")).toEqual([]);
+
+      // Under a second is no idleness worth asking for; a century is the bound.
+      await expect(idle(0n)).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining("idle_for") });
+      await expect(idle(3_155_760_001n)).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining("idle_for") });
+      expect(await rest(`/api_keys?idleFor=0.5s`)).toMatchObject({ status: 400, body: { code: 3, message: expect.stringContaining("idle_for") } });
+      expect(await rest(`/api_keys?idleFor=30d`)).toMatchObject({ status: 400 });
     });
   });
 });

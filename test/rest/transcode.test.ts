@@ -371,7 +371,7 @@ describe("transcodeRequest: rejected requests", () => {
   });
 
   it("names any unknown query parameter", () => {
-    const known = new Set(["pageSize", "page_size", "pageToken", "page_token", "policyId", "policy_id", "expiringWithin", "expiring_within", "state", "service", "nameContains", "name_contains"]);
+    const known = new Set(["pageSize", "page_size", "pageToken", "page_token", "policyId", "policy_id", "expiringWithin", "expiring_within", "state", "service", "nameContains", "name_contains", "idleFor", "idle_for", "label"]);
     const param = fc.stringMatching(/^[A-Za-z_][A-Za-z0-9_]{0,12}$/).filter((p) => !known.has(p));
     fc.assert(
       fc.property(param, (name) => {

@@ -49,6 +49,8 @@ export interface ApiKeyPageQuery {
   service?: string;
   /** Only keys whose name contains this, ignoring case. */
   nameContains?: string;
+  /** Only keys idle since at least this time: last used (or, never used, created) at or before it. */
+  idleSince?: Date;
   /** Only keys with every one of these labels: a value, or null for any value. */
   labels?: ReadonlyArray<{ key: string; value: string | null }>;
 }
@@ -261,6 +263,7 @@ export class ApiKeyRepository {
     if (q.state !== undefined) query = query.where("state", "=", q.state);
     if (q.expiringBy !== undefined) query = query.where("expire_time", "<=", q.expiringBy);
     if (q.service !== undefined) query = query.where("service", "=", q.service);
+    if (q.idleSince !== undefined) query = query.where(sql<boolean>`${IDLE_SINCE} <= ${q.idleSince}`);
     // strpos, not LIKE: the text is matched as given, with no wildcards to escape.
     if (q.nameContains !== undefined) query = query.where(sql<boolean>`strpos(lower(name), lower(${q.nameContains})) > 0`);
     for (const { key, value } of q.labels ?? []) {

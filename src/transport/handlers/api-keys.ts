@@ -56,6 +56,7 @@ export function apiKeyHandlers(keys: ApiKeys, revoker: PossessionRevoker, usage:
         expiringWithinMs: req.expiringWithin ? durationMs(req.expiringWithin) : undefined,
         service: req.service,
         nameContains: req.nameContains,
+        idleForMs: req.idleFor ? durationMs(req.idleFor) : undefined,
         labels: req.label,
       });
       return { apiKeys: page.keys.map(apiKeyToProto), nextPageToken: page.nextPageToken };

@@ -31,8 +31,9 @@ interface Filters {
   policyId: string;
   state: ApiKeyState;
   expiringWithinDays: number;
+  idleForDays: number;
 }
-const NO_FILTERS: Filters = { nameContains: "", service: "", label: "", policyId: "", state: ApiKeyState.UNSPECIFIED, expiringWithinDays: 0 };
+const NO_FILTERS: Filters = { nameContains: "", service: "", label: "", policyId: "", state: ApiKeyState.UNSPECIFIED, expiringWithinDays: 0, idleForDays: 0 };
 
 type SortColumn = "name" | "state" | "policy" | "service" | "expires" | "lastUsed";
 const COLUMNS: Array<[SortColumn, string]> = [
@@ -75,6 +76,7 @@ export function KeysPage(props: PageProps) {
           policyId: filters.policyId,
           state: filters.state,
           expiringWithin: filters.expiringWithinDays ? durationFromMs(filters.expiringWithinDays * DAY_MS) : undefined,
+          idleFor: filters.idleForDays ? durationFromMs(filters.idleForDays * DAY_MS) : undefined,
         }),
         // Policies name the keys' policies and fill the filter; the dashboard reads up to 1,000.
         api.policies.adminGetApiKeyPolicies({ pageSize: 1000 }),
@@ -195,6 +197,15 @@ export function KeysPage(props: PageProps) {
             <option value="7">7 days</option>
             <option value="30">30 days</option>
             <option value="90">90 days</option>
+          </select>
+        </div>
+        <div>
+          <label for="filter-idle">Idle for</label>
+          <select id="filter-idle" value={String(filters.idleForDays)} onChange={(e) => filter({ idleForDays: Number(e.currentTarget.value) })}>
+            <option value="0">Any</option>
+            <option value="30">30 days or more</option>
+            <option value="60">60 days or more</option>
+            <option value="90">90 days or more</option>
           </select>
         </div>
       </form>
