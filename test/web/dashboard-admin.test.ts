@@ -191,6 +191,29 @@ describe.skipIf(NO_BROWSER)("the dashboard for an admin with many keys", () => {
     await expect.poll(() => status.textContent()).toBe("Page 1 (keys 1–50)");
   });
 
+  it("pages through 2,000 keys, 200 at a time, each key once", async () => {
+    for (let i = 0; i < 2_000; i += 50) {
+      await Promise.all(Array.from({ length: 50 }, (_, j) => create(`many-${String(i + j).padStart(4, "0")}`)));
+    }
+    await page.getByLabel("Search by name").fill("many-");
+    await page.getByRole("button", { name: "Search" }).click();
+    await page.getByLabel("Per page").first().selectOption("200");
+    const status = page.locator(".pager [role=status]");
+    await expect.poll(() => status.textContent()).toBe("Page 1 (keys 1–200)");
+    const seen = new Set<string | null>();
+    for (let n = 1; n <= 10; n++) {
+      await expect.poll(() => status.textContent()).toBe(`Page ${n} (keys ${(n - 1) * 200 + 1}–${n * 200})`);
+      const ids = await page.locator("tbody tr").evaluateAll((rows) => rows.map((r) => r.getAttribute("data-key-id")));
+      expect(ids).toHaveLength(200);
+      for (const id of ids) seen.add(id);
+      if (n < 10) await page.getByRole("button", { name: "Next" }).click();
+    }
+    expect(await page.getByRole("button", { name: "Next" }).isDisabled()).toBe(true);
+    expect(seen.size).toBe(2_000);
+    await page.getByLabel("Search by name").fill("");
+    await page.getByRole("button", { name: "Search" }).click();
+  }, 240_000);
+
   it("searches policies by name on the server and pages through them", async () => {
     await Promise.all(
       Array.from({ length: 60 }, (_, i) =>
