@@ -112,6 +112,24 @@ describe.each(TEST_STORES)("usage rollups on $name", (store) => {
     expect(await usage(target.id, { start: firstHour + 30 * 60_000, end: firstHour + HOUR })).toEqual({ [firstHour]: { VALID: 8, PERMISSION_DENIED: 3 } });
   });
 
+  it("counts exactly under load: 2,000 concurrent checks of a fresh key over 8 connections, spanning several flushes", async () => {
+    const busy = await keyWithPermissions(kw, c, ["keyward.keys.check"]);
+    const clients = Array.from({ length: 8 }, () => grpcClients(kw.port));
+    try {
+      const answers = await Promise.all(
+        Array.from({ length: 2_000 }, (_, i) =>
+          clients[i % 8]!.check.call(CheckService.method.checkKey, { key: busy.credentials, permissions: i % 4 === 0 ? ["keyward.api_keys.write"] : [] }, caller.credentials),
+        ),
+      );
+      const valid = answers.filter((a) => a.valid).length;
+      expect(valid).toBe(1_500);
+      const hour = hourOf(kw.clock.now().getTime());
+      await vi.waitFor(async () => expect(await usage(busy.id)).toEqual({ [hour]: { VALID: 1_500, PERMISSION_DENIED: 500 } }), WITHIN_FLUSH);
+    } finally {
+      for (const client of clients) client.close();
+    }
+  });
+
   it("refuses a bad range with INVALID_ARGUMENT (400), an unknown key with NOT_FOUND, and a key without keyward.api_keys.read", async () => {
     const now = kw.clock.now().getTime();
     const iso = (ms: number) => new Date(ms).toISOString();
