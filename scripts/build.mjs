@@ -1,4 +1,5 @@
-// `npm run build`: compiles the server (src/ and gen/ → dist/, tsc) and builds
+// `npm run build`: compiles the server (src/ and gen/ → dist/, tsc, plus the
+// migrated PGlite store a new embedded store starts from) and builds
 // the dashboard (web/ → web/dist, Vite). `npm start` and `npm run recover` run
 // it with --if-stale first, so a fresh clone needs nothing but `npm ci && npm
 // start`, while a start with an up-to-date build only compares file times:
