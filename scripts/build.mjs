@@ -1,4 +1,5 @@
-// `npm run build`: compiles the server (src/ and gen/ → dist/, tsc) and builds
+// `npm run build`: compiles the server (src/ and gen/ → dist/, tsc, plus the
+// migrated PGlite store a new embedded store starts from) and builds
 // the dashboard (web/ → web/dist, Vite). `npm start` and `npm run recover` run
 // it with --if-stale first, so a fresh clone needs nothing but `npm ci && npm
 // start`, while a start with an up-to-date build only compares file times:
@@ -27,6 +28,12 @@ const targets = [
       // Emptied first, so a deleted source file leaves no module behind.
       rmSync(join(root, "dist"), { recursive: true, force: true });
       execFileSync(process.execPath, [tool, "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+      // A migrated store to start new embedded stores from (src/storage/pglite-template.ts), made by the code just compiled.
+      execFileSync(
+        process.execPath,
+        ["--input-type=module", "-e", 'import { writeFileSync } from "node:fs"; import { dumpPgliteTemplate } from "./dist/src/storage/pglite-template.js"; writeFileSync("dist/pglite-template.tar.gz", await dumpPgliteTemplate());'],
+        { cwd: root, stdio: "inherit" },
+      );
       writeFileSync(join(root, "dist/.built"), `${new Date().toISOString()}\n`);
     },
   },

@@ -134,7 +134,8 @@ export function buildServer(
   register(router);
   const rest = restRoutes(KEYWARD_SERVICES);
   const restHandler = createRestHandler({ routes: rest, handlers: router.handlers, maxBodyBytes: READ_MAX_BYTES, contextValues });
-  const openapi = JSON.stringify(openApiDocument(rest, "v1"));
+  // Built at its first request, not at start (tens of milliseconds of a start).
+  let openapi: string | undefined;
   const cors = corsPolicy(settings.corsOrigins);
   const dashboard = staticFiles(settings.webRoot);
   const proxyAuth = forwardAuth({ checker: services.checker, metrics, usage: services.usage, log: rpcLog, clientIpOf: clientIp });
@@ -158,7 +159,7 @@ export function buildServer(
     }
     if (path === OPENAPI_PATH && read) {
       res.writeHead(200, { "content-type": "application/json" });
-      res.end(openapi);
+      res.end((openapi ??= JSON.stringify(openApiDocument(rest, "v1"))));
       return;
     }
     // Any method: proxies ask with the method they were configured with, or the client's.

@@ -3,7 +3,7 @@
 // reaches every replica when (and only if) the write commits.
 import { sql, type Kysely } from "kysely";
 import type { PGlite } from "@electric-sql/pglite";
-import pg from "pg";
+import type pg from "pg";
 import type { Database } from "./database.js";
 
 export const CHANGES_CHANNEL = "keyward_changes";
@@ -94,7 +94,10 @@ export class PostgresChangeFeed implements ChangeFeed {
 
   private async connect(): Promise<void> {
     if (this.closed) return;
-    const client = new pg.Client({ connectionString: this.url, connectionTimeoutMillis: 5_000, keepAlive: true });
+    // The driver is loaded when first needed: an embedded store's start never reads it.
+    const { default: driver } = await import("pg");
+    if (this.closed) return;
+    const client = new driver.Client({ connectionString: this.url, connectionTimeoutMillis: 5_000, keepAlive: true });
     this.client = client;
     const lost = (error?: unknown) => {
       if (this.client !== client) return;

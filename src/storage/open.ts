@@ -1,14 +1,13 @@
-import { PGlite } from "@electric-sql/pglite";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
 import { Kysely, PostgresDialect } from "kysely";
-import { PGliteDialect } from "kysely-pglite-dialect";
-import pg from "pg";
+import type pg from "pg";
 import { PgliteChangeFeed, PostgresChangeFeed, type ChangeFeed } from "./changes.js";
 import type { Database } from "./database.js";
 import { lockDataDir, type DataDirLock } from "./data-dir-lock.js";
 import { secureDataDir } from "./data-dir-modes.js";
 import { migrateToLatest } from "./migrate.js";
 import { checkReachable } from "./postgres-reach.js";
-import { PrivateNodeFS } from "./private-node-fs.js";
 import { querySpan } from "./query-spans.js";
 import { Store } from "./store.js";
 
@@ -54,8 +53,11 @@ interface Opened {
   lock?: DataDirLock;
 }
 
+// Each store's driver is imported when that store is opened, so a start loads
+// and compiles only its own (PGlite's is megabytes of JavaScript).
 async function openPostgres(url: string, max: number, options: OpenOptions): Promise<Opened> {
-  const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
+  const { default: driver } = await import("pg");
+  const pool: pg.Pool = new driver.Pool({ connectionString: url, max, connectionTimeoutMillis: 5_000 });
   // An idle client losing its connection must not crash the process; the pool replaces it.
   pool.on("error", () => {});
   // Nor one the pool has lent out (the pool stops listening while a client is
@@ -80,11 +82,18 @@ async function openPostgres(url: string, max: number, options: OpenOptions): Pro
  * times over. Command-line settings: the data directory's postgresql.conf is
  * left as initdb wrote it.
  */
-const PGLITE_START_PARAMS: readonly string[] = [...PGlite.defaultStartParams, "-c", "shared_buffers=16MB"];
+const PGLITE_SETTINGS: readonly string[] = ["-c", "shared_buffers=16MB"];
 
 async function openPglite(dataDir: string | undefined, template: Blob | undefined, options: OpenOptions): Promise<Opened> {
+  const [{ PGlite }, { PGliteDialect }, { PrivateNodeFS }, { builtPgliteTemplate }] = await Promise.all([
+    import("@electric-sql/pglite"),
+    import("kysely-pglite-dialect"),
+    import("./private-node-fs.js"),
+    import("./pglite-template.js"),
+  ]);
+  const startParams = [...PGlite.defaultStartParams, ...PGLITE_SETTINGS];
   if (dataDir === undefined) {
-    const pglite = await PGlite.create({ startParams: [...PGLITE_START_PARAMS], ...(template === undefined ? {} : { loadDataDir: template }) });
+    const pglite = await PGlite.create({ startParams, ...(template === undefined ? {} : { loadDataDir: template }) });
     return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite), log: logOf(options) }), changes: new PgliteChangeFeed(pglite) };
   }
   const { tightened } = secureDataDir(dataDir);
@@ -93,7 +102,9 @@ async function openPglite(dataDir: string | undefined, template: Blob | undefine
     options.warn?.("tightened the permissions of the data directory: group and other users had access", { dataDir, entries: tightened });
   }
   try {
-    const pglite = await PGlite.create({ fs: new PrivateNodeFS(dataDir), startParams: [...PGLITE_START_PARAMS] });
+    // A directory without a cluster yet starts from the build's template, if any (pglite-template.ts).
+    const loadDataDir = existsSync(join(dataDir, "PG_VERSION")) ? undefined : builtPgliteTemplate();
+    const pglite = await PGlite.create({ fs: new PrivateNodeFS(dataDir), startParams, ...(loadDataDir === undefined ? {} : { loadDataDir }) });
     return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite), log: logOf(options) }), changes: new PgliteChangeFeed(pglite), lock };
   } catch (error) {
     lock.release();
