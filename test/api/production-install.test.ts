@@ -7,7 +7,7 @@
 // container image's final stage copies (docs/deploy/Containerfile) must be
 // enough for its command.
 import { execFileSync } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -126,6 +126,15 @@ describe("a production install", () => {
     expect(key).toMatch(/^kw_/);
     await expectServing(url, key!);
     await stop(started);
+    // The fresh store came from the build's template (not initdb), and is as private as one initdb makes.
+    expect(existsSync(join(app, "dist/pglite-template.tar.gz"))).toBe(true);
+    const dataDir = join(app, "quick-start");
+    const entries = readdirSync(dataDir, { recursive: true, withFileTypes: true });
+    expect(entries.length).toBeGreaterThan(100);
+    for (const entry of entries) {
+      const path = join(entry.parentPath, entry.name);
+      expect(statSync(path).mode & 0o077, path).toBe(0);
+    }
   });
 
   it("npm start and npm run recover run the build with devDependencies pruned", { timeout: 120_000 }, async () => {
