@@ -73,6 +73,27 @@ describe("Connect JSON over HTTP/1.1", () => {
     expect(await call(PolicyService.method.adminDeleteApiKeyPolicy, { id: policy.id })).toMatchObject({ status: 200 });
   });
 
+  it("takes the admin API's newer fields over Connect JSON: ttl, labels, the key list's filters, policy paging, usage", async () => {
+    const call = (method: Parameters<typeof connectJson>[1], body: unknown) => connectJson(kw.url, method, body, auth);
+    const policy = (await call(PolicyService.method.adminCreateApiKeyPolicy, { name: "connect-newer", permissions: ["keyward.keys.check"] })).body.policy as { id: string };
+    const created = await call(ApiKeyService.method.adminCreateApiKey, { name: "connect-newer-key", policyId: policy.id, ttl: "86400s", service: "", labels: { team: "payments" } });
+    expect(created.status).toBe(200);
+    const key = created.body.apiKey as { id: string; labels: Record<string, string>; expireTime: string; createTime: string };
+    expect(key.labels).toEqual({ team: "payments" });
+    expect(Math.abs(Date.parse(key.expireTime) - Date.parse(key.createTime) - 86_400_000)).toBeLessThan(1_000);
+    // Exactly one of expire_time and ttl.
+    expect((await call(ApiKeyService.method.adminCreateApiKey, { name: "connect-both", policyId: policy.id })).status).toBe(400);
+    const ids = async (filter: Record<string, unknown>) =>
+      ((await call(ApiKeyService.method.adminListApiKeys, { pageSize: 1000, ...filter })).body.apiKeys as { id: string }[]).map((k) => k.id);
+    expect(await ids({ label: ["team=payments"], nameContains: "CONNECT-NEWER" })).toEqual([key.id]);
+    expect(await ids({ label: ["team=payments"], idleFor: "3600s" })).toEqual([]);
+    expect(await ids({ label: ["team=payments"], service: "billing" })).toEqual([]);
+    const page = await call(PolicyService.method.adminGetApiKeyPolicies, { pageSize: 1, nameContains: "connect-newer" });
+    expect(page.body).toMatchObject({ policies: [{ id: policy.id }], nextPageToken: "" });
+    const usage = await call(ApiKeyService.method.adminGetApiKeyUsage, { id: key.id });
+    expect(usage).toMatchObject({ status: 200, body: { buckets: [] } });
+  });
+
   it("answers a malformed JSON body with invalid_argument and an unknown path with 404", async () => {
     const res = await fetch(`${kw.url}/keyward.v1.PolicyService/AdminCreateApiKeyPolicy`, {
       method: "POST",
