@@ -191,6 +191,16 @@ describe.skipIf(NO_BROWSER)("the dashboard for an admin with many keys", () => {
     await expect.poll(() => status.textContent()).toBe("Page 1 (keys 1–50)");
   });
 
+  it("finds a key by its id as well as by name", async () => {
+    const wanted = await create("found-by-id");
+    await page.getByLabel("Search by name or id").fill(wanted.id);
+    await page.getByRole("button", { name: "Search" }).click();
+    await row("found-by-id").waitFor();
+    expect(await page.locator("tbody tr").count()).toBe(1);
+    await page.getByLabel("Search by name or id").fill("");
+    await page.getByRole("button", { name: "Search" }).click();
+  });
+
   it("pages through 2,000 keys, 200 at a time, each key once", async () => {
     for (let i = 0; i < 2_000; i += 50) {
       await Promise.all(Array.from({ length: 50 }, (_, j) => create(`many-${String(i + j).padStart(4, "0")}`)));

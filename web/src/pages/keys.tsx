@@ -2,6 +2,7 @@
 // search and filters select, sortable on the page shown; a key's detail view
 // and edit form; create (credentials shown once); rotate, retire, delete.
 import { durationFromMs, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
+import { Code, ConnectError } from "@connectrpc/connect";
 import { useEffect, useState } from "preact/hooks";
 import { ApiKeyState, type ApiKey } from "../../../gen/keyward/v1/api_keys_pb.js";
 import type { Policy } from "../../../gen/keyward/v1/policies_pb.js";
@@ -23,6 +24,8 @@ const DAY_MS = 86_400_000;
  * KEYWARD_IDLE_RETIRE_AFTER; 30 days is the common review horizon.
  */
 const IDLE_MS = 30 * DAY_MS;
+/** A key id's shape (16 letters and digits): a search for one also looks the key up by id. */
+const KEY_ID = /^[0-9A-Za-z]{16}$/;
 
 interface Filters {
   nameContains: string;
@@ -81,8 +84,19 @@ export function KeysPage(props: PageProps) {
         // Policies name the keys' policies and fill the filter; the dashboard reads up to 1,000.
         api.policies.adminGetApiKeyPolicies({ pageSize: 1000 }),
       ]);
+      // Searching for an id finds that key too, on the first page (names rarely look like ids).
+      const byId =
+        KEY_ID.test(filters.nameContains) && paging.index === 0
+          ? await api.keys.adminGetApiKey({ id: filters.nameContains }).then(
+              (r) => r.apiKey,
+              (err: unknown) => {
+                if (ConnectError.from(err).code === Code.NotFound) return undefined;
+                throw err;
+              },
+            )
+          : undefined;
       if (!current()) return;
-      setKeys(k.apiKeys);
+      setKeys(byId && !k.apiKeys.some((x) => x.id === byId.id) ? [byId, ...k.apiKeys] : k.apiKeys);
       paging.received(k.nextPageToken);
       setPolicies(p.policies);
       setError(undefined);
@@ -161,7 +175,7 @@ export function KeysPage(props: PageProps) {
         }}
       >
         <div>
-          <label for="filter-name">Search by name</label>
+          <label for="filter-name">Search by name or id</label>
           <input id="filter-name" type="search" value={typed.nameContains} onInput={(e) => setTyped({ ...typed, nameContains: e.currentTarget.value })} />
         </div>
         <div>
