@@ -9,7 +9,7 @@ import { checkConstraints, constraintsWithin } from "./constraints.js";
 import { actorOf, apiKeyData, emit, keyNow } from "./events.js";
 import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
 import { newCredentials } from "./key-format.js";
-import { decodePageToken, encodePageToken } from "./page-token.js";
+import { decodeKeyPageToken, encodeKeyPageToken, positionOf, type ApiKeyOrder } from "./key-order.js";
 import { KeywardPermission } from "./keyward-permissions.js";
 import { Limits } from "./limits.js";
 import { assertManageable } from "./narrowing.js";
@@ -69,6 +69,7 @@ export interface ApiKeyPage {
 export interface ApiKeyListQuery {
   pageSize: number;
   pageToken: string;
+  order: ApiKeyOrder;
   policyId: string;
   state: "active" | "retired" | undefined;
   /** Only keys expiring within this long from now (already expired ones included). */
@@ -194,12 +195,13 @@ export class ApiKeyService {
 
   async list(query: ApiKeyListQuery): Promise<ApiKeyPage> {
     const limit = Math.min(query.pageSize || Limits.defaultPageSize, Limits.maxPageSize);
-    const after = query.pageToken === "" ? undefined : decodePageToken(query.pageToken);
+    const after = query.pageToken === "" ? undefined : decodeKeyPageToken(query.pageToken, query.order);
     const labels = parseLabelFilters("label", query.labels);
     // One extra row tells whether another page follows.
     const rows = await this.store.apiKeys.page({
       labels,
       limit: limit + 1,
+      order: query.order,
       after,
       policyId: query.policyId || undefined,
       state: query.state,
@@ -210,7 +212,7 @@ export class ApiKeyService {
     });
     const keys = rows.slice(0, limit);
     const last = keys.at(-1);
-    return { keys, nextPageToken: rows.length > limit && last ? encodePageToken(last) : "" };
+    return { keys, nextPageToken: rows.length > limit && last ? encodeKeyPageToken(query.order, positionOf(last, query.order)) : "" };
   }
 
   async update(caller: Principal, id: string, changes: ApiKeyChanges): Promise<ApiKeyRecord> {

@@ -4,7 +4,8 @@
 // on every test store.
 import { status } from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ApiKeyService, ApiKeyState } from "../../gen/keyward/v1/api_keys_pb.js";
+import { ApiKeyOrder, ApiKeyService, ApiKeyState, type ApiKey } from "../../gen/keyward/v1/api_keys_pb.js";
+import { timestampMs } from "@bufbuild/protobuf/wkt";
 import { CheckCode, CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { DAY, grpcClients, type Clients } from "../support/fixtures.js";
@@ -214,6 +215,142 @@ describe.each(TEST_STORES)("list paging and filters on $name", (store) => {
       await expect(idle(3_155_760_001n)).rejects.toMatchObject({ code: status.INVALID_ARGUMENT, details: expect.stringContaining("idle_for") });
       expect(await rest(`/api_keys?idleFor=0.5s`)).toMatchObject({ status: 400, body: { code: 3, message: expect.stringContaining("idle_for") } });
       expect(await rest(`/api_keys?idleFor=30d`)).toMatchObject({ status: 400 });
+    });
+  });
+
+  describe("the key list's sort orders", () => {
+    // Lower-case letters only, so every collation orders them alike. Each gets its
+    // own creation second and a lifetime that does not follow creation order; four
+    // are used, in yet another order.
+    const SORTED = [
+      { name: "mike", ttlHours: 30 },
+      { name: "alpha", ttlHours: 70 },
+      { name: "kilo", ttlHours: 10 },
+      { name: "echo", ttlHours: 90 },
+      { name: "india", ttlHours: 50 },
+      { name: "bravo", ttlHours: 20 },
+      { name: "lima", ttlHours: 80 },
+      { name: "delta", ttlHours: 40 },
+      { name: "golf", ttlHours: 60 },
+      { name: "charlie", ttlHours: 100 },
+      { name: "foxtrot", ttlHours: 15 },
+      { name: "hotel", ttlHours: 45 },
+    ];
+    const USED_IN_ORDER = ["golf", "alpha", "mike", "delta"];
+    const ORDERS = [ApiKeyOrder.UNSPECIFIED, ApiKeyOrder.NAME, ApiKeyOrder.EXPIRE_TIME, ApiKeyOrder.LAST_USED_TIME, ApiKeyOrder.CREATE_TIME];
+    const SERVICE = "sorting";
+    type SortQuery = { orderBy?: ApiKeyOrder; descending?: boolean; nameContains?: string; pageSize?: number; pageToken?: string };
+    const list = (req: SortQuery) => c.keys.call(ApiKeyService.method.adminListApiKeys, { service: SERVICE, ...req }, kw.adminKey);
+
+    beforeAll(async () => {
+      const credentials = new Map<string, string>();
+      for (const k of SORTED) {
+        kw.clock.advance(1000);
+        const created = await c.keys.call(
+          ApiKeyService.method.adminCreateApiKey,
+          { name: k.name, policyId: policyIds.get("Payments-Reader")!, ttl: { seconds: BigInt(k.ttlHours * 3600) }, service: SERVICE },
+          kw.adminKey,
+        );
+        credentials.set(k.name, created.credentials);
+      }
+      for (const name of USED_IN_ORDER) {
+        kw.clock.advance(1000);
+        const check = await c.check.call(CheckService.method.checkKey, { key: credentials.get(name)! }, kw.adminKey);
+        expect(check.code).toBe(CheckCode.VALID);
+      }
+      // Uses reach the store with the batched flush; wait until all four have.
+      for (let i = 0; ; i++) {
+        const { apiKeys } = await list({ pageSize: 100 });
+        if (apiKeys.filter((k) => k.lastUsedTime).length === USED_IN_ORDER.length) break;
+        if (i > 100) throw new Error("the checks were never recorded as uses");
+        await new Promise((r) => setTimeout(r, 50));
+      }
+    });
+
+    // The sort value a key has in each order; a never-used key counts as used longest ago.
+    const sortValue = (order: ApiKeyOrder, k: ApiKey): string | number => {
+      switch (order) {
+        case ApiKeyOrder.NAME:
+          return k.name;
+        case ApiKeyOrder.EXPIRE_TIME:
+          return timestampMs(k.expireTime!);
+        case ApiKeyOrder.LAST_USED_TIME:
+          return k.lastUsedTime ? timestampMs(k.lastUsedTime) : -Infinity;
+        default:
+          return timestampMs(k.createTime!);
+      }
+    };
+
+    const pageThrough = async (req: SortQuery) => {
+      const pages: ApiKey[][] = [];
+      let pageToken = "";
+      do {
+        const page = await list({ ...req, pageSize: 5, pageToken });
+        pages.push(page.apiKeys);
+        pageToken = page.nextPageToken;
+        if (pages.length > 10) throw new Error("paging never ended");
+      } while (pageToken !== "");
+      return pages;
+    };
+
+    it.each(ORDERS.flatMap((order) => [false, true].map((descending) => ({ order, descending }))))(
+      "pages through order $order (descending: $descending) five at a time over grpc-js, each key once, in order",
+      async ({ order, descending }) => {
+        const pages = await pageThrough({ orderBy: order, descending });
+        expect(pages.map((p) => p.length)).toEqual([5, 5, 2]);
+        const keys = pages.flat();
+        expect(new Set(keys.map((k) => k.id)).size).toBe(SORTED.length);
+        // Each key's sort value never goes against the direction...
+        const values = keys.map((k) => sortValue(order, k));
+        const expected = [...values].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+        expect(values).toEqual(descending ? expected.reverse() : expected);
+        // ...and the pages join into exactly the one-page answer (never-used ties included).
+        const whole = await list({ orderBy: order, descending, pageSize: 100 });
+        expect(keys.map((k) => k.id)).toEqual(whole.apiKeys.map((k) => k.id));
+      },
+    );
+
+    it("orders by the columns as a user reads them: names alphabetically, never-used keys as used longest ago", async () => {
+      const byName = (await list({ orderBy: ApiKeyOrder.NAME, pageSize: 100 })).apiKeys.map((k) => k.name);
+      expect(byName).toEqual(SORTED.map((k) => k.name).sort());
+      const byExpiry = (await list({ orderBy: ApiKeyOrder.EXPIRE_TIME, descending: true, pageSize: 100 })).apiKeys.map((k) => k.name);
+      expect(byExpiry).toEqual([...SORTED].sort((a, b) => b.ttlHours - a.ttlHours).map((k) => k.name));
+      const byUse = (await list({ orderBy: ApiKeyOrder.LAST_USED_TIME, descending: true, pageSize: 100 })).apiKeys.map((k) => k.name);
+      expect(byUse.slice(0, 4)).toEqual([...USED_IN_ORDER].reverse());
+      const oldestUseFirst = (await list({ orderBy: ApiKeyOrder.LAST_USED_TIME, pageSize: 100 })).apiKeys.map((k) => k.name);
+      expect(oldestUseFirst.slice(-4)).toEqual(USED_IN_ORDER);
+    });
+
+    it("pages a sorted list combined with a filter", async () => {
+      // The filter ignores case as always; kilo, echo, bravo, golf, foxtrot and hotel have an "o".
+      const withO = SORTED.map((k) => k.name).filter((n) => n.includes("o"));
+      const pages = await pageThrough({ orderBy: ApiKeyOrder.NAME, descending: true, nameContains: "O" });
+      expect(pages.flat().map((k) => k.name)).toEqual(withO.sort().reverse());
+    });
+
+    it("refuses a token from another order or direction, and an unknown order, with INVALID_ARGUMENT", async () => {
+      const { nextPageToken } = await list({ orderBy: ApiKeyOrder.NAME, pageSize: 5 });
+      const other = { code: status.INVALID_ARGUMENT, details: expect.stringContaining("page_token: belongs to another order") };
+      await expect(list({ orderBy: ApiKeyOrder.EXPIRE_TIME, pageSize: 5, pageToken: nextPageToken })).rejects.toMatchObject(other);
+      await expect(list({ orderBy: ApiKeyOrder.NAME, descending: true, pageSize: 5, pageToken: nextPageToken })).rejects.toMatchObject(other);
+      // Unspecified is creation order, so a creation-order token continues it and no other.
+      const byCreation = await list({ pageSize: 5 });
+      expect((await list({ orderBy: ApiKeyOrder.CREATE_TIME, pageSize: 5, pageToken: byCreation.nextPageToken })).apiKeys).toHaveLength(5);
+      await expect(list({ orderBy: ApiKeyOrder.NAME, pageSize: 5, pageToken: byCreation.nextPageToken })).rejects.toMatchObject(other);
+      await expect(list({ orderBy: 99 as ApiKeyOrder })).rejects.toMatchObject({ code: status.INVALID_ARGUMENT });
+    });
+
+    it("sorts and pages over REST, and answers 400 to a token of another order", async () => {
+      const first = await rest(`/api_keys?service=${SERVICE}&orderBy=API_KEY_ORDER_NAME&descending=true&pageSize=5`);
+      expect(first.status).toBe(200);
+      const second = await rest(`/api_keys?service=${SERVICE}&orderBy=API_KEY_ORDER_NAME&descending=true&pageSize=5&pageToken=${first.body.nextPageToken}`);
+      const third = await rest(`/api_keys?service=${SERVICE}&order_by=API_KEY_ORDER_NAME&descending=true&pageSize=5&pageToken=${second.body.nextPageToken}`);
+      expect(third.body.nextPageToken ?? "").toBe("");
+      const names = [first, second, third].flatMap((r) => (r.body.apiKeys as { name: string }[]).map((k) => k.name));
+      expect(names).toEqual(SORTED.map((k) => k.name).sort().reverse());
+      const wrong = await rest(`/api_keys?service=${SERVICE}&orderBy=API_KEY_ORDER_EXPIRE_TIME&pageSize=5&pageToken=${first.body.nextPageToken}`);
+      expect(wrong).toMatchObject({ status: 400, body: { code: 3, message: expect.stringContaining("page_token: belongs to another order") } });
+      expect(await rest(`/api_keys?orderBy=API_KEY_ORDER_SIDEWAYS`)).toMatchObject({ status: 400 });
     });
   });
 });

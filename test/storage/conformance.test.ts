@@ -14,6 +14,8 @@ import { TEST_STORES } from "../support/stores.js";
 const T0 = new Date("2030-01-01T00:00:00.123Z");
 const at = (seconds: number) => new Date(T0.getTime() + seconds * 1_000);
 const EXPIRES = new Date("2031-01-01T00:00:00.456Z");
+// The key list's default order: creation time, then id.
+const BY_CREATION = { column: "create_time", descending: false } as const;
 
 let counter = 0;
 /** A name no other test uses (lower-case letters and digits, so every collation sorts it alike). */
@@ -379,27 +381,27 @@ describe.each(TEST_STORES)("store conformance on $name", (testStore) => {
       const expected = [`${stem}a`, `${stem}b`, `${stem}c`, `${stem}d`, `${stem}e`];
 
       const seen: string[][] = [];
-      let after: { createTime: Date; id: string } | undefined;
+      let after: { value: Date; id: string } | undefined;
       // Bounded, so a cursor that never advances fails instead of looping.
       for (let guard = 0; guard < 10; guard++) {
-        const page: ApiKeyRecord[] = await store.apiKeys.page({ limit: 2, policyId: p.id, ...(after ? { after } : {}) });
+        const page: ApiKeyRecord[] = await store.apiKeys.page({ limit: 2, order: BY_CREATION, policyId: p.id, ...(after ? { after } : {}) });
         if (page.length === 0) break;
         seen.push(page.map((k) => k.id));
         const last = page[page.length - 1]!;
-        after = { createTime: last.createTime, id: last.id };
+        after = { value: last.createTime, id: last.id };
       }
       expect(seen).toEqual([expected.slice(0, 2), expected.slice(2, 4), expected.slice(4)]);
 
-      const all = (await store.apiKeys.page({ limit: 1_000 })).map((k) => k.id).filter((id) => id.startsWith(stem));
+      const all = (await store.apiKeys.page({ limit: 1_000, order: BY_CREATION })).map((k) => k.id).filter((id) => id.startsWith(stem));
       expect(all).toEqual([`${stem}a`, `${stem}b`, `${stem}z`, `${stem}c`, `${stem}d`, `${stem}e`]);
       expect(inserted).toHaveLength(6);
-      expect(await store.apiKeys.page({ limit: 10, policyId: unique("nopolicy") })).toEqual([]);
+      expect(await store.apiKeys.page({ limit: 10, order: BY_CREATION, policyId: unique("nopolicy") })).toEqual([]);
     });
 
     it("pages never include the hash", async () => {
       const p = await addPolicy();
       const k = await addKey(p.id);
-      const [page] = await store.apiKeys.page({ limit: 1, policyId: p.id });
+      const [page] = await store.apiKeys.page({ limit: 1, order: BY_CREATION, policyId: p.id });
       expect(page).toEqual(await store.apiKeys.get(k.id));
       expect(JSON.stringify(page)).not.toContain(k.secretHash);
     });

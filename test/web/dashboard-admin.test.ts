@@ -165,10 +165,18 @@ describe.skipIf(NO_BROWSER)("the dashboard for an admin with many keys", () => {
     await page.getByRole("button", { name: "Search" }).click();
     await expect.poll(() => status.textContent()).toBe("Page 1 (keys 1–30)");
 
-    // Sorting orders the page shown (client-side): by name, descending on a second click.
+    // The server sorts (the whole list, so paging keeps the order): by name, descending on a second click.
     await page.getByRole("button", { name: "Sort by name" }).click();
     await page.getByRole("button", { name: "Sort by name" }).click();
-    expect(await page.locator("tbody tr strong").first().textContent()).toBe("bulk-029");
+    await expect.poll(() => page.locator("tbody tr strong").first().textContent()).toBe("bulk-029");
+    // The order holds across pages: all 120 bulk keys by name, descending, 50 a page.
+    await page.getByRole("textbox", { name: "Service", exact: true }).fill("");
+    await page.getByRole("button", { name: "Search" }).click();
+    await expect.poll(() => status.textContent()).toBe("Page 1 (keys 1–50)");
+    await expect.poll(() => page.locator("tbody tr strong").first().textContent()).toBe("bulk-119");
+    await page.getByRole("button", { name: "Next" }).click();
+    await expect.poll(() => status.textContent()).toBe("Page 2 (keys 51–100)");
+    await expect.poll(() => page.locator("tbody tr strong").first().textContent()).toBe("bulk-069");
     await page.getByRole("textbox", { name: "Service", exact: true }).fill("");
 
     // A slow answer to an earlier search never replaces the answer to a later one.

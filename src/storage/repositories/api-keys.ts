@@ -40,7 +40,10 @@ export interface ApiKeyChanges {
 
 export interface ApiKeyPageQuery {
   limit: number;
-  after?: { createTime: Date; id: string };
+  /** The sort column and direction; ties go by id in the same direction. */
+  order: { column: "create_time" | "name" | "expire_time" | "last_used_time"; descending: boolean };
+  /** The previous page's last row: its sort value (null = never used) and id. */
+  after?: { value: string | Date | null; id: string };
   policyId?: string;
   state?: "active" | "retired";
   /** Only keys expiring at or before this time. */
@@ -112,6 +115,16 @@ const LIFECYCLE_LOCK_ID = 0x6b776c63; // "kwlc"
 
 // When a key's current idle spell began: its last use, or its creation if never used.
 const IDLE_SINCE = sql<Date>`coalesce(last_used_time, create_time)`;
+
+// A never-used key sorts as used longest ago, the same way in ORDER BY and in
+// the keyset comparison, so paging neither skips nor repeats it.
+const NEVER = sql<Date>`'-infinity'::timestamptz`;
+const SORT_VALUE = {
+  create_time: sql<Date>`create_time`,
+  name: sql<string>`name`,
+  expire_time: sql<Date>`expire_time`,
+  last_used_time: sql<Date>`coalesce(last_used_time, '-infinity'::timestamptz)`,
+} as const;
 // The key's idle warning belongs to its current idle spell: it was given once the
 // spell had lasted `warnAfterMs`. A use after the warning (or one recorded late,
 // made before it) starts a new spell, and the old warning stops counting.
@@ -256,7 +269,7 @@ export class ApiKeyRepository {
     await this.db.updateTable("api_keys").set({ expiring_notified_at: at }).where("id", "in", ids).execute();
   }
 
-  /** Keys in creation order, after a cursor. */
+  /** Keys in the asked order, after a cursor. */
   async page(q: ApiKeyPageQuery): Promise<ApiKeyRecord[]> {
     let query = this.db.selectFrom("api_keys").select(PUBLIC_COLUMNS);
     if (q.policyId !== undefined) query = query.where("policy_id", "=", q.policyId);
@@ -269,16 +282,17 @@ export class ApiKeyRepository {
     for (const { key, value } of q.labels ?? []) {
       query = query.where(value === null ? sql<boolean>`labels ? ${key}` : sql<boolean>`labels @> ${JSON.stringify({ [key]: value })}::jsonb`);
     }
+    const sortValue = SORT_VALUE[q.order.column];
     const after = q.after;
     if (after) {
-      query = query.where((eb) =>
-        eb.or([
-          eb("create_time", ">", after.createTime),
-          eb.and([eb("create_time", "=", after.createTime), eb("id", ">", after.id)]),
-        ]),
+      // A row comparison keeps (value, id) one keyset, in the column's own collation.
+      const value = after.value === null ? NEVER : sql`${after.value}`;
+      query = query.where(
+        q.order.descending ? sql<boolean>`(${sortValue}, id) < (${value}, ${after.id})` : sql<boolean>`(${sortValue}, id) > (${value}, ${after.id})`,
       );
     }
-    const rows = await query.orderBy("create_time").orderBy("id").limit(q.limit).execute();
+    const direction = q.order.descending ? "desc" : "asc";
+    const rows = await query.orderBy(sortValue, direction).orderBy("id", direction).limit(q.limit).execute();
     return rows.map(toRecord);
   }
 

@@ -4,7 +4,8 @@
 // domain/revoke-by-possession.ts).
 import type { ServiceImpl } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
-import { ApiKeyService, ApiKeyState } from "../../../gen/keyward/v1/api_keys_pb.js";
+import { ApiKeyOrder, ApiKeyService, ApiKeyState } from "../../../gen/keyward/v1/api_keys_pb.js";
+import type { ApiKeyOrderColumn } from "../../domain/key-order.js";
 import type { ApiKeyChanges, ApiKeyService as ApiKeys } from "../../domain/api-keys.js";
 import { apiKeyToProto, constraintsFromProto, creditsFromProto, dateOf, durationMs, rateLimitsFromProto } from "../convert.js";
 import type { PossessionRevoker } from "../../domain/revoke-by-possession.js";
@@ -14,6 +15,15 @@ import { updatePaths } from "../field-mask.js";
 import { callerOf } from "./principal.js";
 
 const UPDATABLE = ["name", "policy_id", "expire_time", "allowed_subnets", "constraints", "service", "rate_limits", "credits", "labels"] as const;
+
+// Unspecified is today's creation order.
+const ORDER_COLUMNS: Record<ApiKeyOrder, ApiKeyOrderColumn> = {
+  [ApiKeyOrder.UNSPECIFIED]: "create_time",
+  [ApiKeyOrder.NAME]: "name",
+  [ApiKeyOrder.EXPIRE_TIME]: "expire_time",
+  [ApiKeyOrder.LAST_USED_TIME]: "last_used_time",
+  [ApiKeyOrder.CREATE_TIME]: "create_time",
+};
 
 export function apiKeyHandlers(keys: ApiKeys, revoker: PossessionRevoker, usage: UsageRollups): ServiceImpl<typeof ApiKeyService> {
   return {
@@ -51,6 +61,7 @@ export function apiKeyHandlers(keys: ApiKeys, revoker: PossessionRevoker, usage:
       const page = await keys.list({
         pageSize: req.pageSize,
         pageToken: req.pageToken,
+        order: { column: ORDER_COLUMNS[req.orderBy], descending: req.descending },
         policyId: req.policyId,
         state: req.state === ApiKeyState.ACTIVE ? "active" : req.state === ApiKeyState.RETIRED ? "retired" : undefined,
         expiringWithinMs: req.expiringWithin ? durationMs(req.expiringWithin) : undefined,

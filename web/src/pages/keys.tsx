@@ -1,10 +1,10 @@
 // API keys: a page at a time (page tokens, next and previous) of the keys the
-// search and filters select, sortable on the page shown; a key's detail view
+// search and filters select, in the order the server sorts them; a key's detail view
 // and edit form; create (credentials shown once); rotate, retire, delete.
 import { durationFromMs, timestampDate, timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { useEffect, useState } from "preact/hooks";
-import { ApiKeyState, type ApiKey } from "../../../gen/keyward/v1/api_keys_pb.js";
+import { ApiKeyOrder, ApiKeyState, type ApiKey } from "../../../gen/keyward/v1/api_keys_pb.js";
 import type { Policy } from "../../../gen/keyward/v1/policies_pb.js";
 import { api, explain, fieldError, signedInKeyId } from "../api.js";
 import type { PageProps } from "../app.js";
@@ -38,14 +38,15 @@ interface Filters {
 }
 const NO_FILTERS: Filters = { nameContains: "", service: "", label: "", policyId: "", state: ApiKeyState.UNSPECIFIED, expiringWithinDays: 0, idleForDays: 0 };
 
-type SortColumn = "name" | "state" | "policy" | "service" | "expires" | "lastUsed";
-const COLUMNS: Array<[SortColumn, string]> = [
-  ["name", "Name"],
-  ["state", "State"],
-  ["policy", "Policy"],
-  ["service", "Service"],
-  ["expires", "Expires"],
-  ["lastUsed", "Last used"],
+// The server sorts the whole list (so paging keeps the order) by these columns;
+// the others are headings only.
+const COLUMNS: Array<[string, ApiKeyOrder | undefined]> = [
+  ["Name", ApiKeyOrder.NAME],
+  ["State", undefined],
+  ["Policy", undefined],
+  ["Service", undefined],
+  ["Expires", ApiKeyOrder.EXPIRE_TIME],
+  ["Last used", ApiKeyOrder.LAST_USED_TIME],
 ];
 
 export function KeysPage(props: PageProps) {
@@ -57,7 +58,8 @@ export function KeysPage(props: PageProps) {
   const [pageSize, setPageSize] = useState(50);
   const paging = usePageTokens();
   const beginRequest = useLatestRequest();
-  const [sort, setSort] = useState<{ column: SortColumn; descending: boolean }>();
+  // Unset: the server's default, creation order.
+  const [sort, setSort] = useState<{ orderBy: ApiKeyOrder; descending: boolean }>();
   const [error, setError] = useState<string>();
   const [creating, setCreating] = useState(false);
   const [credentials, setCredentials] = useState<{ title: string; value: string }>();
@@ -73,6 +75,8 @@ export function KeysPage(props: PageProps) {
         api.keys.adminListApiKeys({
           pageSize,
           pageToken: paging.token,
+          orderBy: sort?.orderBy,
+          descending: sort?.descending,
           nameContains: filters.nameContains,
           service: filters.service,
           label: filters.label ? [filters.label] : [],
@@ -104,11 +108,17 @@ export function KeysPage(props: PageProps) {
       if (current()) setError(explain(err));
     }
   }
-  useEffect(() => void load(), [filters, pageSize, paging.index]);
+  useEffect(() => void load(), [filters, pageSize, sort, paging.index]);
 
   /** New filters start again at the first page. */
   function filter(change: Partial<Filters>) {
     setFilters({ ...filters, ...change });
+    paging.restart();
+  }
+
+  /** A new order starts again at the first page: a page token only continues its own order. */
+  function sortBy(orderBy: ApiKeyOrder) {
+    setSort({ orderBy, descending: sort?.orderBy === orderBy ? !sort.descending : false });
     paging.restart();
   }
 
@@ -132,31 +142,6 @@ export function KeysPage(props: PageProps) {
       setError(explain(err));
     }
   }
-
-  const sortValue = (k: ApiKey, column: SortColumn): string | number => {
-    switch (column) {
-      case "name":
-        return k.name.toLowerCase();
-      case "state":
-        return k.state;
-      case "policy":
-        return policyName(k.policyId).toLowerCase();
-      case "service":
-        return k.service;
-      case "expires":
-        return k.expireTime ? timestampDate(k.expireTime).getTime() : Infinity;
-      case "lastUsed":
-        return k.lastUsedTime ? timestampDate(k.lastUsedTime).getTime() : -Infinity;
-    }
-  };
-  // Sorting orders the page shown; the server pages in creation order.
-  const shown = sort
-    ? [...keys].sort((a, b) => {
-        const x = sortValue(a, sort.column);
-        const y = sortValue(b, sort.column);
-        return (x < y ? -1 : x > y ? 1 : 0) * (sort.descending ? -1 : 1);
-      })
-    : keys;
 
   return (
     <section aria-labelledby="keys-title">
@@ -227,14 +212,15 @@ export function KeysPage(props: PageProps) {
       <table>
         <thead>
           <tr>
-            {COLUMNS.map(([column, label]) => {
-              const active = sort?.column === column;
+            {COLUMNS.map(([label, orderBy]) => {
+              if (orderBy === undefined) return <th scope="col">{label}</th>;
+              const active = sort?.orderBy === orderBy;
               return (
                 <th scope="col" aria-sort={active ? (sort.descending ? "descending" : "ascending") : "none"}>
                   <button
                     type="button"
                     class="sort"
-                    onClick={() => setSort({ column, descending: active ? !sort.descending : false })}
+                    onClick={() => sortBy(orderBy)}
                     aria-label={`Sort by ${label.toLowerCase()}`}
                   >
                     {label} {active ? (sort.descending ? "▼" : "▲") : ""}
@@ -249,7 +235,7 @@ export function KeysPage(props: PageProps) {
           </tr>
         </thead>
         <tbody>
-          {shown.map((k) => {
+          {keys.map((k) => {
             const expires = k.expireTime ? timestampDate(k.expireTime) : undefined;
             const retired = k.state === ApiKeyState.RETIRED;
             const soon = !retired && expires !== undefined && expires.getTime() - Date.now() < SOON_MS;
