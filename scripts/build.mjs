@@ -43,7 +43,7 @@ const targets = [
     // Vite empties web/dist and writes index.html last.
     stamp: "web/dist/index.html",
     // package-lock.json: a new Preact or connect-web changes the bundle.
-    sources: ["web/src", "web/index.html", "web/vite.config.ts", "gen", "package-lock.json"],
+    sources: ["web/src", "web/index.html", "web/vite.config.ts", "gen", "src/domain/event-types.ts", "package-lock.json"],
     tool: "node_modules/vite/bin/vite.js",
     build: (tool) =>
       execFileSync(process.execPath, [tool, "build", "--config", "web/vite.config.ts", "--logLevel", "warn"], { cwd: root, stdio: "inherit" }),

@@ -5,22 +5,10 @@
 import type { ApiKeyRecord, PolicyRecord } from "../storage/records.js";
 import type { Repositories } from "../storage/store.js";
 import type { Principal } from "./principal.js";
+import { EVENT_TYPES } from "./event-types.js";
 import { newId } from "./random.js";
 
-export const EVENT_TYPES = [
-  "api_key.created",
-  "api_key.updated",
-  "api_key.rotated",
-  "api_key.retired",
-  "api_key.deleted",
-  "api_key.expiring",
-  "api_key.expired",
-  "api_key.idle_retired",
-  "api_key.leaked",
-  "policy.created",
-  "policy.updated",
-  "policy.deleted",
-] as const;
+export { EVENT_TYPES };
 
 export type EventType = (typeof EVENT_TYPES)[number];
 
