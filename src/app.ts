@@ -102,7 +102,7 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
     const lastUse = new LastUseRecorder(store, config.lastUseFlushMs, (error) =>
       logger.warn({ err: error }, "could not record last use; will retry"),
     );
-    // Flushed on the last-use writer's interval: one write per interval for each, never one per check.
+    // Flushed every KEYWARD_LAST_USE_FLUSH, as the last-use writer is (each on its own timer): one write per interval, never one per check.
     const rollups = new UsageRollups(store, { flushMs: config.lastUseFlushMs, retentionMs: config.usageRetentionMs, maxEntries: USAGE_MAX_ENTRIES }, now, (error) =>
       logger.warn({ err: error }, "could not record usage counts; will retry"),
     );
