@@ -5,7 +5,7 @@ import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
 import type { Config } from "./config.js";
-import { ApiKeyService } from "./domain/api-keys.js";
+import { ApiKeys } from "./domain/api-keys.js";
 import { AuditLog } from "./domain/audit.js";
 import { issueBootstrapKey } from "./domain/bootstrap.js";
 import { KeyChecker } from "./domain/check.js";
@@ -13,15 +13,15 @@ import { KEYWARD_SERVICE } from "./domain/keyward-permissions.js";
 import { LastUseRecorder } from "./domain/last-use.js";
 import { LifecycleScheduler } from "./domain/lifecycle.js";
 import { UsageRollups } from "./domain/usage-rollups.js";
-import { PolicyService } from "./domain/policies.js";
-import { RegisteredPermissions } from "./domain/registered-permissions.js";
+import { Policies } from "./domain/policies.js";
+import { RegisteredPermissionCache } from "./domain/registered-permission-cache.js";
 import { VerificationCache } from "./domain/verification-cache.js";
 import { UsageLimiter } from "./domain/usage-limits.js";
-import { VerifyBudget } from "./domain/verify-budget.js";
+import { VerifyLimiter } from "./domain/verify-limiter.js";
 import { WebhookDispatcher } from "./domain/webhook-dispatcher.js";
 import { WebhookEndpoints } from "./domain/webhooks.js";
 import { SYSTEM } from "./domain/principal.js";
-import { PermissionRegistry } from "./domain/registry.js";
+import { PermissionRegistry } from "./domain/permission-registry.js";
 import { ClientRateLimit } from "./domain/client-rate-limit.js";
 import { LeakReportKeys } from "./domain/leak-report-signature.js";
 import { LeakReports } from "./domain/leak-reports.js";
@@ -37,7 +37,7 @@ import { Metrics } from "./transport/metrics.js";
 import { Readiness } from "./transport/readiness.js";
 import { RpcLog } from "./transport/rpc-log.js";
 import { webhookSender } from "./transport/webhook-sender.js";
-import type { DomainServices } from "./transport/routes.js";
+import type { DomainServices } from "./transport/connect-services.js";
 import { keywardPermissionDefinitions } from "./transport/keyward-declarations.js";
 
 /**
@@ -108,9 +108,9 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
     );
     const cache = new VerificationCache(config.cache);
     const usage = new UsageLimiter(store.usage, config.usage, (error) => logger.warn({ err: error }, "could not share usage counts; will retry"), now);
-    const registered = new RegisteredPermissions(store);
-    const budget = new VerifyBudget(config.argon2Budget);
-    const metrics = new Metrics({ cache, budget, feedUp: () => store.changes.up, usage: rollups });
+    const registered = new RegisteredPermissionCache(store);
+    const verifyLimiter = new VerifyLimiter(config.argon2Budget);
+    const metrics = new Metrics({ cache, verifyLimiter, feedUp: () => store.changes.up, usage: rollups });
     // The cache is used only while change notifications flow: when the feed is
     // down, every check reads the store (current by definition) until it is back.
     const apply = (change: Change) => {
@@ -139,14 +139,14 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
         logger.info("change feed up; verification cache enabled");
       },
     });
-    const apiKeys = new ApiKeyService(store, hasher, settings, now);
+    const apiKeys = new ApiKeys(store, hasher, settings, now);
     const checker = new KeyChecker({
       store,
       hasher,
       keyPrefix: config.keyPrefix,
       now,
       cache,
-      budget,
+      verifyLimiter,
       registered,
       onValid: (keyId, at) => lastUse.touch(keyId, at),
       usage,
@@ -158,7 +158,7 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
     });
     const services: DomainServices = {
       apiKeys,
-      policies: new PolicyService(store, now),
+      policies: new Policies(store, now),
       registry: new PermissionRegistry(store, now),
       checker,
       audit: new AuditLog(store, now),

@@ -25,7 +25,7 @@ import type { Readiness } from "./transport/readiness.js";
 import { createRestHandler } from "./transport/rest/handler.js";
 import { openApiDocument } from "./transport/rest/openapi.js";
 import { restRoutes } from "./transport/rest/routes.js";
-import { KEYWARD_SERVICES, routes, type DomainServices } from "./transport/routes.js";
+import { KEYWARD_SERVICES, routes, type DomainServices } from "./transport/connect-services.js";
 import { strictJsonRouter } from "./transport/strict-json.js";
 import { encodeStringsWithNodeBuffers } from "./transport/utf8.js";
 

@@ -12,7 +12,7 @@ import type { ApiKeyRecord } from "../storage/records.js";
 import type { Repositories } from "../storage/store.js";
 import { FailedPreconditionError } from "./errors.js";
 import { KeywardPermission } from "./keyward-permissions.js";
-import { entriesGrant, parseGrants, parsePermission } from "./permissions.js";
+import { entriesGrant, parseGrants, parsePermission } from "./grants.js";
 
 const ADMIN_PERMISSIONS = [KeywardPermission.apiKeysWrite, KeywardPermission.policiesWrite].map((p) => parsePermission(p)!);
 

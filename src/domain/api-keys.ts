@@ -13,7 +13,7 @@ import { decodeKeyPageToken, encodeKeyPageToken, positionOf, type ApiKeyOrder } 
 import { KeywardPermission } from "./keyward-permissions.js";
 import { Limits } from "./limits.js";
 import { assertManageable } from "./narrowing.js";
-import { entriesGrant, parsePermission } from "./permissions.js";
+import { entriesGrant, parsePermission } from "./grants.js";
 import { assertCallerCovers } from "./policies.js";
 import { assertCurrentSecret, leakReporter, possessor, SYSTEM, type Principal } from "./principal.js";
 import type { SecretHasher } from "./secret-hasher.js";
@@ -126,7 +126,7 @@ const thisKey = () => "it";
 
 const keyNameTaken = (name: string | undefined) => new AlreadyExistsError(`an API key named "${name ?? ""}" already exists`);
 
-export class ApiKeyService {
+export class ApiKeys {
   constructor(
     private readonly store: Store,
     private readonly hasher: SecretHasher,

@@ -5,7 +5,7 @@ import type { Repositories, Store } from "../storage/store.js";
 import { Limits } from "./limits.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import type { Principal } from "./principal.js";
-import { isServiceName } from "./permissions.js";
+import { isServiceName } from "./grants.js";
 import { isId, newId } from "./random.js";
 
 export const target = {

@@ -9,12 +9,12 @@ import type { Store } from "../storage/store.js";
 import { constraintsAllow } from "./constraints.js";
 import { InvalidArgumentError } from "./errors.js";
 import { keyLength, parseKey, type ParsedKey } from "./key-format.js";
-import { PERMISSION_NAME_RULE, entriesGrant, parsePermission, type Permission } from "./permissions.js";
-import type { RegisteredPermissions } from "./registered-permissions.js";
+import { PERMISSION_NAME_RULE, entriesGrant, parsePermission, type Permission } from "./grants.js";
+import type { RegisteredPermissionCache } from "./registered-permission-cache.js";
 import type { SecretHasher } from "./secret-hasher.js";
 import { subnetsAllow } from "./subnets.js";
 import { checkedKey, type VerificationCache, type VerifiedKey } from "./verification-cache.js";
-import type { VerifyBudget } from "./verify-budget.js";
+import type { VerifyLimiter } from "./verify-limiter.js";
 import { effectiveLimits, type UsageLimiter, type UsageOutcome } from "./usage-limits.js";
 
 export interface CheckRequest {
@@ -82,8 +82,8 @@ export interface CheckerDeps {
   keyPrefix: string;
   now: () => Date;
   cache: VerificationCache;
-  budget: VerifyBudget;
-  registered: RegisteredPermissions;
+  verifyLimiter: VerifyLimiter;
+  registered: RegisteredPermissionCache;
   /** Told of every VALID verdict (last-use tracking, metrics). */
   onValid?: (keyId: string, at: Date) => void;
   /** Enforces rate limits and credits; without it, limits are not enforced (tests of other rules). */
@@ -191,7 +191,7 @@ export class KeyChecker {
     const found = await this.deps.store.apiKeys.findForCheck(parsed.id);
     if (!found) return undefined;
     let which: "current" | "previous" | undefined;
-    await this.deps.budget.run(found.key.id, async () => {
+    await this.deps.verifyLimiter.run(found.key.id, async () => {
       which = await this.matchingSecret(found, parsed.secret, now);
       return which !== undefined;
     });

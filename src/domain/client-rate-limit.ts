@@ -1,7 +1,7 @@
 // A per-client-address rate limit for calls that take no key (revoke by
 // possession), so they serve neither as an oracle nor as a way to make Keyward
 // run argon2 at an attacker's pace. Per replica and in memory: it paces each
-// address, while the argon2 budget (verify-budget.ts) bounds the whole process.
+// address, while the argon2 verify limiter (verify-limiter.ts) bounds the whole process.
 //
 // A token bucket per address: `limit` calls at once, refilled evenly over
 // `periodMs`. IPv6 clients are counted per /64 — one subscriber's usual

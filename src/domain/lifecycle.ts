@@ -12,7 +12,7 @@
 // A round works in batches of bounded size, one transaction each, so a
 // backlog (a first start, a long outage) never becomes one huge transaction.
 import type { Store } from "../storage/store.js";
-import type { ApiKeyService } from "./api-keys.js";
+import type { ApiKeys } from "./api-keys.js";
 import { apiKeyData, emit } from "./events.js";
 
 export interface LifecycleSettings {
@@ -64,7 +64,7 @@ export class LifecycleScheduler {
 
   constructor(
     private readonly store: Store,
-    private readonly apiKeys: ApiKeyService,
+    private readonly apiKeys: ApiKeys,
     private readonly settings: LifecycleSettings,
     private readonly now: () => Date,
     private readonly notes: LifecycleNotes,

@@ -10,7 +10,7 @@ import { KeywardPermission } from "./keyward-permissions.js";
 import { Limits } from "./limits.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
 import { assertManageable, isRestricted } from "./narrowing.js";
-import { GRANT_RULE, entriesGrant, parseGrant, parsePermission, serviceOf, uncoveredEntries } from "./permissions.js";
+import { GRANT_RULE, entriesGrant, parseGrant, parsePermission, serviceOf, uncoveredEntries } from "./grants.js";
 import type { Principal } from "./principal.js";
 import { newId } from "./random.js";
 import { assertRateLimitsWithin, checkRateLimits } from "./usage-limits.js";
@@ -101,7 +101,7 @@ async function policyEvent(repos: Repositories, id: string, extra: EventData): P
 
 const nameTaken = (name: string) => new AlreadyExistsError(`a policy named "${name}" already exists`);
 
-export class PolicyService {
+export class Policies {
   constructor(
     private readonly store: Store,
     private readonly now: () => Date,

@@ -1,6 +1,6 @@
 import type { ConstraintRecord, RateLimitRecord } from "../storage/records.js";
 import { UnauthenticatedError } from "./errors.js";
-import type { Grant } from "./permissions.js";
+import type { Grant } from "./grants.js";
 
 /** The authenticated caller of an admin RPC: a Keyward key, what its policy holds and how it is restricted. */
 export interface Principal {

@@ -8,7 +8,7 @@
 //
 // A signed leak report (domain/leak-reports.ts) retires keys the same way,
 // without the per-address limit: its signature already says who sent it.
-import type { ApiKeyService, PossessionProof } from "./api-keys.js";
+import type { ApiKeys, PossessionProof } from "./api-keys.js";
 import type { KeyChecker } from "./check.js";
 import type { ClientRateLimit } from "./client-rate-limit.js";
 import { ResourceExhaustedError } from "./errors.js";
@@ -26,7 +26,7 @@ export interface Revocation {
 export class PossessionRevoker {
   constructor(
     private readonly checker: KeyChecker,
-    private readonly keys: ApiKeyService,
+    private readonly keys: ApiKeys,
     private readonly limit: ClientRateLimit,
     private readonly onRevoked: (revocation: Revocation) => void = () => {},
   ) {}

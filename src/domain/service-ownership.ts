@@ -3,7 +3,7 @@
 // service hands it that power, so only a caller that has it may do so.
 import { InvalidArgumentError, PermissionDeniedError } from "./errors.js";
 import { KEYWARD_SERVICE, KeywardPermission } from "./keyward-permissions.js";
-import { SERVICE_NAME_RULE, entriesGrant, isServiceName, parsePermission } from "./permissions.js";
+import { SERVICE_NAME_RULE, entriesGrant, isServiceName, parsePermission } from "./grants.js";
 import type { Principal } from "./principal.js";
 
 const REGISTER = parsePermission(KeywardPermission.permissionsRegister)!;

@@ -20,7 +20,7 @@
 import { hash, randomBytes } from "node:crypto";
 import { LRUCache } from "lru-cache";
 import type { ApiKeyRecord, ConstraintRecord, PolicyRecord, RateLimitRecord } from "../storage/records.js";
-import { parseGrants, type Grant } from "./permissions.js";
+import { parseGrants, type Grant } from "./grants.js";
 import type { EffectiveLimits } from "./usage-limits.js";
 
 /** What checks read of a key: a cached key holds these fields and no others. */

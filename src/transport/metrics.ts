@@ -5,7 +5,7 @@ import type { CacheStats } from "../domain/verification-cache.js";
 
 export interface MetricSources {
   cache: { readonly stats: CacheStats; readonly verifiedEntries: number; readonly failedEntries: number };
-  budget: { readonly inFlight: number; readonly queued: number; readonly completed: number };
+  verifyLimiter: { readonly inFlight: number; readonly queued: number; readonly completed: number };
   feedUp: () => boolean;
   usage: { readonly dropped: number };
 }
@@ -51,7 +51,7 @@ export class Metrics {
     const syncHits = follow(hits, () => sources.cache.stats.hits);
     const syncMisses = follow(misses, () => sources.cache.stats.misses);
     const verifications = new Counter({ name: "keyward_argon2_verifications_total", help: "argon2 verifications run", registers: [this.registry] });
-    const syncVerifications = follow(verifications, () => sources.budget.completed);
+    const syncVerifications = follow(verifications, () => sources.verifyLimiter.completed);
     new Gauge({
       name: "keyward_cache_entries",
       help: "Entries in the verification cache: verified keys, and failed verifications (bounded apart)",
@@ -70,7 +70,7 @@ export class Metrics {
       registers: [this.registry],
       collect() {
         syncVerifications();
-        this.set(sources.budget.inFlight);
+        this.set(sources.verifyLimiter.inFlight);
       },
     });
     new Gauge({
@@ -78,7 +78,7 @@ export class Metrics {
       help: "argon2 verifications waiting for a slot",
       registers: [this.registry],
       collect() {
-        this.set(sources.budget.queued);
+        this.set(sources.verifyLimiter.queued);
       },
     });
     new Gauge({

@@ -1,6 +1,6 @@
 // Issue #17: permission names of two to five segments, and patterns over any depth below a prefix.
 import { describe, expect, it } from "vitest";
-import { entriesGrant, grantCovers, parseGrant, parsePermission, uncoveredEntries, type Grant, type Permission } from "../../src/domain/permissions.js";
+import { entriesGrant, grantCovers, parseGrant, parsePermission, uncoveredEntries, type Grant, type Permission } from "../../src/domain/grants.js";
 
 const perm = (name: string): Permission => {
   const p = parsePermission(name);

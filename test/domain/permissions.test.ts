@@ -12,7 +12,7 @@ import {
   uncoveredEntries,
   type Grant,
   type Permission,
-} from "../../src/domain/permissions.js";
+} from "../../src/domain/grants.js";
 
 const segment63 = `a${"b".repeat(62)}`;
 

@@ -6,13 +6,13 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ApiKeyOrder, ApiKeyService, ApiKeyState } from "../../../gen/keyward/v1/api_keys_pb.js";
 import type { ApiKeyOrderColumn } from "../../domain/key-order.js";
-import type { ApiKeyChanges, ApiKeyService as ApiKeys } from "../../domain/api-keys.js";
+import type { ApiKeyChanges, ApiKeys } from "../../domain/api-keys.js";
 import { apiKeyToProto, constraintsFromProto, creditsFromProto, dateOf, durationMs, rateLimitsFromProto } from "../convert.js";
 import type { PossessionRevoker } from "../../domain/revoke-by-possession.js";
 import type { UsageRollups } from "../../domain/usage-rollups.js";
 import { clientIpKey } from "../context.js";
 import { updatePaths } from "../field-mask.js";
-import { callerOf } from "./principal.js";
+import { callerOf } from "../caller.js";
 
 const UPDATABLE = ["name", "policy_id", "expire_time", "allowed_subnets", "constraints", "service", "rate_limits", "credits", "labels"] as const;
 

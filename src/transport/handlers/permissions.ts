@@ -1,9 +1,9 @@
 // PermissionService: AdminGetApiKeyPermissions, RegisterPermissions.
 import type { ServiceImpl } from "@connectrpc/connect";
 import { PermissionService } from "../../../gen/keyward/v1/permissions_pb.js";
-import type { PermissionRegistry } from "../../domain/registry.js";
+import type { PermissionRegistry } from "../../domain/permission-registry.js";
 import { permissionToProto } from "../convert.js";
-import { callerOf } from "./principal.js";
+import { callerOf } from "../caller.js";
 
 export function permissionHandlers(registry: PermissionRegistry): ServiceImpl<typeof PermissionService> {
   return {

@@ -2,10 +2,10 @@
 // AdminCreateApiKeyPolicy, AdminUpdateApiKeyPolicy, AdminDeleteApiKeyPolicy.
 import type { ServiceImpl } from "@connectrpc/connect";
 import { PolicyService } from "../../../gen/keyward/v1/policies_pb.js";
-import type { PolicyChanges, PolicyService as Policies } from "../../domain/policies.js";
+import type { PolicyChanges, Policies } from "../../domain/policies.js";
 import { policyToProto, rateLimitsFromProto } from "../convert.js";
 import { updatePaths } from "../field-mask.js";
-import { callerOf } from "./principal.js";
+import { callerOf } from "../caller.js";
 
 const UPDATABLE = ["name", "description", "permissions", "rate_limits"] as const;
 

@@ -5,7 +5,7 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { WebhookService } from "../../../gen/keyward/v1/webhooks_pb.js";
 import type { WebhookEndpoints } from "../../domain/webhooks.js";
 import { durationMs, webhookDeliveryToProto, webhookEndpointToProto } from "../convert.js";
-import { callerOf } from "./principal.js";
+import { callerOf } from "../caller.js";
 
 export function webhookHandlers(endpoints: WebhookEndpoints): ServiceImpl<typeof WebhookService> {
   return {

@@ -4,7 +4,7 @@ import type { Store } from "../storage/store.js";
 import { audit, target } from "./audit.js";
 import { InvalidArgumentError, PermissionDeniedError } from "./errors.js";
 import { KEYWARD_SERVICE } from "./keyward-permissions.js";
-import { PERMISSION_NAME_RULE, SERVICE_NAME_RULE, isServiceName, parsePermission } from "./permissions.js";
+import { PERMISSION_NAME_RULE, SERVICE_NAME_RULE, isServiceName, parsePermission } from "./grants.js";
 import { SYSTEM, type Principal } from "./principal.js";
 import { assertMayRegister } from "./service-ownership.js";
 

@@ -9,7 +9,7 @@
 // Warm checks never come here: they are answered from the cache.
 import { ResourceExhaustedError } from "./errors.js";
 
-export interface BudgetSettings {
+export interface VerifyLimits {
   maxInFlight: number;
   maxQueued: number;
   maxQueuedPerKey: number;
@@ -25,7 +25,7 @@ interface KeyLane {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const busy = () => new ResourceExhaustedError("too many key verifications in progress; retry shortly");
 
-export class VerifyBudget {
+export class VerifyLimiter {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
   private readonly lanes = new Map<string, KeyLane>();
@@ -33,7 +33,7 @@ export class VerifyBudget {
   completed = 0;
 
   constructor(
-    private readonly settings: BudgetSettings,
+    private readonly settings: VerifyLimits,
     private readonly nowMs: () => number = () => performance.now(),
   ) {}
 

@@ -2,7 +2,7 @@
 // memory while change notifications keep it current, read from the store otherwise.
 import type { Store } from "../storage/store.js";
 
-export class RegisteredPermissions {
+export class RegisteredPermissionCache {
   private names: Promise<Set<string>> | undefined;
   /** The same set once loaded, for answers without a promise on the hot path. */
   private loaded: Set<string> | undefined;

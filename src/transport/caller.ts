@@ -1,6 +1,6 @@
 import { Code, ConnectError, type HandlerContext } from "@connectrpc/connect";
-import type { Principal } from "../../domain/principal.js";
-import { principalKey } from "../context.js";
+import type { Principal } from "../domain/principal.js";
+import { principalKey } from "./context.js";
 
 /** The caller the auth interceptor authenticated; its absence is a wiring bug, so fail closed. */
 export function callerOf(ctx: HandlerContext): Principal {
