@@ -41,10 +41,6 @@ export class FailedPreconditionError extends DomainError {
   readonly kind = "failed_precondition";
 }
 
-export class UnimplementedError extends DomainError {
-  readonly kind = "unimplemented";
-}
-
 /** Keyward is too busy to do this now; the caller may retry. */
 export class ResourceExhaustedError extends DomainError {
   readonly kind = "resource_exhausted";

@@ -19,7 +19,7 @@
 // the policy, not a copy each.
 import { hash, randomBytes } from "node:crypto";
 import { LRUCache } from "lru-cache";
-import type { ApiKeyRecord, ConstraintRecord, PolicyRecord, RateLimitRecord } from "../storage/records.js";
+import type { ApiKeyRecord, CheckedPolicy, ConstraintRecord, RateLimitRecord } from "../storage/records.js";
 import { parseGrants, type Grant } from "./grants.js";
 import type { EffectiveLimits } from "./usage-limits.js";
 
@@ -34,7 +34,7 @@ export type CheckedKey = Pick<ApiKeyRecord, "id" | "name" | "policyId" | "state"
 
 /** A policy as checks read it: its record and its grants, parsed once. */
 export interface SharedPolicy {
-  readonly policy: PolicyRecord;
+  readonly policy: CheckedPolicy;
   readonly grants: readonly Grant[];
 }
 
@@ -94,7 +94,7 @@ interface PolicyEntry extends SharedPolicy {
 }
 
 /** Whether two reads of a policy are the same version: every field a check reads or reports, and its update time. */
-function sameVersion(a: PolicyRecord, b: PolicyRecord): boolean {
+function sameVersion(a: CheckedPolicy, b: CheckedPolicy): boolean {
   return (
     a.id === b.id &&
     a.updateTime.getTime() === b.updateTime.getTime() &&
@@ -166,7 +166,7 @@ export class VerificationCache {
    * already share when it is the same version, else a new one (which store()
    * then shares with keys loaded after it). Cold path only.
    */
-  sharedPolicy(read: PolicyRecord): SharedPolicy {
+  sharedPolicy(read: CheckedPolicy): SharedPolicy {
     const held = this.byPolicy.get(read.id);
     if (held && sameVersion(held.policy, read)) return held;
     return { policy: read, grants: parseGrants(read.permissions) };

@@ -72,8 +72,11 @@ export interface KeyForCheck {
   secretHash: string;
   /** The secret replaced by the last rotation, valid until its expiry. */
   previousSecret: { hash: string; expireTime: Date } | null;
-  policy: PolicyRecord;
+  policy: CheckedPolicy;
 }
+
+/** A key's policy as a check reads it: without the key count, which no check needs and which costs a query. */
+export type CheckedPolicy = Omit<PolicyRecord, "apiKeyCount">;
 
 export interface AuditEventRecord {
   id: string;

@@ -330,7 +330,6 @@ export class ApiKeyRepository {
         permissions: row.p_permissions,
         createTime: row.p_create_time,
         updateTime: row.p_update_time,
-        apiKeyCount: 0,
         rateLimits: row.p_rate_limits,
       },
     };
