@@ -80,28 +80,24 @@ function checkScalar(scalar: ScalarType, v: JsonValue, path: string): void {
   }
 }
 
+/** A list item or map value: its element type (scalar, enum or message), and never null, which has no meaning there. */
+function checkElement(field: DescField & { fieldKind: "list" | "map" }, v: JsonValue, at: string): void {
+  if (v === null) throw new InvalidArgumentError(at, "must not be null");
+  if (field.message) checkMessage(field.message, v, at);
+  else if (field.enum) checkEnum(field.enum, v, at);
+  else checkScalar(field.scalar, v, at);
+}
+
 function checkField(field: DescField, v: JsonValue, path: string): void {
   if (v === null) return; // null is the field's default in proto3 JSON
   switch (field.fieldKind) {
     case "list":
       if (!Array.isArray(v)) return fail(path, "an array", v);
-      v.forEach((item, i) => {
-        const at = `${path}[${i}]`;
-        if (item === null) throw new InvalidArgumentError(at, "must not be null");
-        if (field.listKind === "scalar") checkScalar(field.scalar, item, at);
-        else if (field.listKind === "enum") checkEnum(field.enum, item, at);
-        else checkMessage(field.message, item, at);
-      });
+      v.forEach((item, i) => checkElement(field, item, `${path}[${i}]`));
       return;
     case "map":
       if (!isObject(v)) return fail(path, "an object", v);
-      for (const [key, value] of Object.entries(v)) {
-        const at = `${path}[${quoted(key)}]`;
-        if (value === null) throw new InvalidArgumentError(at, "must not be null");
-        if (field.mapKind === "scalar") checkScalar(field.scalar, value, at);
-        else if (field.mapKind === "enum") checkEnum(field.enum, value, at);
-        else checkMessage(field.message, value, at);
-      }
+      for (const [key, value] of Object.entries(v)) checkElement(field, value, `${path}[${quoted(key)}]`);
       return;
     case "enum":
       return checkEnum(field.enum, v, path);

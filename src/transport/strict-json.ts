@@ -38,10 +38,11 @@ function checkingDecoder(input: DescMessage): { decode(bytes?: Uint8Array): stri
 type Options = Partial<UniversalHandlerOptions> | undefined;
 
 // Answers too: every field without presence (strings, numbers, bools, enums,
-// lists, maps) is written with its zero value rather than left out, as the REST
-// layer writes it (grpc-gateway's EmitUnpopulated), so a script reads the same
-// JSON over Connect and REST (README, "Empty fields in JSON"). These per-method
-// options replace, not merge with, the adapter's, hence here.
+// lists, maps) is written with its zero value rather than left out, as REST
+// answers (grpc-gateway's EmitUnpopulated), so a script reads the same JSON over
+// Connect and REST (README, "Empty fields in JSON"): the REST layer sends this
+// very JSON on (src/transport/rest/handler.ts). These per-method options
+// replace, not merge with, the adapter's, hence here.
 const strictOptions = (method: DescMethod, options: Options) => ({
   ...options,
   jsonOptions: { ...options?.jsonOptions, ignoreUnknownFields: false, textDecoder: checkingDecoder(method.input), alwaysEmitImplicit: true },

@@ -16,9 +16,10 @@ import {
   type PathTemplate,
   type Variable,
 } from "../../src/transport/rest/path-template.js";
-import { findRoute, restRoutes, type RestRoute } from "../../src/transport/rest/routes.js";
+import { restRoutes, routeFinder, type RestRoute } from "../../src/transport/rest/routes.js";
 
 const routes = restRoutes([ApiKeyService, PolicyService, PermissionService, CheckService, AuditService]);
+const findRoute = routeFinder(routes);
 
 const lit = (value: string): Matcher => ({ kind: "literal", value });
 const ONE: Matcher = { kind: "one" };
@@ -216,11 +217,11 @@ describe("matchTemplate", () => {
   });
 });
 
-/** The route findRoute picks, in a comparable form. */
+/** The route a routeFinder picks, in a comparable form. */
 type Found = { rpc: string; variables: Record<string, string> } | { allowed: string[] };
 
 function lookup(method: string, path: string, table: readonly RestRoute[] = routes): Found {
-  const result = findRoute(table, method, path);
+  const result = routeFinder(table)(method, path);
   return result.found
     ? { rpc: result.route.method.name, variables: Object.fromEntries(result.variables) }
     : { allowed: [...result.allowed].sort() };
@@ -312,7 +313,7 @@ describe("the route table", () => {
   it("a found route's HTTP method is the one asked for (GET for HEAD)", () => {
     for (const route of routes) {
       const path = route.template.source.replace(/\{[^}]*\}/g, "v");
-      const result = findRoute(routes, route.httpMethod, path);
+      const result = findRoute(route.httpMethod, path);
       expect(result.found, `${route.httpMethod} ${path}`).toBe(true);
       if (result.found) {
         expect(result.route).toBe(route);

@@ -13,13 +13,13 @@ import { AuditService } from "../../gen/keyward/v1/audit_pb.js";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
-import { findRoute, restRoutes, type RestRoute } from "../../src/transport/rest/routes.js";
+import { restRoutes, routeFinder, type RestRoute } from "../../src/transport/rest/routes.js";
 import { TranscodeError, transcodeRequest } from "../../src/transport/rest/transcode.js";
 
-const routes = restRoutes([ApiKeyService, PolicyService, PermissionService, CheckService, AuditService]);
+const findRoute = routeFinder(restRoutes([ApiKeyService, PolicyService, PermissionService, CheckService, AuditService]));
 
 function routeFor(method: string, path: string): { route: RestRoute; variables: Map<string, string> } {
-  const found = findRoute(routes, method, path);
+  const found = findRoute(method, path);
   if (!found.found) throw new Error(`no route for ${method} ${path}`);
   return found;
 }

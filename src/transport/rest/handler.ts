@@ -1,13 +1,13 @@
 // The REST layer: /api/v1/... requests transcoded onto the same Connect
 // handlers, with the same interceptors (authentication, authorization,
 // logging, audit), as gRPC and Connect requests. One authorization path.
-import { fromJson, toJson, type DescMethod, type JsonObject, type JsonValue } from "@bufbuild/protobuf";
+import type { JsonObject, JsonValue } from "@bufbuild/protobuf";
 import { Code, type ContextValues } from "@connectrpc/connect";
 import type { UniversalHandler } from "@connectrpc/connect/protocol";
 import { httpRequestKey } from "../context.js";
 import { checkRequestJson } from "../json-input.js";
 import type { NodeRequest, NodeResponse } from "../one-port.js";
-import { findRoute, type RestRoute } from "./routes.js";
+import { routeFinder, type RestRoute } from "./routes.js";
 import { codeFromConnectName, detailsFromConnect, errorBody, httpStatusOf } from "./status.js";
 import { TranscodeError, transcodeRequest } from "./transcode.js";
 
@@ -24,10 +24,12 @@ export interface RestOptions {
   contextValues: (req: NodeRequest) => ContextValues;
 }
 
-function send(res: NodeResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+function sendText(res: NodeResponse, status: number, json: string | Buffer, headers: Record<string, string> = {}): void {
   res.writeHead(status, { "content-type": "application/json", ...headers });
-  res.end(JSON.stringify(body));
+  res.end(json);
 }
+
+const send = (res: NodeResponse, status: number, body: unknown, headers: Record<string, string> = {}) => sendText(res, status, JSON.stringify(body), headers);
 
 const sendError = (res: NodeResponse, code: Code, message: string) => send(res, httpStatusOf(code), errorBody(code, message));
 
@@ -48,27 +50,32 @@ export async function readBody(req: NodeRequest, limit: number): Promise<Buffer>
   return Buffer.concat(chunks);
 }
 
-async function collect(body: AsyncIterable<Uint8Array> | undefined): Promise<string> {
+async function collect(body: AsyncIterable<Uint8Array> | undefined): Promise<Buffer> {
   const chunks: Uint8Array[] = [];
   if (body) for await (const chunk of body) chunks.push(chunk);
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
 }
 
-/** The RPC's response as REST JSON: every field emitted (as grpc-gateway does), `response_body` honoured. */
-function responseJson(method: DescMethod, route: RestRoute, connectJson: JsonValue): JsonValue {
-  const message = fromJson(method.output, connectJson, { ignoreUnknownFields: true });
-  const json = toJson(method.output, message, { alwaysEmitImplicit: true }) as JsonObject;
-  if (route.responseBody === "") return json;
-  const field = method.output.fields.find((f) => f.name === route.responseBody);
-  return field ? (json[field.jsonName] ?? null) : json;
+/**
+ * The RPC's answer as REST sends it, `response_body` honoured. Connect has written the message as JSON
+ * once already, with every field emitted (as grpc-gateway does): strictJsonRouter's per-method
+ * `alwaysEmitImplicit` (src/transport/strict-json.ts). So the whole answer is passed on as it is, and
+ * only a `response_body` field needs the JSON read.
+ */
+function responseText(route: RestRoute, connectJson: Buffer): Buffer | string {
+  if (route.responseBody === "") return connectJson;
+  const json = JSON.parse(connectJson.toString("utf8")) as JsonObject;
+  const field = route.method.output.fields.find((f) => f.name === route.responseBody);
+  return JSON.stringify(field ? (json[field.jsonName] ?? null) : json);
 }
 
 /** Returns a handler that serves REST requests, answering false for paths outside /api/v1/. */
 export function createRestHandler(options: RestOptions): (req: NodeRequest, res: NodeResponse) => boolean {
   const byMethod = new Map(options.handlers.map((h) => [h.method, h]));
+  const findRoute = routeFinder(options.routes);
 
   async function serve(req: NodeRequest, res: NodeResponse, url: URL): Promise<void> {
-    const lookup = findRoute(options.routes, req.method ?? "GET", url.pathname);
+    const lookup = findRoute(req.method ?? "GET", url.pathname);
     if (!lookup.found) {
       if (lookup.allowed.length === 0) return sendError(res, Code.NotFound, `no route for ${url.pathname}`);
       // As grpc-gateway: 405 with Allow, and UNIMPLEMENTED in the body.
@@ -84,7 +91,7 @@ export function createRestHandler(options: RestOptions): (req: NodeRequest, res:
       if (error instanceof BodyTooLarge) return send(res, 413, errorBody(Code.InvalidArgument, `request body exceeds ${options.maxBodyBytes} bytes`));
       throw error;
     }
-    let requestJson: JsonValue;
+    let requestJson: JsonObject;
     try {
       const text = raw.toString("utf8").trim();
       let body: JsonValue | undefined;
@@ -93,10 +100,10 @@ export function createRestHandler(options: RestOptions): (req: NodeRequest, res:
       } catch {
         throw new TranscodeError("the request body is not valid JSON");
       }
-      const json = transcodeRequest({ route, variables, query: url.searchParams, body });
-      // Checked here so the error names the field; fromJson (strict) is the backstop.
-      checkRequestJson(route.method.input, json);
-      requestJson = toJson(route.method.input, fromJson(route.method.input, json));
+      requestJson = transcodeRequest({ route, variables, query: url.searchParams, body });
+      // Checked here so the error names the field. The Connect handler then decodes it, once, with
+      // protobuf-es's strict fromJson as the backstop (an INVALID_ARGUMENT answer, mapped below).
+      checkRequestJson(route.method.input, requestJson);
     } catch (error) {
       const message = error instanceof Error ? error.message : String(error);
       return sendError(res, Code.InvalidArgument, message);
@@ -124,9 +131,10 @@ export function createRestHandler(options: RestOptions): (req: NodeRequest, res:
       signal: abort.signal,
       contextValues,
     });
-    const text = await collect(response.body);
+    const answer = await collect(response.body);
+    if (response.status === 200) return sendText(res, 200, responseText(route, answer));
+    const text = answer.toString("utf8");
     const parsed = (text === "" ? {} : JSON.parse(text)) as JsonObject;
-    if (response.status === 200) return send(res, 200, responseJson(route.method, route, parsed));
     const code = codeFromConnectName(parsed.code);
     send(res, httpStatusOf(code), errorBody(code, typeof parsed.message === "string" ? parsed.message : Code[code], detailsFromConnect(parsed.details)));
   }

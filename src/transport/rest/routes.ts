@@ -58,21 +58,29 @@ export type RouteLookup =
   | { found: false; allowed: string[] };
 
 /**
- * The route for a request. Among the templates that match the path, the most
- * specific shape decides (so /api/v1/api_keys/policies is never read as a
+ * Finds the route for a request. Among the templates that match the path, the
+ * most specific shape decides (so /api/v1/api_keys/policies is never read as a
  * key id); if none of that shape takes the HTTP method, `allowed` lists those
  * that do (405), and an empty list means no route matched (404).
+ * The routes are ordered by specificity here, once, so a request sorts nothing:
+ * the first that matches has the best shape, and its rivals follow it.
  */
-export function findRoute(routes: readonly RestRoute[], httpMethod: string, path: string): RouteLookup {
-  const matching = routes
-    .map((route) => ({ route, variables: matchTemplate(route.template, path) }))
-    .filter((m): m is { route: RestRoute; variables: Map<string, string> } => m.variables !== undefined)
-    .sort((a, b) => compareSpecificity(a.route.template, b.route.template));
-  const best = matching[0];
-  if (!best) return { found: false, allowed: [] };
-  const top = matching.filter((m) => sameShape(m.route.template, best.route.template));
-  const wanted = httpMethod === "HEAD" ? "GET" : httpMethod;
-  const hit = top.find((m) => m.route.httpMethod === wanted);
-  if (hit) return { found: true, route: hit.route, variables: hit.variables };
-  return { found: false, allowed: [...new Set(top.map((m) => m.route.httpMethod))] };
+export function routeFinder(routes: readonly RestRoute[]): (httpMethod: string, path: string) => RouteLookup {
+  // A stable sort: routes of one shape keep their table order, as they did when each request sorted its matches.
+  const ordered = [...routes].sort((a, b) => compareSpecificity(a.template, b.template));
+  return (httpMethod, path) => {
+    const wanted = httpMethod === "HEAD" ? "GET" : httpMethod;
+    let best: PathTemplate | undefined;
+    const allowed = new Set<string>();
+    for (const route of ordered) {
+      if (best && compareSpecificity(route.template, best) !== 0) break; // only less specific ones are left
+      if (best && !sameShape(route.template, best)) continue;
+      const variables = matchTemplate(route.template, path);
+      if (!variables) continue;
+      best ??= route.template;
+      if (route.httpMethod === wanted) return { found: true, route, variables };
+      allowed.add(route.httpMethod);
+    }
+    return { found: false, allowed: [...allowed] };
+  };
 }
