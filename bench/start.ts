@@ -1,6 +1,6 @@
 // npm run bench:start: how long the compiled server takes from spawn to ready
 // (its "Keyward listening on" line) and its RSS then, as an operator starts it
-// (`node dist/src/main.js`, no npm, no tsx): on a fresh PGlite data
+// (`node dist/keyward.mjs`, no npm, no tsx): on a fresh PGlite data
 // directory, on a restart of that directory, and on a fresh PostgreSQL
 // database (DATABASE_URL or KEYWARD_TEST_DATABASE_URL; skipped without one).
 // Also the CPU time the process spent until ready, which other load on the
@@ -36,7 +36,7 @@ function rssMiB(pid: number): number {
 /** One start of the compiled server with `env`; stopped (SIGTERM) once measured. */
 async function startOnce(env: Record<string, string>): Promise<Start> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, ["dist/src/main.js"], {
+  const child = spawn(process.execPath, ["dist/keyward.mjs"], {
     env: { ...process.env, KEYWARD_PORT: "0", LOG_LEVEL: "warn", ...env },
     stdio: ["ignore", "pipe", "inherit"],
   });

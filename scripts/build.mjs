@@ -19,19 +19,20 @@ const only = args.filter((a) => !a.startsWith("--"));
 const targets = [
   {
     id: "server",
-    name: "the server (src/, gen/ → dist/)",
+    name: "the server (src/, gen/ → dist/, bundled into dist/keyward.mjs)",
     // Written last, so an interrupted build stays stale.
     stamp: "dist/.built",
     sources: ["src", "gen", "tsconfig.json", "tsconfig.build.json", "package.json"],
     tool: "node_modules/typescript/bin/tsc",
-    build: (tool) => {
+    build: async (tool) => {
       // Emptied first, so a deleted source file leaves no module behind.
       rmSync(join(root, "dist"), { recursive: true, force: true });
       execFileSync(process.execPath, [tool, "-p", "tsconfig.build.json"], { cwd: root, stdio: "inherit" });
+      await bundleServer();
       // A migrated store to start new embedded stores from (src/storage/pglite-template.ts), made by the code just compiled.
       execFileSync(
         process.execPath,
-        ["--input-type=module", "-e", 'import { writeFileSync } from "node:fs"; import { dumpPgliteTemplate } from "./dist/src/storage/pglite-template.js"; writeFileSync("dist/pglite-template.tar.gz", await dumpPgliteTemplate());'],
+        ["--input-type=module", "-e", 'import { writePgliteTemplateDir } from "./dist/src/storage/pglite-template.js"; await writePgliteTemplateDir("dist/pglite-template");'],
         { cwd: root, stdio: "inherit" },
       );
       writeFileSync(join(root, "dist/.built"), `${new Date().toISOString()}\n`);
@@ -49,6 +50,35 @@ const targets = [
       execFileSync(process.execPath, [tool, "build", "--config", "web/vite.config.ts", "--logLevel", "warn"], { cwd: root, stdio: "inherit" }),
   },
 ];
+
+/**
+ * The server as one module (dist/keyward.mjs, what `npm start` runs): Node 20
+ * has no compile cache, and resolving, reading and linking ~190 modules one by
+ * one was most of a start on PostgreSQL (bench/start.ts). Left outside: argon2
+ * (a native addon), PGlite (it finds its WebAssembly beside its own files) and
+ * OpenTelemetry (loaded only when tracing is on). The CLI and `npm run
+ * recover` run the modules tsc wrote (dist/src/), whose start time matters less.
+ */
+async function bundleServer() {
+  const { build } = await import("esbuild");
+  await build({
+    entryPoints: { keyward: join(root, "dist/src/main.js") },
+    outdir: join(root, "dist"),
+    outExtension: { ".js": ".mjs" },
+    // What the server imports only when needed (the store drivers, the OpenAPI
+    // document) stays in chunks of its own, loaded only then.
+    splitting: true,
+    chunkNames: "chunks/[name]-[hash]",
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: "node20",
+    external: ["argon2", "@electric-sql/pglite", "@electric-sql/pglite/*", "@opentelemetry/*", "pg-native"],
+    // The CommonJS packages in the bundle (pg, pino, prom-client) require Node's own modules.
+    banner: { js: 'import { createRequire as keywardCreateRequire } from "node:module"; const require = keywardCreateRequire(import.meta.url);' },
+    logLevel: "warning",
+  });
+}
 
 /** The newest modification time under `path` (0 when it does not exist). */
 function newest(path) {
@@ -80,5 +110,5 @@ for (const target of targets.filter((t) => only.length === 0 || only.includes(t.
     process.exit(1);
   }
   process.stdout.write(`Building ${target.name}…\n`);
-  target.build(tool);
+  await target.build(tool);
 }

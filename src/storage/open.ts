@@ -85,7 +85,7 @@ async function openPostgres(url: string, max: number, options: OpenOptions): Pro
 const PGLITE_SETTINGS: readonly string[] = ["-c", "shared_buffers=16MB"];
 
 async function openPglite(dataDir: string | undefined, template: Blob | undefined, options: OpenOptions): Promise<Opened> {
-  const [{ PGlite }, { PGliteDialect }, { PrivateNodeFS }, { builtPgliteTemplate }] = await Promise.all([
+  const [{ PGlite }, { PGliteDialect }, { PrivateNodeFS }, { copyBuiltPgliteTemplate }] = await Promise.all([
     import("@electric-sql/pglite"),
     import("kysely-pglite-dialect"),
     import("./private-node-fs.js"),
@@ -103,8 +103,8 @@ async function openPglite(dataDir: string | undefined, template: Blob | undefine
   }
   try {
     // A directory without a cluster yet starts from the build's template, if any (pglite-template.ts).
-    const loadDataDir = existsSync(join(dataDir, "PG_VERSION")) ? undefined : builtPgliteTemplate();
-    const pglite = await PGlite.create({ fs: new PrivateNodeFS(dataDir), startParams, ...(loadDataDir === undefined ? {} : { loadDataDir }) });
+    if (!existsSync(join(dataDir, "PG_VERSION"))) copyBuiltPgliteTemplate(dataDir);
+    const pglite = await PGlite.create({ fs: new PrivateNodeFS(dataDir), startParams });
     return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite), log: logOf(options) }), changes: new PgliteChangeFeed(pglite), lock };
   } catch (error) {
     lock.release();

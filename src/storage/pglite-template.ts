@@ -1,36 +1,75 @@
-// A new embedded store starts from a dump of one already initialised and
-// migrated, made once by `npm run build` (scripts/build.mjs) and kept beside
-// the compiled code, instead of running PostgreSQL's initdb in WebAssembly at
-// the first start (most of a fresh store's start: seconds of CPU). The dump
-// sits only in dist/, so a run from source (tests, tsx) never starts from a
-// dump made of another revision's migrations; migrateToLatest still runs
-// after loading it, as at every start.
-import { existsSync, readFileSync } from "node:fs";
+// A new embedded store starts from a store already initialised and migrated,
+// made once by `npm run build` (scripts/build.mjs) and kept beside the
+// compiled code, instead of running PostgreSQL's initdb in WebAssembly at the
+// first start (seconds of CPU). It takes two forms:
+// - a data directory (dist/pglite-template/) that a new on-disk store is
+//   copied from file by file: a plain copy, where loading a dump through
+//   PGlite's WebAssembly file system cost most of a fresh start;
+// - a dump (dumpPgliteTemplate), the only way into an in-memory store, which
+//   the tests' stores start from (test/support/pglite-template.ts).
+// The template sits only in dist/, so a run from source (tests, tsx) never
+// starts from one made of another revision's migrations; migrateToLatest
+// still runs after the copy, as at every start.
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { gunzipSync } from "node:zlib";
 import { PGlite } from "@electric-sql/pglite";
 import { Kysely } from "kysely";
 import { PGliteDialect } from "kysely-pglite-dialect";
 import type { Database } from "./database.js";
 import { migrateToLatest } from "./migrate.js";
 
-/** dist/pglite-template.tar.gz when this module runs from dist/src/storage/. */
-const TEMPLATE = fileURLToPath(new URL("../../pglite-template.tar.gz", import.meta.url));
+import { installRoot } from "../install-root.js";
 
-/** The build's template, or undefined when there is none (a run from source). */
-export function builtPgliteTemplate(): Blob | undefined {
-  // Unpacked here by zlib: PGlite's own unpacking of a gzipped dump took longer than the rest of the load.
-  return existsSync(TEMPLATE) ? new Blob([gunzipSync(readFileSync(TEMPLATE))], { type: "application/x-tar" }) : undefined;
+const DIST = join(installRoot(), "dist");
+/** dist/pglite-template/, used only by the compiled server: this code runs from dist/ (keyward.mjs or dist/src/). */
+const TEMPLATE_DIR = fileURLToPath(import.meta.url).startsWith(DIST + sep) ? join(DIST, "pglite-template") : undefined;
+
+/** The file PostgreSQL reads first: copied last, so a copy cut short is copied again at the next start. */
+const MARKER = "PG_VERSION";
+
+/** Copies the tree at `from` into `to`, owner-only, leaving out the marker at the top (`top`). */
+function copyPrivately(from: string, to: string, top: string): void {
+  mkdirSync(to, { recursive: true, mode: 0o700 });
+  for (const entry of readdirSync(from, { withFileTypes: true })) {
+    const source = join(from, entry.name);
+    const target = join(to, entry.name);
+    if (entry.isDirectory()) copyPrivately(source, target, top);
+    else if (entry.name !== MARKER || from !== top) {
+      copyFileSync(source, target);
+      chmodSync(target, 0o600);
+    }
+  }
 }
 
-/** Writes the template: a fresh store, every migration applied, dumped gzipped. Called by the build. */
-export async function dumpPgliteTemplate(): Promise<Uint8Array> {
-  const pglite = await PGlite.create();
+/**
+ * Fills a data directory that holds no cluster yet with the build's template,
+ * every file 0600 and directory 0700; false when there is no template (a run
+ * from source), and PGlite runs initdb instead.
+ */
+export function copyBuiltPgliteTemplate(dataDir: string): boolean {
+  if (TEMPLATE_DIR === undefined || !existsSync(join(TEMPLATE_DIR, MARKER))) return false;
+  copyPrivately(TEMPLATE_DIR, dataDir, TEMPLATE_DIR);
+  copyFileSync(join(TEMPLATE_DIR, MARKER), join(dataDir, MARKER));
+  chmodSync(join(dataDir, MARKER), 0o600);
+  return true;
+}
+
+/** A fresh store with every migration applied, in `dataDir` when given (the build's template), else in memory. */
+async function migratedStore<T>(dataDir: string | undefined, use: (pglite: PGlite) => Promise<T>): Promise<T> {
+  const pglite = await PGlite.create(dataDir === undefined ? {} : { dataDir });
   const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
   try {
     await migrateToLatest(db);
-    return new Uint8Array(await (await pglite.dumpDataDir("gzip")).arrayBuffer());
+    return await use(pglite);
   } finally {
     await db.destroy();
   }
 }
+
+/** Writes the build's template directory. Called by the build, into an empty directory. */
+export const writePgliteTemplateDir = (dir: string): Promise<void> => migratedStore(dir, async () => {});
+
+/** A migrated store dumped gzipped, for in-memory stores to start from. */
+export const dumpPgliteTemplate = (): Promise<Uint8Array> =>
+  migratedStore(undefined, async (pglite) => new Uint8Array(await (await pglite.dumpDataDir("gzip")).arrayBuffer()));

@@ -86,7 +86,7 @@ function npm(args: string[], dataDir: string): KeywardProcess {
  */
 async function stop(started: KeywardProcess): Promise<void> {
   // npm runs the script through sh: the server is a grandchild, in npm's process group.
-  const server = execFileSync("pgrep", ["-g", String(started.child.pid), "-f", "^node dist/src/main\\.js"], { encoding: "utf8" }).trim();
+  const server = execFileSync("pgrep", ["-g", String(started.child.pid), "-f", "^node dist/keyward\\.mjs"], { encoding: "utf8" }).trim();
   expect(server).toMatch(/^\d+$/);
   process.kill(Number(server), "SIGTERM");
   expect(await started.exited).toBe(0);
@@ -121,13 +121,13 @@ describe("a production install", () => {
     const url = await listening(started, 150_000);
     expect(started.output()).toContain("Building the server");
     expect(started.output()).toContain("Building the dashboard");
-    expect(started.output()).toContain("node dist/src/main.js");
+    expect(started.output()).toContain("node dist/keyward.mjs");
     const key = bootstrapKeyIn(started);
     expect(key).toMatch(/^kw_/);
     await expectServing(url, key!);
     await stop(started);
     // The fresh store came from the build's template (not initdb), and is as private as one initdb makes.
-    expect(existsSync(join(app, "dist/pglite-template.tar.gz"))).toBe(true);
+    expect(existsSync(join(app, "dist/pglite-template/PG_VERSION"))).toBe(true);
     const dataDir = join(app, "quick-start");
     const entries = readdirSync(dataDir, { recursive: true, withFileTypes: true });
     expect(entries.length).toBeGreaterThan(100);
@@ -138,7 +138,7 @@ describe("a production install", () => {
   });
 
   it("npm start and npm run recover run the build with devDependencies pruned", { timeout: 120_000 }, async () => {
-    expect(existsSync(join(app, "dist/src/main.js"))).toBe(true);
+    expect(existsSync(join(app, "dist/keyward.mjs"))).toBe(true);
     rmSync(join(app, "node_modules"));
     installProductionDependencies(app);
     for (const name of devDependencies) expect(existsSync(join(app, "node_modules", name)), name).toBe(false);
@@ -163,7 +163,7 @@ describe("a production install", () => {
   it("the container image's files are enough for its command", { timeout: 120_000 }, async () => {
     const { files, command } = containerRuntime();
     expect(files).toEqual(expect.arrayContaining(["node_modules", "dist", "web/dist"]));
-    expect(command).toEqual(["node", "dist/src/main.js"]);
+    expect(command).toEqual(["node", "dist/keyward.mjs"]);
     for (const file of files) cpSync(join(app, file), join(image, file), { recursive: true });
 
     const started = spawnKeyward({ ...bare, KEYWARD_DATA_DIR: join(image, "data"), KEYWARD_HOST: "0.0.0.0" }, { command, cwd: image });
