@@ -7,8 +7,7 @@ import type { Logger } from "pino";
 import { refusedTarget, type AuditLog } from "../domain/audit.js";
 import type { KeyChecker, Verdict } from "../domain/check.js";
 import { AUTHENTICATED, PUBLIC, requirementOf, servesRotatedOutSecret } from "./authorization.js";
-import { constraintsAllow } from "../domain/constraints.js";
-import { assertCurrentSecret, type Principal } from "../domain/principal.js";
+import { assertCurrentSecret, principalOf } from "../domain/principal.js";
 import { actorKeyIdKey, clientIpKey, httpRequestKey, principalKey } from "./context.js";
 import { toConnectError } from "./errors.js";
 import type { RpcFacts, RpcLog } from "./rpc-log.js";
@@ -92,33 +91,22 @@ export function authInterceptor(checker: KeyChecker): Interceptor {
     const key = requiredKey(req.header);
     const clientIp = req.contextValues.get(clientIpKey);
     // A REST call is judged on the path the client sent, not the RPC's.
-    const rest = req.contextValues.get(httpRequestKey);
-    const method = rest?.method ?? req.requestMethod;
-    const path = rest?.path ?? pathOf(req.url);
-    const selfService = requirement === AUTHENTICATED;
+    const request = req.contextValues.get(httpRequestKey) ?? { method: req.requestMethod, path: pathOf(req.url) };
+    // An RPC any valid key may call is authorized by its operation, the key's constraints
+    // included (domain/principal.ts withinConstraints): the check judges the key, not the path.
+    const byOperation = requirement === AUTHENTICATED;
     const verdict = await checker.check({
       key,
-      permissions: selfService ? [] : [requirement],
-      method,
-      path,
+      permissions: byOperation ? [] : [requirement],
+      method: request.method,
+      path: request.path,
       clientIp,
-      skipConstraints: selfService,
+      skipConstraints: byOperation,
     });
     req.contextValues.set(actorKeyIdKey, verdict.code === "VALID" ? verdict.key.id : "keyId" in verdict ? verdict.keyId : "");
     switch (verdict.code) {
       case "VALID": {
-        const principal: Principal = {
-          keyId: verdict.key.id,
-          policyId: verdict.policy.id,
-          grants: verdict.grants,
-          allowedSubnets: verdict.key.allowedSubnets,
-          constraints: verdict.key.constraints,
-          service: verdict.key.service,
-          rateLimits: verdict.key.rateLimits.length > 0 ? verdict.key.rateLimits : verdict.policy.rateLimits,
-          withinConstraints: !selfService || constraintsAllow(verdict.key.constraints, method, path),
-          secretRotatedOut: verdict.secretExpireTime !== null,
-          clientIp,
-        };
+        const principal = principalOf(verdict, request, clientIp);
         // Checked only for such a secret: the common case stays a field read.
         if (principal.secretRotatedOut && !servesRotatedOutSecret(req.method)) assertCurrentSecret(principal);
         req.contextValues.set(principalKey, principal);
