@@ -2,6 +2,7 @@
 // (domain/principal.ts withinConstraints): a key may rotate itself whatever
 // they say; any other admin action needs them to allow the request.
 import { describe, expect, it } from "vitest";
+import { refusedTarget, target } from "../../src/domain/audit.js";
 import { checkConstraints } from "../../src/domain/constraints.js";
 import { possessor, SYSTEM, withinConstraints, type Principal } from "../../src/domain/principal.js";
 
@@ -33,5 +34,13 @@ describe("withinConstraints", () => {
     expect(withinConstraints(SYSTEM)).toBe(true);
     expect(withinConstraints(possessor("k1", "192.0.2.1"))).toBe(false);
     expect(withinConstraints(possessor("k1", "192.0.2.1"), "k1")).toBe(true);
+  });
+});
+
+describe("refusedTarget", () => {
+  it("is keyed by the collection its targets start with, as the REST paths name them", () => {
+    expect([...refusedTarget].map(([collection, name]) => name("k1").startsWith(`${collection}/`))).toEqual([true, true, true, true]);
+    expect(refusedTarget.get("api_keys")!("0123456789abcdef")).toBe(target.apiKey("0123456789abcdef"));
+    expect(refusedTarget.get("services")!("Not A Service")).toBe(target.service("<invalid>"));
   });
 });
