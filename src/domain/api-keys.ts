@@ -15,7 +15,7 @@ import { Limits } from "./limits.js";
 import { assertManageable } from "./narrowing.js";
 import { entriesGrant, parsePermission } from "./grants.js";
 import { assertCallerCovers } from "./policies.js";
-import { assertCurrentSecret, leakReporter, possessor, SYSTEM, type Principal } from "./principal.js";
+import { assertCurrentSecret, leakReporter, possessor, SYSTEM, withinConstraints, type Principal } from "./principal.js";
 import type { SecretHasher } from "./secret-hasher.js";
 import { assertMayGiveService, checkKeyService } from "./service-ownership.js";
 import { checkLabels, parseLabelFilters } from "./labels.js";
@@ -362,7 +362,7 @@ export class ApiKeys {
       throw new InvalidArgumentError("overlap", `must be at most ${Math.floor(this.settings.maxRotationOverlapMs / 1000)}s (KEYWARD_MAX_ROTATION_OVERLAP)`);
     }
     assertCurrentSecret(caller);
-    if (id !== caller.keyId && (!entriesGrant(caller.grants, WRITE_KEYS, true) || !caller.withinConstraints)) {
+    if (!withinConstraints(caller, id) || (id !== caller.keyId && !entriesGrant(caller.grants, WRITE_KEYS, true))) {
       throw new PermissionDeniedError(`rotating another key needs ${KeywardPermission.apiKeysWrite}; a key may rotate itself`);
     }
     const { secret, credentials } = newCredentials(this.settings.keyPrefix, id);

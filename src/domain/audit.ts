@@ -24,13 +24,16 @@ export const INVALID_NAME = "<invalid>";
  * else as INVALID_NAME. So every refusal can be recorded (no value too long
  * for the index, no NUL Postgres refuses) and no value the caller sent — a
  * megabyte, credentials pasted where an id belongs — is ever stored.
+ * Keyed by collection, the first segment of a target: the REST paths name a
+ * resource the same way (/api/v1/api_keys/{id}), so transport reads there
+ * which request field names an RPC's target.
  */
-export const refusedTarget = {
-  apiKey: (id: string) => target.apiKey(isId(id) ? id : INVALID_NAME),
-  policy: (id: string) => target.policy(isId(id) ? id : INVALID_NAME),
-  service: (name: string) => target.service(isServiceName(name) ? name : INVALID_NAME),
-  webhookEndpoint: (id: string) => target.webhookEndpoint(isId(id) ? id : INVALID_NAME),
-};
+export const refusedTarget: ReadonlyMap<string, (value: string) => string> = new Map([
+  ["api_keys", (id: string) => target.apiKey(isId(id) ? id : INVALID_NAME)],
+  ["policies", (id: string) => target.policy(isId(id) ? id : INVALID_NAME)],
+  ["services", (name: string) => target.service(isServiceName(name) ? name : INVALID_NAME)],
+  ["webhook_endpoints", (id: string) => target.webhookEndpoint(isId(id) ? id : INVALID_NAME)],
+]);
 
 export interface AuditEntry {
   action: string;

@@ -24,7 +24,7 @@ export interface CheckRequest {
   method: string;
   path: string;
   clientIp: string;
-  /** Judge everything but the key's path/verb constraints (Keyward's own self-rotation). */
+  /** Judge everything but the key's path/verb constraints: the operation judges them (principal.ts withinConstraints). */
   skipConstraints?: boolean;
   /** Credits the check spends from a key with credits; undefined = 1. */
   cost?: number;

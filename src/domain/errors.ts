@@ -1,6 +1,10 @@
 // Typed domain errors. transport/errors.ts maps each to one Connect code; the
 // messages are written for the caller and never carry a secret.
 
+// Whether an error means the store cannot be reached right now (the caller may
+// retry): any operation can fail so, and transport tells it from a fault.
+export { isStoreUnavailable } from "../storage/errors.js";
+
 export abstract class DomainError extends Error {
   abstract readonly kind:
     | "invalid_argument"

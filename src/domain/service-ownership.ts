@@ -4,7 +4,7 @@
 import { InvalidArgumentError, PermissionDeniedError } from "./errors.js";
 import { KEYWARD_SERVICE, KeywardPermission } from "./keyward-permissions.js";
 import { SERVICE_NAME_RULE, entriesGrant, isServiceName, parsePermission } from "./grants.js";
-import type { Principal } from "./principal.js";
+import { withinConstraints, type Principal } from "./principal.js";
 
 const REGISTER = parsePermission(KeywardPermission.permissionsRegister)!;
 
@@ -23,8 +23,8 @@ export function checkKeyService(field: string, value: string | null): string | n
  * policy holds. A key that belongs to none needs keyward.permissions.register.
  */
 export function assertMayRegister(caller: Principal, service: string, field: string): void {
-  // Keyward's API judges a key's constraints against the RPC's path, as for every other RPC.
-  if (!caller.withinConstraints) throw new PermissionDeniedError("this key may not be used for this request");
+  // Keyward's API judges a key's constraints against the request, as for every other RPC.
+  if (!withinConstraints(caller)) throw new PermissionDeniedError("this key may not be used for this request");
   if (caller.service !== null) {
     if (service !== caller.service) {
       throw new PermissionDeniedError(`${field}: this key belongs to the service "${caller.service}" and may register only "${caller.service}"`);

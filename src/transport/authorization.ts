@@ -60,7 +60,7 @@ export function declaredRequirement(method: DescMethod): Requirement | undefined
 }
 
 // Keyed by the procedure path, which names a method the same whichever descriptor object carries it.
-const procedureOf = (m: DescMethod): string => `/${m.parent.typeName}/${m.name}`;
+export const procedureOf = (m: DescMethod): string => `/${m.parent.typeName}/${m.name}`;
 const table = new Map<string, Requirement>();
 for (const service of KEYWARD_SERVICES) {
   for (const method of service.methods) {

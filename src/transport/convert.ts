@@ -33,7 +33,7 @@ import type {
   PolicyRecord,
   WebhookDeliveryRecord,
   WebhookEndpointRecord,
-} from "../storage/records.js";
+} from "../domain/model.js";
 import { AuditEventSchema, type AuditEvent } from "../../gen/keyward/v1/audit_pb.js";
 import {
   WebhookDeliverySchema,

@@ -1,8 +1,7 @@
 // The one place where errors become Connect codes. REST (transcoding) maps
 // Connect codes to HTTP statuses in its own single table.
 import { Code, ConnectError } from "@connectrpc/connect";
-import { DomainError } from "../domain/errors.js";
-import { isStoreUnavailable } from "../storage/errors.js";
+import { DomainError, isStoreUnavailable } from "../domain/errors.js";
 
 const CODE_OF_KIND: Record<DomainError["kind"], Code> = {
   invalid_argument: Code.InvalidArgument,

@@ -1,4 +1,4 @@
-import { createRegistry, type DescMethod } from "@bufbuild/protobuf";
+import { createRegistry, type DescMessage, type DescMethod } from "@bufbuild/protobuf";
 import { createValidator, type Validator } from "@bufbuild/protovalidate";
 import { createValidateInterceptor } from "@connectrpc/validate";
 import { MethodOptions_IdempotencyLevel } from "@bufbuild/protobuf/wkt";
@@ -6,11 +6,11 @@ import { Code, ConnectError, type Interceptor } from "@connectrpc/connect";
 import type { Logger } from "pino";
 import { refusedTarget, type AuditLog } from "../domain/audit.js";
 import type { KeyChecker, Verdict } from "../domain/check.js";
-import { AUTHENTICATED, PUBLIC, requirementOf, servesRotatedOutSecret } from "./authorization.js";
-import { constraintsAllow } from "../domain/constraints.js";
-import { assertCurrentSecret, type Principal } from "../domain/principal.js";
+import { AUTHENTICATED, KEYWARD_SERVICES, PUBLIC, procedureOf, requirementOf, servesRotatedOutSecret } from "./authorization.js";
+import { assertCurrentSecret, principalOf } from "../domain/principal.js";
 import { actorKeyIdKey, clientIpKey, httpRequestKey, principalKey } from "./context.js";
 import { toConnectError } from "./errors.js";
+import { restRoutes } from "./rest/routes.js";
 import type { RpcFacts, RpcLog } from "./rpc-log.js";
 import { file_keyward_v1_field_rules } from "../../gen/keyward/v1/field_rules_pb.js";
 
@@ -92,33 +92,22 @@ export function authInterceptor(checker: KeyChecker): Interceptor {
     const key = requiredKey(req.header);
     const clientIp = req.contextValues.get(clientIpKey);
     // A REST call is judged on the path the client sent, not the RPC's.
-    const rest = req.contextValues.get(httpRequestKey);
-    const method = rest?.method ?? req.requestMethod;
-    const path = rest?.path ?? pathOf(req.url);
-    const selfService = requirement === AUTHENTICATED;
+    const request = req.contextValues.get(httpRequestKey) ?? { method: req.requestMethod, path: pathOf(req.url) };
+    // An RPC any valid key may call is authorized by its operation, the key's constraints
+    // included (domain/principal.ts withinConstraints): the check judges the key, not the path.
+    const byOperation = requirement === AUTHENTICATED;
     const verdict = await checker.check({
       key,
-      permissions: selfService ? [] : [requirement],
-      method,
-      path,
+      permissions: byOperation ? [] : [requirement],
+      method: request.method,
+      path: request.path,
       clientIp,
-      skipConstraints: selfService,
+      skipConstraints: byOperation,
     });
     req.contextValues.set(actorKeyIdKey, verdict.code === "VALID" ? verdict.key.id : "keyId" in verdict ? verdict.keyId : "");
     switch (verdict.code) {
       case "VALID": {
-        const principal: Principal = {
-          keyId: verdict.key.id,
-          policyId: verdict.policy.id,
-          grants: verdict.grants,
-          allowedSubnets: verdict.key.allowedSubnets,
-          constraints: verdict.key.constraints,
-          service: verdict.key.service,
-          rateLimits: verdict.key.rateLimits.length > 0 ? verdict.key.rateLimits : verdict.policy.rateLimits,
-          withinConstraints: !selfService || constraintsAllow(verdict.key.constraints, method, path),
-          secretRotatedOut: verdict.secretExpireTime !== null,
-          clientIp,
-        };
+        const principal = principalOf(verdict, request, clientIp);
         // Checked only for such a secret: the common case stays a field read.
         if (principal.secretRotatedOut && !servesRotatedOutSecret(req.method)) assertCurrentSecret(principal);
         req.contextValues.set(principalKey, principal);
@@ -156,22 +145,44 @@ export function callerRefusal(verdict: Exclude<Verdict, { code: "VALID" }>, requ
 const isMutation = (method: DescMethod): boolean =>
   method.idempotency !== MethodOptions_IdempotencyLevel.NO_SIDE_EFFECTS && requirementOf(method) !== PUBLIC;
 
+/** The properties a dotted proto field path (`api_key.id`) reads, in turn, from a message of `schema`. */
+function propertiesOf(schema: DescMessage, fieldPath: string): string[] {
+  let message: DescMessage | undefined = schema;
+  return fieldPath.split(".").map((name) => {
+    const field = message?.fields.find((f) => f.name === name);
+    if (!field) throw new Error(`${schema.typeName} has no field ${fieldPath}`);
+    message = field.fieldKind === "message" ? field.message : undefined;
+    return field.localName;
+  });
+}
+
+/**
+ * The target of each admin mutation's refusals, declared by its REST path
+ * (google.api.http): the resource the path names, its last variable
+ * (`{api_key.id}` in /api/v1/api_keys/{api_key.id}) in the collection before
+ * it, which is the audit target's own (api_keys/ID, domain/audit.ts). Read
+ * once from the descriptors; a path naming no resource (a creation) has none.
+ */
+const refusalTargets = new Map<string, { properties: string[]; name: (value: string) => string }>();
+for (const route of restRoutes(KEYWARD_SERVICES)) {
+  const procedure = procedureOf(route.method);
+  // The first route of an RPC is its main binding; additional ones are aliases.
+  if (!isMutation(route.method) || refusalTargets.has(procedure)) continue;
+  const variable = route.template.variables.at(-1);
+  if (variable === undefined) continue;
+  const collection = route.template.matchers[variable.start - 1];
+  const name = collection?.kind === "literal" ? refusedTarget.get(collection.value) : undefined;
+  if (name === undefined) throw new Error(`${procedure}: ${route.template.source} names no resource the audit log knows (domain/audit.ts refusedTarget)`);
+  refusalTargets.set(procedure, { properties: propertiesOf(route.method.input, variable.fieldPath), name });
+}
+
 /** The resource a refused request names, for the audit log (empty for creations); never a raw request value. */
 function targetOf(method: DescMethod, message: unknown): string {
-  const m = (message ?? {}) as { id?: unknown; apiKey?: { id?: unknown }; policy?: { id?: unknown }; service?: unknown };
-  const id = typeof m.id === "string" ? m.id : typeof m.apiKey?.id === "string" ? m.apiKey.id : typeof m.policy?.id === "string" ? m.policy.id : "";
-  switch (method.parent.name) {
-    case "ApiKeyService":
-      return id && refusedTarget.apiKey(id);
-    case "PolicyService":
-      return id && refusedTarget.policy(id);
-    case "WebhookService":
-      return id && refusedTarget.webhookEndpoint(id);
-    case "PermissionService":
-      return typeof m.service === "string" && m.service ? refusedTarget.service(m.service) : "";
-    default:
-      return "";
-  }
+  const declared = refusalTargets.get(procedureOf(method));
+  if (declared === undefined) return "";
+  let value = message;
+  for (const property of declared.properties) value = typeof value === "object" && value !== null ? (value as Record<string, unknown>)[property] : undefined;
+  return typeof value === "string" && value !== "" ? declared.name(value) : "";
 }
 
 const REFUSALS = new Set([Code.Unauthenticated, Code.PermissionDenied]);

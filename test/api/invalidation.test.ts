@@ -179,7 +179,7 @@ describe.each(topologies)("cache invalidation on $name", (topology) => {
     const own = (await writer.keyward.services.checker.check({ key: credentials, permissions: ["shop.orders.write"], method: "", path: "", clientIp: "" })).code;
     expect(own).toBe("PERMISSION_DENIED");
     await writer.keyward.services.policies.update(
-      { keyId: writer.keyward.bootstrapKeyId!, policyId: "", grants: [{ kind: "all" }], allowedSubnets: [], constraints: [], service: null, withinConstraints: true, secretRotatedOut: false, clientIp: "" },
+      { keyId: writer.keyward.bootstrapKeyId!, policyId: "", grants: [{ kind: "all" }], allowedSubnets: [], constraints: [], service: null, request: null, secretRotatedOut: false, clientIp: "" },
       policyId,
       { permissions: ["shop.orders.read", "shop.orders.write"] },
     );
