@@ -27,10 +27,6 @@ import { openApiDocument } from "./transport/rest/openapi.js";
 import { restRoutes } from "./transport/rest/routes.js";
 import { KEYWARD_SERVICES, routes, type DomainServices } from "./transport/connect-services.js";
 import { strictJsonRouter } from "./transport/strict-json.js";
-import { encodeStringsWithNodeBuffers } from "./transport/utf8.js";
-
-// Process-wide protobuf-es setting: once, whatever number of servers is built.
-encodeStringsWithNodeBuffers();
 
 /** The largest request message Keyward reads (Connect `readMaxBytes`). */
 export const READ_MAX_BYTES = 1024 * 1024;

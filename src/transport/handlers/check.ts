@@ -1,10 +1,7 @@
 // CheckService: CheckKey, the hot path of every internal service.
-import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
-import { EmptySchema, timestampFromDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
-import type { HandlerContext, ServiceImpl } from "@connectrpc/connect";
-import { parseContentType as connectContentType } from "@connectrpc/connect/protocol-connect";
-import { parseContentType as grpcContentType } from "@connectrpc/connect/protocol-grpc";
-import { parseContentType as grpcWebContentType } from "@connectrpc/connect/protocol-grpc-web";
+import { create, toBinary } from "@bufbuild/protobuf";
+import { timestampFromDate, timestampFromMs } from "@bufbuild/protobuf/wkt";
+import type { ServiceImpl } from "@connectrpc/connect";
 import { CheckCode, CheckKeyResponseSchema, CheckService, type CheckKeyRequest, type CheckKeyResponse } from "../../../gen/keyward/v1/check_pb.js";
 import type { CheckRequest, KeyChecker, Verdict } from "../../domain/check.js";
 import type { UsageRollups } from "../../domain/usage-rollups.js";
@@ -24,41 +21,16 @@ const CODE: Record<Verdict["code"], CheckCode> = {
   USAGE_EXCEEDED: CheckCode.USAGE_EXCEEDED,
 };
 
-// Each protocol's own content-type parser, by the name Connect gives the protocol.
-const CONTENT_TYPES: Record<string, (contentType: string | null) => { binary: boolean } | undefined> = {
-  connect: connectContentType,
-  grpc: grpcContentType,
-  "grpc-web": grpcWebContentType,
-};
-
-/** Whether the request, and so the answer, uses protobuf's binary codec (a Connect GET names its codec in the query, and counts as not). */
-const isBinaryCodec = (ctx: HandlerContext): boolean => CONTENT_TYPES[ctx.protocolName]?.(ctx.requestHeader.get("content-type"))?.binary === true;
-
-/**
- * The same answer, encoded once, held as unknown fields (as a parser without
- * the schema would hold them). The binary codec writes unknown fields back
- * byte for byte, so a warm check skips protobuf-es's reflective encoding of
- * nine fields and a timestamp, one of the largest parts of the extra cost of a
- * CheckKey over an empty RPC. JSON ignores unknown fields: JSON callers get
- * the message itself.
- */
-function preEncoded(bytes: Uint8Array): CheckKeyResponse {
-  const encoded = create(CheckKeyResponseSchema);
-  encoded.$unknown = fromBinary(EmptySchema, bytes).$unknown;
-  return encoded;
-}
-
 /**
  * What a VALID answer needs, held for as long as its cache entry: one
- * exact-size buffer each. The messages Connect's path needs are made on its
+ * exact-size buffer each. The message Connect's path needs is made on its
  * first use, so a key checked only over the gRPC fast path holds no more.
  */
 interface ValidAnswer {
   policy: object;
-  /** The encoded answer in its gRPC envelope, for the HTTP/2 fast path (check-grpc.ts); the answer itself from byte 5. */
+  /** The encoded answer in its gRPC envelope, for the HTTP/2 fast path (check-grpc.ts). */
   grpcFrame: Buffer;
   response?: CheckKeyResponse;
-  preEncoded?: CheckKeyResponse;
 }
 
 /** A message in a gRPC envelope: flag 0 (not compressed), big-endian length, the bytes. */
@@ -105,15 +77,12 @@ function validAnswer(verdict: Extract<Verdict, { code: "VALID" }>): ValidAnswer 
   return answer;
 }
 
-/** The encoded answer, without its envelope. */
-const answerBytes = (answer: ValidAnswer): Buffer => answer.grpcFrame.subarray(5);
-
 /**
  * The answer to a check in a gRPC envelope; a VALID one is encoded once per
  * cache entry, and a key with usage limits has its two usage fields appended.
  */
 export function checkAnswerFrame(verdict: Verdict): Buffer {
-  if (verdict.code !== "VALID") return grpcEnvelope(toBinary(CheckKeyResponseSchema, verdictToProto(verdict, true)));
+  if (verdict.code !== "VALID") return grpcEnvelope(toBinary(CheckKeyResponseSchema, verdictToProto(verdict)));
   const answer = validAnswer(verdict);
   if (verdict.usage === undefined) return answer.grpcFrame;
   const usage = usageFieldBytes(verdict.usage.remaining, verdict.usage.resetTimeMs);
@@ -132,16 +101,11 @@ const usageFields = (usage: { remaining: number; resetTimeMs: number | null }) =
   resetTime: usage.resetTimeMs === null ? undefined : timestampFromDate(new Date(usage.resetTimeMs)),
 });
 
-/** The answer to a check; `binary` when the caller's codec is protobuf binary (then it may be pre-encoded). */
-function verdictToProto(verdict: Verdict, binary: boolean): CheckKeyResponse {
+/** The answer to a check, as a message (Connect's path encodes it for the caller's codec). */
+function verdictToProto(verdict: Verdict): CheckKeyResponse {
   switch (verdict.code) {
     case "VALID": {
-      const answer = validAnswer(verdict);
-      if (binary) {
-        if (verdict.usage === undefined) return (answer.preEncoded ??= preEncoded(answerBytes(answer)));
-        return preEncoded(Buffer.concat([answerBytes(answer), usageFieldBytes(verdict.usage.remaining, verdict.usage.resetTimeMs)]));
-      }
-      const response = (answer.response ??= responseOf(verdict));
+      const response = (validAnswer(verdict).response ??= responseOf(verdict));
       return verdict.usage === undefined ? response : create(CheckKeyResponseSchema, { ...response, ...usageFields(verdict.usage) });
     }
     case "MALFORMED":
@@ -183,10 +147,10 @@ export const checkRequestOf = (req: CheckKeyRequest): CheckRequest => ({
 export function checkHandlers(checker: KeyChecker, metrics: Metrics, usage: UsageRollups): ServiceImpl<typeof CheckService> {
   const count = verdictCounter(metrics, usage);
   return {
-    async checkKey(req, ctx) {
+    async checkKey(req) {
       const verdict = await checker.check(checkRequestOf(req));
       count(verdict);
-      return verdictToProto(verdict, isBinaryCodec(ctx));
+      return verdictToProto(verdict);
     },
   };
 }
