@@ -1,6 +1,6 @@
 // API keys: creation (credentials shown once), reads, updates and deletion.
 import { UniqueViolation } from "../storage/errors.js";
-import type { ApiKeyRecord, ConstraintRecord, CreditsRecord, RateLimitRecord } from "../storage/records.js";
+import type { ApiKeyRecord, ApiKeyStateRecord, ConstraintRecord, CreditsRecord, RateLimitRecord } from "../storage/records.js";
 import { assertRateLimitsWithin, checkCredits, checkRateLimits } from "./usage-limits.js";
 import type { Repositories, Store } from "../storage/store.js";
 import { adminRemains, assertAdminRemains, isAdminKey } from "./admin-guard.js";
@@ -71,7 +71,7 @@ export interface ApiKeyListQuery {
   pageToken: string;
   order: ApiKeyOrder;
   policyId: string;
-  state: "active" | "retired" | undefined;
+  state: ApiKeyStateRecord | undefined;
   /** Only keys expiring within this long from now (already expired ones included). */
   expiringWithinMs: number | undefined;
   /** Only keys of this service; empty = any. */

@@ -2,7 +2,7 @@ import { sql, type Kysely } from "kysely";
 import type { ApiKeyRow, Database } from "../database.js";
 import { publishChange, type ChangeSink } from "../changes.js";
 import { translateDriverError } from "../errors.js";
-import type { ApiKeyRecord, ConstraintRecord, CreditsRecord, KeyForCheck, RateLimitRecord } from "../records.js";
+import type { ApiKeyRecord, ApiKeyStateRecord, ConstraintRecord, CreditsRecord, KeyForCheck, RateLimitRecord } from "../records.js";
 import { creditsOf } from "./usage.js";
 
 export interface NewApiKey {
@@ -45,7 +45,7 @@ export interface ApiKeyPageQuery {
   /** The previous page's last row: its sort value (null = never used) and id. */
   after?: { value: string | Date | null; id: string };
   policyId?: string;
-  state?: "active" | "retired";
+  state?: ApiKeyStateRecord;
   /** Only keys expiring at or before this time. */
   expiringBy?: Date;
   /** Only keys of this service. */
