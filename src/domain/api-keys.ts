@@ -2,6 +2,7 @@
 import { UniqueViolation } from "../storage/errors.js";
 import type { ApiKeyRecord, ApiKeyStateRecord, ConstraintRecord, CreditsRecord, RateLimitRecord } from "../storage/records.js";
 import { assertRateLimitsWithin, checkCredits, checkRateLimits } from "./usage-limits.js";
+import type { ApiKeyChanges } from "../storage/repositories/api-keys.js";
 import type { Repositories, Store } from "../storage/store.js";
 import { adminRemains, assertAdminRemains, isAdminKey } from "./admin-guard.js";
 import { audit, fieldsSet, target } from "./audit.js";
@@ -58,8 +59,6 @@ export interface NewApiKeyInput extends ApiKeyInput {
   /** The key's lifetime from now, instead of `expireTime`. */
   ttlMs: number | undefined;
 }
-
-export type ApiKeyChanges = Partial<ApiKeyInput>;
 
 export interface ApiKeyPage {
   keys: ApiKeyRecord[];

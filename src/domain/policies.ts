@@ -1,6 +1,7 @@
 // Policies: named sets of permissions and patterns that keys are bound to.
 import { UniqueViolation } from "../storage/errors.js";
 import type { PolicyRecord } from "../storage/records.js";
+import type { PolicyChanges } from "../storage/repositories/policies.js";
 import type { Repositories, Store } from "../storage/store.js";
 import { assertAdminRemains, policyAdministers } from "./admin-guard.js";
 import { audit, auditEach, fieldsSet, target } from "./audit.js";
@@ -23,8 +24,6 @@ export interface PolicyInput {
   /** The rate limits of each key on the policy that has none of its own; default none. */
   rateLimits?: RateLimitRecord[];
 }
-
-export type PolicyChanges = Partial<PolicyInput>;
 
 export interface PolicyListQuery {
   pageSize: number;

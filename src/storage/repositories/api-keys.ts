@@ -24,6 +24,7 @@ export interface NewApiKey {
   now: Date;
 }
 
+/** The fields an update sets, each absent one left as it is: built by transport, checked by the domain, written here. */
 export interface ApiKeyChanges {
   name?: string;
   policyId?: string;

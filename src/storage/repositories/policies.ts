@@ -15,6 +15,7 @@ export interface NewPolicy {
   now: Date;
 }
 
+/** The fields an update sets, each absent one left as it is: built by transport, checked by the domain, written here. */
 export interface PolicyChanges {
   name?: string;
   description?: string;

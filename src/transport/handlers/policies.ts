@@ -2,7 +2,8 @@
 // AdminCreateApiKeyPolicy, AdminUpdateApiKeyPolicy, AdminDeleteApiKeyPolicy.
 import type { ServiceImpl } from "@connectrpc/connect";
 import { PolicyService } from "../../../gen/keyward/v1/policies_pb.js";
-import type { PolicyChanges, Policies } from "../../domain/policies.js";
+import type { Policies } from "../../domain/policies.js";
+import type { PolicyChanges } from "../../storage/repositories/policies.js";
 import { policyToProto, rateLimitsFromProto } from "../convert.js";
 import { updatePaths } from "../field-mask.js";
 import { callerOf } from "../caller.js";
