@@ -227,9 +227,7 @@ export class ApiKeys {
     if (changes.labels !== undefined) checked.labels = checkLabels("api_key.labels", changes.labels);
     await this.store
       .transaction(async (repos) => {
-        const current = await repos.apiKeys.getForUpdate(id);
-        if (!current) throw new NotFoundError(`API key "${id}" not found`);
-        await this.assertPolicyGrantable(repos, caller, current.policyId, "api_key.id", "cannot change this key");
+        const current = await this.lockGrantableKey(repos, caller, id, "api_key.id", "cannot change this key");
         if (checked.policyId !== undefined && checked.policyId !== current.policyId) {
           await this.assertPolicyGrantable(repos, caller, checked.policyId, "api_key.policy_id");
         }
@@ -266,9 +264,7 @@ export class ApiKeys {
 
   async delete(caller: Principal, id: string): Promise<void> {
     await this.store.transaction(async (repos) => {
-      const current = await repos.apiKeys.getForUpdate(id);
-      if (!current) throw new NotFoundError(`API key "${id}" not found`);
-      await this.assertPolicyGrantable(repos, caller, current.policyId, "id", "cannot delete this key");
+      const current = await this.lockGrantableKey(repos, caller, id, "id", "cannot delete this key");
       assertManageable(caller, [current], "cannot delete this key", thisKey);
       const wasAdmin = await this.isAdminKey(repos, current);
       await repos.apiKeys.delete(id);
@@ -281,9 +277,7 @@ export class ApiKeys {
   /** Revokes a key at once and for good; its record and audit trail remain. */
   async retire(caller: Principal, id: string): Promise<ApiKeyRecord> {
     await this.store.transaction(async (repos) => {
-      const current = await repos.apiKeys.getForUpdate(id);
-      if (!current) throw new NotFoundError(`API key "${id}" not found`);
-      await this.assertPolicyGrantable(repos, caller, current.policyId, "id", "cannot retire this key");
+      const current = await this.lockGrantableKey(repos, caller, id, "id", "cannot retire this key");
       assertManageable(caller, [current], "cannot retire this key", thisKey);
       if (current.state === "retired") throw new FailedPreconditionError(`API key "${id}" is already retired`);
       const wasAdmin = await this.isAdminKey(repos, current);
@@ -391,6 +385,18 @@ export class ApiKeys {
   /** Whether the key counts toward "some key can still administer Keyward" (domain/admin-guard.ts). */
   private async isAdminKey(repos: Repositories, key: ApiKeyRecord): Promise<boolean> {
     return isAdminKey(key, (await repos.policies.permissionsOf(key.policyId)) ?? [], this.now());
+  }
+
+  /**
+   * The key, locked until the transaction ends so concurrent changes to it
+   * serialise, once it is known to exist and to be on a policy the caller
+   * could grant (else the caller could act on a key stronger than its own).
+   */
+  private async lockGrantableKey(repos: Repositories, caller: Principal, id: string, field: string, what: string): Promise<ApiKeyRecord> {
+    const key = await repos.apiKeys.getForUpdate(id);
+    if (!key) throw new NotFoundError(`API key "${id}" not found`);
+    await this.assertPolicyGrantable(repos, caller, key.policyId, field, what);
+    return key;
   }
 
   /** The policy exists and the caller holds everything it grants. */

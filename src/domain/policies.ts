@@ -63,6 +63,19 @@ async function assertKeysManageable(repos: Repositories, caller: Principal, poli
 }
 
 /**
+ * The policy, locked until the transaction ends so concurrent writers
+ * serialise, once it is known to exist, to grant nothing the caller does not
+ * hold, and to have only keys the caller may manage.
+ */
+async function lockManageablePolicy(repos: Repositories, caller: Principal, id: string, what: string): Promise<PolicyRecord> {
+  const policy = await repos.policies.getForUpdate(id);
+  if (!policy) throw new NotFoundError(`policy "${id}" not found`);
+  assertCallerCovers(caller, policy.permissions, what);
+  await assertKeysManageable(repos, caller, id, what);
+  return policy;
+}
+
+/**
  * Checks a policy's entries: each a registered permission or a pattern over a
  * registered service; duplicates are dropped. Entries in `kept` (already on
  * the policy) may stay even if their service has since unregistered them.
@@ -150,11 +163,8 @@ export class Policies {
     if (rateLimits) assertRateLimitsWithin("policy.rate_limits", rateLimits, caller.rateLimits);
     await this.store
       .transaction(async (repos) => {
-        const current = await repos.policies.getForUpdate(id);
-        if (!current) throw new NotFoundError(`policy "${id}" not found`);
-        assertCallerCovers(caller, current.permissions, "cannot change this policy");
         // Any change to a policy changes its keys (their grants, or what an admin reads them as).
-        await assertKeysManageable(repos, caller, id, "cannot change this policy");
+        const current = await lockManageablePolicy(repos, caller, id, "cannot change this policy");
         let permissions: string[] | undefined;
         if (changes.permissions !== undefined) {
           permissions = await checkEntries(repos, changes.permissions, new Set(current.permissions));
@@ -179,10 +189,7 @@ export class Policies {
    */
   async delete(caller: Principal, id: string): Promise<number> {
     return this.store.transaction(async (repos) => {
-      const current = await repos.policies.getForUpdate(id);
-      if (!current) throw new NotFoundError(`policy "${id}" not found`);
-      assertCallerCovers(caller, current.permissions, "cannot delete this policy");
-      await assertKeysManageable(repos, caller, id, "cannot delete this policy");
+      const current = await lockManageablePolicy(repos, caller, id, "cannot delete this policy");
       const { apiKeyIds } = await repos.policies.delete(id);
       if (policyAdministers(current.permissions)) await assertAdminRemains(repos, this.now());
       const action = "AdminDeleteApiKeyPolicy";
