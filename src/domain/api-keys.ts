@@ -1,5 +1,4 @@
 // API keys: creation (credentials shown once), reads, updates and deletion.
-import { UniqueViolation } from "../storage/errors.js";
 import type { ApiKeyRecord, ApiKeyStateRecord, ConstraintRecord, CreditsRecord, RateLimitRecord } from "../storage/records.js";
 import { assertRateLimitsWithin, checkCredits, checkRateLimits } from "./usage-limits.js";
 import type { ApiKeyChanges } from "../storage/repositories/api-keys.js";
@@ -8,7 +7,7 @@ import { adminRemains, assertAdminRemains, isAdminKey } from "./admin-guard.js";
 import { audit, fieldsSet, target } from "./audit.js";
 import { checkConstraints, constraintsWithin } from "./constraints.js";
 import { actorOf, apiKeyData, emit, keyNow } from "./events.js";
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError, nameTaken } from "./errors.js";
 import { newCredentials } from "./key-format.js";
 import { decodeKeyPageToken, encodeKeyPageToken, positionOf, type ApiKeyOrder } from "./key-order.js";
 import { KeywardPermission } from "./keyward-permissions.js";
@@ -123,7 +122,7 @@ const WRITE_KEYS = parsePermission(KeywardPermission.apiKeysWrite)!;
 
 const thisKey = () => "it";
 
-const keyNameTaken = (name: string | undefined) => new AlreadyExistsError(`an API key named "${name ?? ""}" already exists`);
+const keyNameTaken = (name: string | undefined) => nameTaken(`an API key named "${name ?? ""}" already exists`);
 
 export class ApiKeys {
   constructor(
@@ -180,9 +179,7 @@ export class ApiKeys {
         await audit(repos, caller, { action: "AdminCreateApiKey", target: target.apiKey(id), changedFields }, this.now());
         await emit(repos, "api_key.created", this.now(), async () => ({ apiKey: apiKeyData(await keyNow(repos, id)), actor: actorOf(caller) }));
       })
-      .catch((e: unknown) => {
-        throw e instanceof UniqueViolation ? keyNameTaken(name) : e;
-      });
+      .catch(keyNameTaken(name));
     return { key: await this.get(id), credentials };
   }
 
@@ -256,9 +253,7 @@ export class ApiKeys {
         await audit(repos, caller, { action: "AdminUpdateApiKey", target: target.apiKey(id), changedFields }, this.now());
         await emit(repos, "api_key.updated", this.now(), async () => ({ apiKey: apiKeyData(await keyNow(repos, id)), changedFields, actor: actorOf(caller) }));
       })
-      .catch((e: unknown) => {
-        throw e instanceof UniqueViolation ? keyNameTaken(changes.name) : e;
-      });
+      .catch(keyNameTaken(changes.name));
     return this.get(id);
   }
 

@@ -1,12 +1,11 @@
 // Policies: named sets of permissions and patterns that keys are bound to.
-import { UniqueViolation } from "../storage/errors.js";
 import type { PolicyRecord } from "../storage/records.js";
 import type { PolicyChanges } from "../storage/repositories/policies.js";
 import type { Repositories, Store } from "../storage/store.js";
 import { assertAdminRemains, policyAdministers } from "./admin-guard.js";
 import { audit, auditEach, fieldsSet, target } from "./audit.js";
 import { actorOf, emit, policyData, type EventData } from "./events.js";
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
+import { InvalidArgumentError, NotFoundError, PermissionDeniedError, nameTaken } from "./errors.js";
 import { KeywardPermission } from "./keyward-permissions.js";
 import { Limits } from "./limits.js";
 import { decodePageToken, encodePageToken } from "./page-token.js";
@@ -111,7 +110,7 @@ async function policyEvent(repos: Repositories, id: string, extra: EventData): P
   return { policy: policyData(policy), ...extra };
 }
 
-const nameTaken = (name: string) => new AlreadyExistsError(`a policy named "${name}" already exists`);
+const policyNameTaken = (name: string) => nameTaken(`a policy named "${name}" already exists`);
 
 export class Policies {
   constructor(
@@ -152,9 +151,7 @@ export class Policies {
         await audit(repos, caller, { action: "AdminCreateApiKeyPolicy", target: target.policy(id), changedFields }, this.now());
         await emit(repos, "policy.created", this.now(), () => policyEvent(repos, id, { actor: actorOf(caller) }));
       })
-      .catch((e: unknown) => {
-        throw e instanceof UniqueViolation ? nameTaken(name) : e;
-      });
+      .catch(policyNameTaken(name));
     return this.get(id);
   }
 
@@ -176,9 +173,7 @@ export class Policies {
         await audit(repos, caller, { action: "AdminUpdateApiKeyPolicy", target: target.policy(id), changedFields }, this.now());
         await emit(repos, "policy.updated", this.now(), () => policyEvent(repos, id, { changedFields, actor: actorOf(caller) }));
       })
-      .catch((e: unknown) => {
-        throw e instanceof UniqueViolation ? nameTaken(changes.name ?? "") : e;
-      });
+      .catch(policyNameTaken(changes.name ?? ""));
     return this.get(id);
   }
 
