@@ -10,8 +10,8 @@ import { actorOf, apiKeyData, emit, keyNow } from "./events.js";
 import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError, nameTaken } from "./errors.js";
 import { newCredentials } from "./key-format.js";
 import { decodeKeyPageToken, encodeKeyPageToken, positionOf, type ApiKeyOrder } from "./key-order.js";
+import { readPage } from "./page-token.js";
 import { KeywardPermission } from "./keyward-permissions.js";
-import { Limits } from "./limits.js";
 import { assertManageable } from "./narrowing.js";
 import { entriesGrant, parsePermission } from "./grants.js";
 import { assertCallerCovers } from "./policies.js";
@@ -190,25 +190,26 @@ export class ApiKeys {
   }
 
   async list(query: ApiKeyListQuery): Promise<ApiKeyPage> {
-    const limit = Math.min(query.pageSize || Limits.defaultPageSize, Limits.maxPageSize);
     const after = query.pageToken === "" ? undefined : decodeKeyPageToken(query.pageToken, query.order);
     const labels = parseLabelFilters("label", query.labels);
-    // One extra row tells whether another page follows.
-    const rows = await this.store.apiKeys.page({
-      labels,
-      limit: limit + 1,
-      order: query.order,
-      after,
-      policyId: query.policyId || undefined,
-      state: query.state,
-      expiringBy: query.expiringWithinMs === undefined ? undefined : new Date(this.now().getTime() + query.expiringWithinMs),
-      service: query.service || undefined,
-      nameContains: query.nameContains || undefined,
-      idleSince: query.idleForMs === undefined ? undefined : new Date(this.now().getTime() - query.idleForMs),
-    });
-    const keys = rows.slice(0, limit);
-    const last = keys.at(-1);
-    return { keys, nextPageToken: rows.length > limit && last ? encodeKeyPageToken(query.order, positionOf(last, query.order)) : "" };
+    const page = await readPage(
+      query.pageSize,
+      (limit) =>
+        this.store.apiKeys.page({
+          labels,
+          limit,
+          order: query.order,
+          after,
+          policyId: query.policyId || undefined,
+          state: query.state,
+          expiringBy: query.expiringWithinMs === undefined ? undefined : new Date(this.now().getTime() + query.expiringWithinMs),
+          service: query.service || undefined,
+          nameContains: query.nameContains || undefined,
+          idleSince: query.idleForMs === undefined ? undefined : new Date(this.now().getTime() - query.idleForMs),
+        }),
+      (last) => encodeKeyPageToken(query.order, positionOf(last, query.order)),
+    );
+    return { keys: page.rows, nextPageToken: page.nextPageToken };
   }
 
   async update(caller: Principal, id: string, changes: ApiKeyChanges): Promise<ApiKeyRecord> {

@@ -7,8 +7,7 @@ import { audit, auditEach, fieldsSet, target } from "./audit.js";
 import { actorOf, emit, policyData, type EventData } from "./events.js";
 import { InvalidArgumentError, NotFoundError, PermissionDeniedError, nameTaken } from "./errors.js";
 import { KeywardPermission } from "./keyward-permissions.js";
-import { Limits } from "./limits.js";
-import { decodePageToken, encodePageToken } from "./page-token.js";
+import { decodePageToken, encodePageToken, readPage } from "./page-token.js";
 import { assertManageable, isRestricted } from "./narrowing.js";
 import { GRANT_RULE, entriesGrant, parseGrant, parsePermission, serviceOf, uncoveredEntries } from "./grants.js";
 import type { Principal } from "./principal.js";
@@ -120,13 +119,10 @@ export class Policies {
 
   /** Policies in creation order, a page at a time, as the key list pages. */
   async list(query: PolicyListQuery): Promise<PolicyPage> {
-    const limit = Math.min(query.pageSize || Limits.defaultPageSize, Limits.maxPageSize);
     const after = query.pageToken === "" ? undefined : decodePageToken(query.pageToken);
-    // One extra row tells whether another page follows.
-    const rows = await this.store.policies.page({ limit: limit + 1, after, nameContains: query.nameContains || undefined });
-    const policies = rows.slice(0, limit);
-    const last = policies.at(-1);
-    return { policies, nextPageToken: rows.length > limit && last ? encodePageToken(last) : "" };
+    const nameContains = query.nameContains || undefined;
+    const page = await readPage(query.pageSize, (limit) => this.store.policies.page({ limit, after, nameContains }), encodePageToken);
+    return { policies: page.rows, nextPageToken: page.nextPageToken };
   }
 
   async get(id: string): Promise<PolicyRecord> {
