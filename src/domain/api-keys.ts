@@ -237,9 +237,7 @@ export class ApiKeys {
         }
         const service = checked.service === undefined ? current.service : checked.service;
         assertMayGiveService(caller, service, service !== current.service, "api_key.service");
-        const wasAdmin = await this.isAdminKey(repos, current);
-        await repos.apiKeys.update(id, checked, this.now());
-        if (wasAdmin) await assertAdminRemains(repos, this.now());
+        await this.keepingAnAdmin(repos, current, () => repos.apiKeys.update(id, checked, this.now()));
         const changedFields = fieldsSet({
           name: checked.name,
           policy_id: checked.policyId,
@@ -262,9 +260,7 @@ export class ApiKeys {
     await this.store.transaction(async (repos) => {
       const current = await this.lockGrantableKey(repos, caller, id, "id", "cannot delete this key");
       assertManageable(caller, [current], "cannot delete this key", thisKey);
-      const wasAdmin = await this.isAdminKey(repos, current);
-      await repos.apiKeys.delete(id);
-      if (wasAdmin) await assertAdminRemains(repos, this.now());
+      await this.keepingAnAdmin(repos, current, () => repos.apiKeys.delete(id));
       await audit(repos, caller, { action: "AdminDeleteApiKey", target: target.apiKey(id) }, this.now());
       await emit(repos, "api_key.deleted", this.now(), () => ({ apiKey: apiKeyData(current), actor: actorOf(caller) }));
     });
@@ -276,9 +272,7 @@ export class ApiKeys {
       const current = await this.lockGrantableKey(repos, caller, id, "id", "cannot retire this key");
       assertManageable(caller, [current], "cannot retire this key", thisKey);
       if (current.state === "retired") throw new FailedPreconditionError(`API key "${id}" is already retired`);
-      const wasAdmin = await this.isAdminKey(repos, current);
-      await this.retireLocked(repos, caller, id, "AdminRetireApiKey");
-      if (wasAdmin) await assertAdminRemains(repos, this.now());
+      await this.keepingAnAdmin(repos, current, () => this.retireLocked(repos, caller, id, "AdminRetireApiKey"));
     });
     return this.get(id);
   }
@@ -393,6 +387,16 @@ export class ApiKeys {
     if (!key) throw new NotFoundError(`API key "${id}" not found`);
     await this.assertPolicyGrantable(repos, caller, key.policyId, field, what);
     return key;
+  }
+
+  /**
+   * Makes `change` to `key`, then refuses it (the transaction rolls back) if
+   * the key could administer Keyward and none that can is left.
+   */
+  private async keepingAnAdmin(repos: Repositories, key: ApiKeyRecord, change: () => Promise<unknown>): Promise<void> {
+    const wasAdmin = await this.isAdminKey(repos, key);
+    await change();
+    if (wasAdmin) await assertAdminRemains(repos, this.now());
   }
 
   /** The policy exists and the caller holds everything it grants. */
