@@ -169,7 +169,7 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
     };
     await services.registry.register(SYSTEM, KEYWARD_SERVICE, keywardPermissionDefinitions());
     const deliver = options.deliverBootstrapKey ?? defaultBootstrapDelivery(config.bootstrapKeyFile);
-    const bootstrapKeyId = await issueBootstrapKey(store, hasher, settings, now, deliver);
+    const bootstrapKeyId = await issueBootstrapKey({ store, hasher, settings, now, deliver });
     if (bootstrapKeyId) logger.info({ apiKeyId: bootstrapKeyId }, "issued the bootstrap admin key");
     // Every replica sends; the outbox's claims keep them from sending one attempt twice.
     const dispatcher = new WebhookDispatcher(store, webhookSender(config.webhooks), config.webhooks, now, (error) =>

@@ -26,7 +26,7 @@ async function main(): Promise<number> {
   const store = await openStore(config.store);
   try {
     const deliver = defaultBootstrapDelivery(config.bootstrapKeyFile, "recovered admin key");
-    const recovered = await recoverAdminKey(store, new SecretHasher(config.hashCost), config, () => new Date(), deliver);
+    const recovered = await recoverAdminKey({ store, hasher: new SecretHasher(config.hashCost), settings: config, now: () => new Date(), deliver });
     const where = config.bootstrapKeyFile === undefined ? "above" : `to ${config.bootstrapKeyFile}`;
     process.stderr.write(
       `keyward recover: issued admin key ${recovered.keyId} on the policy keyward-admin` +

@@ -1,17 +1,17 @@
 // API keys: creation (credentials shown once), reads, updates and deletion.
-import { UniqueViolation } from "../storage/errors.js";
-import type { ApiKeyRecord, ConstraintRecord, CreditsRecord, RateLimitRecord } from "../storage/records.js";
+import type { ApiKeyRecord, ApiKeyStateRecord, ConstraintRecord, CreditsRecord, RateLimitRecord } from "../storage/records.js";
 import { assertRateLimitsWithin, checkCredits, checkRateLimits } from "./usage-limits.js";
+import type { ApiKeyChanges } from "../storage/repositories/api-keys.js";
 import type { Repositories, Store } from "../storage/store.js";
 import { adminRemains, assertAdminRemains, isAdminKey } from "./admin-guard.js";
 import { audit, fieldsSet, target } from "./audit.js";
 import { checkConstraints, constraintsWithin } from "./constraints.js";
 import { actorOf, apiKeyData, emit, keyNow } from "./events.js";
-import { AlreadyExistsError, FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
+import { FailedPreconditionError, InvalidArgumentError, NotFoundError, PermissionDeniedError, nameTaken } from "./errors.js";
 import { newCredentials } from "./key-format.js";
 import { decodeKeyPageToken, encodeKeyPageToken, positionOf, type ApiKeyOrder } from "./key-order.js";
+import { readPage } from "./page-token.js";
 import { KeywardPermission } from "./keyward-permissions.js";
-import { Limits } from "./limits.js";
 import { assertManageable } from "./narrowing.js";
 import { entriesGrant, parsePermission } from "./grants.js";
 import { assertCallerCovers } from "./policies.js";
@@ -59,8 +59,6 @@ export interface NewApiKeyInput extends ApiKeyInput {
   ttlMs: number | undefined;
 }
 
-export type ApiKeyChanges = Partial<ApiKeyInput>;
-
 export interface ApiKeyPage {
   keys: ApiKeyRecord[];
   nextPageToken: string;
@@ -71,7 +69,7 @@ export interface ApiKeyListQuery {
   pageToken: string;
   order: ApiKeyOrder;
   policyId: string;
-  state: "active" | "retired" | undefined;
+  state: ApiKeyStateRecord | undefined;
   /** Only keys expiring within this long from now (already expired ones included). */
   expiringWithinMs: number | undefined;
   /** Only keys of this service; empty = any. */
@@ -124,7 +122,7 @@ const WRITE_KEYS = parsePermission(KeywardPermission.apiKeysWrite)!;
 
 const thisKey = () => "it";
 
-const keyNameTaken = (name: string | undefined) => new AlreadyExistsError(`an API key named "${name ?? ""}" already exists`);
+const keyNameTaken = (name: string | undefined) => nameTaken(`an API key named "${name ?? ""}" already exists`);
 
 export class ApiKeys {
   constructor(
@@ -181,9 +179,7 @@ export class ApiKeys {
         await audit(repos, caller, { action: "AdminCreateApiKey", target: target.apiKey(id), changedFields }, this.now());
         await emit(repos, "api_key.created", this.now(), async () => ({ apiKey: apiKeyData(await keyNow(repos, id)), actor: actorOf(caller) }));
       })
-      .catch((e: unknown) => {
-        throw e instanceof UniqueViolation ? keyNameTaken(name) : e;
-      });
+      .catch(keyNameTaken(name));
     return { key: await this.get(id), credentials };
   }
 
@@ -194,25 +190,26 @@ export class ApiKeys {
   }
 
   async list(query: ApiKeyListQuery): Promise<ApiKeyPage> {
-    const limit = Math.min(query.pageSize || Limits.defaultPageSize, Limits.maxPageSize);
     const after = query.pageToken === "" ? undefined : decodeKeyPageToken(query.pageToken, query.order);
     const labels = parseLabelFilters("label", query.labels);
-    // One extra row tells whether another page follows.
-    const rows = await this.store.apiKeys.page({
-      labels,
-      limit: limit + 1,
-      order: query.order,
-      after,
-      policyId: query.policyId || undefined,
-      state: query.state,
-      expiringBy: query.expiringWithinMs === undefined ? undefined : new Date(this.now().getTime() + query.expiringWithinMs),
-      service: query.service || undefined,
-      nameContains: query.nameContains || undefined,
-      idleSince: query.idleForMs === undefined ? undefined : new Date(this.now().getTime() - query.idleForMs),
-    });
-    const keys = rows.slice(0, limit);
-    const last = keys.at(-1);
-    return { keys, nextPageToken: rows.length > limit && last ? encodeKeyPageToken(query.order, positionOf(last, query.order)) : "" };
+    const page = await readPage(
+      query.pageSize,
+      (limit) =>
+        this.store.apiKeys.page({
+          labels,
+          limit,
+          order: query.order,
+          after,
+          policyId: query.policyId || undefined,
+          state: query.state,
+          expiringBy: query.expiringWithinMs === undefined ? undefined : new Date(this.now().getTime() + query.expiringWithinMs),
+          service: query.service || undefined,
+          nameContains: query.nameContains || undefined,
+          idleSince: query.idleForMs === undefined ? undefined : new Date(this.now().getTime() - query.idleForMs),
+        }),
+      (last) => encodeKeyPageToken(query.order, positionOf(last, query.order)),
+    );
+    return { keys: page.rows, nextPageToken: page.nextPageToken };
   }
 
   async update(caller: Principal, id: string, changes: ApiKeyChanges): Promise<ApiKeyRecord> {
@@ -228,9 +225,7 @@ export class ApiKeys {
     if (changes.labels !== undefined) checked.labels = checkLabels("api_key.labels", changes.labels);
     await this.store
       .transaction(async (repos) => {
-        const current = await repos.apiKeys.getForUpdate(id);
-        if (!current) throw new NotFoundError(`API key "${id}" not found`);
-        await this.assertPolicyGrantable(repos, caller, current.policyId, "api_key.id", "cannot change this key");
+        const current = await this.lockGrantableKey(repos, caller, id, "api_key.id", "cannot change this key");
         if (checked.policyId !== undefined && checked.policyId !== current.policyId) {
           await this.assertPolicyGrantable(repos, caller, checked.policyId, "api_key.policy_id");
         }
@@ -242,9 +237,7 @@ export class ApiKeys {
         }
         const service = checked.service === undefined ? current.service : checked.service;
         assertMayGiveService(caller, service, service !== current.service, "api_key.service");
-        const wasAdmin = await this.isAdminKey(repos, current);
-        await repos.apiKeys.update(id, checked, this.now());
-        if (wasAdmin) await assertAdminRemains(repos, this.now());
+        await this.keepingAnAdmin(repos, current, () => repos.apiKeys.update(id, checked, this.now()));
         const changedFields = fieldsSet({
           name: checked.name,
           policy_id: checked.policyId,
@@ -259,21 +252,15 @@ export class ApiKeys {
         await audit(repos, caller, { action: "AdminUpdateApiKey", target: target.apiKey(id), changedFields }, this.now());
         await emit(repos, "api_key.updated", this.now(), async () => ({ apiKey: apiKeyData(await keyNow(repos, id)), changedFields, actor: actorOf(caller) }));
       })
-      .catch((e: unknown) => {
-        throw e instanceof UniqueViolation ? keyNameTaken(changes.name) : e;
-      });
+      .catch(keyNameTaken(changes.name));
     return this.get(id);
   }
 
   async delete(caller: Principal, id: string): Promise<void> {
     await this.store.transaction(async (repos) => {
-      const current = await repos.apiKeys.getForUpdate(id);
-      if (!current) throw new NotFoundError(`API key "${id}" not found`);
-      await this.assertPolicyGrantable(repos, caller, current.policyId, "id", "cannot delete this key");
+      const current = await this.lockGrantableKey(repos, caller, id, "id", "cannot delete this key");
       assertManageable(caller, [current], "cannot delete this key", thisKey);
-      const wasAdmin = await this.isAdminKey(repos, current);
-      await repos.apiKeys.delete(id);
-      if (wasAdmin) await assertAdminRemains(repos, this.now());
+      await this.keepingAnAdmin(repos, current, () => repos.apiKeys.delete(id));
       await audit(repos, caller, { action: "AdminDeleteApiKey", target: target.apiKey(id) }, this.now());
       await emit(repos, "api_key.deleted", this.now(), () => ({ apiKey: apiKeyData(current), actor: actorOf(caller) }));
     });
@@ -282,14 +269,10 @@ export class ApiKeys {
   /** Revokes a key at once and for good; its record and audit trail remain. */
   async retire(caller: Principal, id: string): Promise<ApiKeyRecord> {
     await this.store.transaction(async (repos) => {
-      const current = await repos.apiKeys.getForUpdate(id);
-      if (!current) throw new NotFoundError(`API key "${id}" not found`);
-      await this.assertPolicyGrantable(repos, caller, current.policyId, "id", "cannot retire this key");
+      const current = await this.lockGrantableKey(repos, caller, id, "id", "cannot retire this key");
       assertManageable(caller, [current], "cannot retire this key", thisKey);
       if (current.state === "retired") throw new FailedPreconditionError(`API key "${id}" is already retired`);
-      const wasAdmin = await this.isAdminKey(repos, current);
-      await this.retireLocked(repos, caller, id, "AdminRetireApiKey");
-      if (wasAdmin) await assertAdminRemains(repos, this.now());
+      await this.keepingAnAdmin(repos, current, () => this.retireLocked(repos, caller, id, "AdminRetireApiKey"));
     });
     return this.get(id);
   }
@@ -392,6 +375,28 @@ export class ApiKeys {
   /** Whether the key counts toward "some key can still administer Keyward" (domain/admin-guard.ts). */
   private async isAdminKey(repos: Repositories, key: ApiKeyRecord): Promise<boolean> {
     return isAdminKey(key, (await repos.policies.permissionsOf(key.policyId)) ?? [], this.now());
+  }
+
+  /**
+   * The key, locked until the transaction ends so concurrent changes to it
+   * serialise, once it is known to exist and to be on a policy the caller
+   * could grant (else the caller could act on a key stronger than its own).
+   */
+  private async lockGrantableKey(repos: Repositories, caller: Principal, id: string, field: string, what: string): Promise<ApiKeyRecord> {
+    const key = await repos.apiKeys.getForUpdate(id);
+    if (!key) throw new NotFoundError(`API key "${id}" not found`);
+    await this.assertPolicyGrantable(repos, caller, key.policyId, field, what);
+    return key;
+  }
+
+  /**
+   * Makes `change` to `key`, then refuses it (the transaction rolls back) if
+   * the key could administer Keyward and none that can is left.
+   */
+  private async keepingAnAdmin(repos: Repositories, key: ApiKeyRecord, change: () => Promise<unknown>): Promise<void> {
+    const wasAdmin = await this.isAdminKey(repos, key);
+    await change();
+    if (wasAdmin) await assertAdminRemains(repos, this.now());
   }
 
   /** The policy exists and the caller holds everything it grants. */

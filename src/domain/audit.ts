@@ -2,8 +2,7 @@
 // transaction, and every refused admin attempt. Entries name fields, never values.
 import type { AuditEventRecord } from "../storage/records.js";
 import type { Repositories, Store } from "../storage/store.js";
-import { Limits } from "./limits.js";
-import { decodePageToken, encodePageToken } from "./page-token.js";
+import { decodePageToken, encodePageToken, readPage } from "./page-token.js";
 import type { Principal } from "./principal.js";
 import { isServiceName } from "./grants.js";
 import { isId, newId } from "./random.js";
@@ -93,17 +92,20 @@ export class AuditLog {
 
   /** Newest first, a page at a time. */
   async list(q: AuditListQuery): Promise<{ events: AuditEventRecord[]; nextPageToken: string }> {
-    const limit = Math.min(q.pageSize || Limits.defaultPageSize, Limits.maxPageSize);
-    const rows = await this.store.auditEvents.page({
-      limit: limit + 1,
-      before: q.pageToken === "" ? undefined : decodePageToken(q.pageToken),
-      actorKeyId: q.actorKeyId || undefined,
-      target: q.target || undefined,
-      startTime: q.startTime,
-      endTime: q.endTime,
-    });
-    const events = rows.slice(0, limit);
-    const last = events.at(-1);
-    return { events, nextPageToken: rows.length > limit && last ? encodePageToken(last) : "" };
+    const before = q.pageToken === "" ? undefined : decodePageToken(q.pageToken);
+    const page = await readPage(
+      q.pageSize,
+      (limit) =>
+        this.store.auditEvents.page({
+          limit,
+          before,
+          actorKeyId: q.actorKeyId || undefined,
+          target: q.target || undefined,
+          startTime: q.startTime,
+          endTime: q.endTime,
+        }),
+      encodePageToken,
+    );
+    return { events: page.rows, nextPageToken: page.nextPageToken };
   }
 }

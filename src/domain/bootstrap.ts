@@ -40,6 +40,34 @@ async function insertAdminKey(
   });
 }
 
+/** What issuing an admin key takes; `deliver` gets the credentials before the transaction commits. */
+export interface AdminKeyIssuance {
+  store: Store;
+  hasher: SecretHasher;
+  settings: BootstrapSettings;
+  now: () => Date;
+  deliver: (credentials: string) => Promise<void>;
+}
+
+/**
+ * Makes an admin key's credentials, hashes the secret before the transaction
+ * (argon2 must not hold locks), runs `work` in one with the key's id and hash,
+ * and, unless `work` issued nothing (undefined), delivers the credentials
+ * before the commit: a failed delivery keeps nothing.
+ */
+async function issueAdminKey<T>(
+  { store, hasher, settings, deliver }: AdminKeyIssuance,
+  work: (repos: Repositories, key: { id: string; secretHash: string }) => Promise<T>,
+): Promise<T> {
+  const { id, secret, credentials } = newCredentials(settings.keyPrefix);
+  const secretHash = await hasher.hash(secret);
+  return store.transaction(async (repos) => {
+    const issued = await work(repos, { id, secretHash });
+    if (issued !== undefined) await deliver(credentials);
+    return issued;
+  });
+}
+
 /**
  * On a store that never issued one, creates the policy `keyward-admin` holding
  * `*` and one key on it, and hands the credentials to `deliver` before the
@@ -47,24 +75,15 @@ async function insertAdminKey(
  * tries again; once committed, no later start (of this or any replica, which
  * wait on the same advisory lock) issues another. Returns the new key's id.
  */
-export async function issueBootstrapKey(
-  store: Store,
-  hasher: SecretHasher,
-  settings: BootstrapSettings,
-  now: () => Date,
-  deliver: (credentials: string) => Promise<void>,
-): Promise<string | undefined> {
-  if (await store.bootstrap.isDone()) return undefined;
-  const { id, secret, credentials } = newCredentials(settings.keyPrefix);
-  const secretHash = await hasher.hash(secret);
-  return store.transaction(async (repos) => {
+export async function issueBootstrapKey(issuance: AdminKeyIssuance): Promise<string | undefined> {
+  if (await issuance.store.bootstrap.isDone()) return undefined;
+  return issueAdminKey(issuance, async (repos, { id, secretHash }) => {
     await repos.bootstrap.lock();
     if (await repos.bootstrap.isDone()) return undefined;
-    const at = now();
+    const at = issuance.now();
     const policyId = await insertAdminPolicy(repos, "Every permission, present and future. Created at first start.", at);
-    await insertAdminKey(repos, { id, name: ADMIN_KEY_NAME, secretHash, policyId }, settings, at);
+    await insertAdminKey(repos, { id, name: ADMIN_KEY_NAME, secretHash, policyId }, issuance.settings, at);
     await repos.bootstrap.markDone(id, at);
-    await deliver(credentials);
     return id;
   });
 }
@@ -81,17 +100,9 @@ export const RECOVERY_ACTION = "RecoverAdminKey";
  * named `keyward-admin` exists but no longer holds `*`, rather than widen it
  * for every key on it.
  */
-export async function recoverAdminKey(
-  store: Store,
-  hasher: SecretHasher,
-  settings: BootstrapSettings,
-  now: () => Date,
-  deliver: (credentials: string) => Promise<void>,
-): Promise<{ keyId: string; policyId: string; policyCreated: boolean }> {
-  const { id, secret, credentials } = newCredentials(settings.keyPrefix);
-  const secretHash = await hasher.hash(secret);
-  return store.transaction(async (repos) => {
-    const at = now();
+export async function recoverAdminKey(issuance: AdminKeyIssuance): Promise<{ keyId: string; policyId: string; policyCreated: boolean }> {
+  return issueAdminKey(issuance, async (repos, { id, secretHash }) => {
+    const at = issuance.now();
     const existing = (await repos.policies.list()).find((p) => p.name === ADMIN_POLICY_NAME);
     if (existing && !existing.permissions.includes("*")) {
       throw new FailedPreconditionError(
@@ -100,13 +111,12 @@ export async function recoverAdminKey(
     }
     const policyId = existing?.id ?? (await insertAdminPolicy(repos, `Every permission, present and future. Recreated by recovery on ${at.toISOString()}.`, at));
     // Key names are unique and the bootstrap key (or an earlier recovery's) may still be there.
-    await insertAdminKey(repos, { id, name: `${ADMIN_KEY_NAME}-recovered-${id.slice(0, 8).toLowerCase()}`, secretHash, policyId }, settings, at);
+    await insertAdminKey(repos, { id, name: `${ADMIN_KEY_NAME}-recovered-${id.slice(0, 8).toLowerCase()}`, secretHash, policyId }, issuance.settings, at);
     const event = { actorKeyId: "", action: RECOVERY_ACTION, outcome: "OK", clientIp: "", createTime: at, detail: "" };
     if (!existing) {
       await repos.auditEvents.insert({ ...event, id: newId(), target: target.policy(policyId), changedFields: ["name", "description", "permissions"] });
     }
     await repos.auditEvents.insert({ ...event, id: newId(), target: target.apiKey(id), changedFields: ["name", "policy_id", "expire_time"] });
-    await deliver(credentials);
     return { keyId: id, policyId, policyCreated: !existing };
   });
 }

@@ -1,5 +1,6 @@
 // Typed domain errors. transport/errors.ts maps each to one Connect code; the
 // messages are written for the caller and never carry a secret.
+import { UniqueViolation } from "../storage/errors.js";
 
 // Whether an error means the store cannot be reached right now (the caller may
 // retry): any operation can fail so, and transport tells it from a fault.
@@ -32,6 +33,17 @@ export class NotFoundError extends DomainError {
 export class AlreadyExistsError extends DomainError {
   readonly kind = "already_exists";
 }
+
+/**
+ * For a write's `.catch`: the only unique column a write sets is a name, so
+ * storage's unique violation means the name is taken and is answered with
+ * `message`; any other error passes on as it is.
+ */
+export const nameTaken =
+  (message: string) =>
+  (error: unknown): never => {
+    throw error instanceof UniqueViolation ? new AlreadyExistsError(message) : error;
+  };
 
 export class PermissionDeniedError extends DomainError {
   readonly kind = "permission_denied";

@@ -6,3 +6,6 @@ export const Limits = {
   defaultPageSize: 50,
   maxPageSize: 1_000,
 } as const;
+
+/** How many rows a page of a list holds: the size asked for, the default if none, never more than the bound. */
+export const pageLimit = (pageSize: number): number => Math.min(pageSize || Limits.defaultPageSize, Limits.maxPageSize);

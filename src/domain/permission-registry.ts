@@ -1,5 +1,6 @@
 // The permission registry: services declare the permissions they define.
 import type { PermissionRecord } from "../storage/records.js";
+import type { PermissionDefinition } from "../storage/repositories/permissions.js";
 import type { Store } from "../storage/store.js";
 import { audit, target } from "./audit.js";
 import { InvalidArgumentError, PermissionDeniedError } from "./errors.js";
@@ -7,11 +8,6 @@ import { KEYWARD_SERVICE } from "./keyward-permissions.js";
 import { PERMISSION_NAME_RULE, SERVICE_NAME_RULE, isServiceName, parsePermission } from "./grants.js";
 import { SYSTEM, type Principal } from "./principal.js";
 import { assertMayRegister } from "./service-ownership.js";
-
-export interface PermissionDefinition {
-  name: string;
-  description: string;
-}
 
 export class PermissionRegistry {
   constructor(

@@ -1,14 +1,13 @@
 // Policies: named sets of permissions and patterns that keys are bound to.
-import { UniqueViolation } from "../storage/errors.js";
 import type { PolicyRecord } from "../storage/records.js";
+import type { PolicyChanges } from "../storage/repositories/policies.js";
 import type { Repositories, Store } from "../storage/store.js";
 import { assertAdminRemains, policyAdministers } from "./admin-guard.js";
 import { audit, auditEach, fieldsSet, target } from "./audit.js";
 import { actorOf, emit, policyData, type EventData } from "./events.js";
-import { AlreadyExistsError, InvalidArgumentError, NotFoundError, PermissionDeniedError } from "./errors.js";
+import { InvalidArgumentError, NotFoundError, PermissionDeniedError, nameTaken } from "./errors.js";
 import { KeywardPermission } from "./keyward-permissions.js";
-import { Limits } from "./limits.js";
-import { decodePageToken, encodePageToken } from "./page-token.js";
+import { decodePageToken, encodePageToken, readPage } from "./page-token.js";
 import { assertManageable, isRestricted } from "./narrowing.js";
 import { GRANT_RULE, entriesGrant, parseGrant, parsePermission, serviceOf, uncoveredEntries } from "./grants.js";
 import type { Principal } from "./principal.js";
@@ -23,8 +22,6 @@ export interface PolicyInput {
   /** The rate limits of each key on the policy that has none of its own; default none. */
   rateLimits?: RateLimitRecord[];
 }
-
-export type PolicyChanges = Partial<PolicyInput>;
 
 export interface PolicyListQuery {
   pageSize: number;
@@ -64,6 +61,19 @@ async function assertKeysManageable(repos: Repositories, caller: Principal, poli
 }
 
 /**
+ * The policy, locked until the transaction ends so concurrent writers
+ * serialise, once it is known to exist, to grant nothing the caller does not
+ * hold, and to have only keys the caller may manage.
+ */
+async function lockManageablePolicy(repos: Repositories, caller: Principal, id: string, what: string): Promise<PolicyRecord> {
+  const policy = await repos.policies.getForUpdate(id);
+  if (!policy) throw new NotFoundError(`policy "${id}" not found`);
+  assertCallerCovers(caller, policy.permissions, what);
+  await assertKeysManageable(repos, caller, id, what);
+  return policy;
+}
+
+/**
  * Checks a policy's entries: each a registered permission or a pattern over a
  * registered service; duplicates are dropped. Entries in `kept` (already on
  * the policy) may stay even if their service has since unregistered them.
@@ -99,7 +109,7 @@ async function policyEvent(repos: Repositories, id: string, extra: EventData): P
   return { policy: policyData(policy), ...extra };
 }
 
-const nameTaken = (name: string) => new AlreadyExistsError(`a policy named "${name}" already exists`);
+const policyNameTaken = (name: string) => nameTaken(`a policy named "${name}" already exists`);
 
 export class Policies {
   constructor(
@@ -109,13 +119,10 @@ export class Policies {
 
   /** Policies in creation order, a page at a time, as the key list pages. */
   async list(query: PolicyListQuery): Promise<PolicyPage> {
-    const limit = Math.min(query.pageSize || Limits.defaultPageSize, Limits.maxPageSize);
     const after = query.pageToken === "" ? undefined : decodePageToken(query.pageToken);
-    // One extra row tells whether another page follows.
-    const rows = await this.store.policies.page({ limit: limit + 1, after, nameContains: query.nameContains || undefined });
-    const policies = rows.slice(0, limit);
-    const last = policies.at(-1);
-    return { policies, nextPageToken: rows.length > limit && last ? encodePageToken(last) : "" };
+    const nameContains = query.nameContains || undefined;
+    const page = await readPage(query.pageSize, (limit) => this.store.policies.page({ limit, after, nameContains }), encodePageToken);
+    return { policies: page.rows, nextPageToken: page.nextPageToken };
   }
 
   async get(id: string): Promise<PolicyRecord> {
@@ -140,9 +147,7 @@ export class Policies {
         await audit(repos, caller, { action: "AdminCreateApiKeyPolicy", target: target.policy(id), changedFields }, this.now());
         await emit(repos, "policy.created", this.now(), () => policyEvent(repos, id, { actor: actorOf(caller) }));
       })
-      .catch((e: unknown) => {
-        throw e instanceof UniqueViolation ? nameTaken(name) : e;
-      });
+      .catch(policyNameTaken(name));
     return this.get(id);
   }
 
@@ -151,11 +156,8 @@ export class Policies {
     if (rateLimits) assertRateLimitsWithin("policy.rate_limits", rateLimits, caller.rateLimits);
     await this.store
       .transaction(async (repos) => {
-        const current = await repos.policies.getForUpdate(id);
-        if (!current) throw new NotFoundError(`policy "${id}" not found`);
-        assertCallerCovers(caller, current.permissions, "cannot change this policy");
         // Any change to a policy changes its keys (their grants, or what an admin reads them as).
-        await assertKeysManageable(repos, caller, id, "cannot change this policy");
+        const current = await lockManageablePolicy(repos, caller, id, "cannot change this policy");
         let permissions: string[] | undefined;
         if (changes.permissions !== undefined) {
           permissions = await checkEntries(repos, changes.permissions, new Set(current.permissions));
@@ -167,9 +169,7 @@ export class Policies {
         await audit(repos, caller, { action: "AdminUpdateApiKeyPolicy", target: target.policy(id), changedFields }, this.now());
         await emit(repos, "policy.updated", this.now(), () => policyEvent(repos, id, { changedFields, actor: actorOf(caller) }));
       })
-      .catch((e: unknown) => {
-        throw e instanceof UniqueViolation ? nameTaken(changes.name ?? "") : e;
-      });
+      .catch(policyNameTaken(changes.name ?? ""));
     return this.get(id);
   }
 
@@ -180,10 +180,7 @@ export class Policies {
    */
   async delete(caller: Principal, id: string): Promise<number> {
     return this.store.transaction(async (repos) => {
-      const current = await repos.policies.getForUpdate(id);
-      if (!current) throw new NotFoundError(`policy "${id}" not found`);
-      assertCallerCovers(caller, current.permissions, "cannot delete this policy");
-      await assertKeysManageable(repos, caller, id, "cannot delete this policy");
+      const current = await lockManageablePolicy(repos, caller, id, "cannot delete this policy");
       const { apiKeyIds } = await repos.policies.delete(id);
       if (policyAdministers(current.permissions)) await assertAdminRemains(repos, this.now());
       const action = "AdminDeleteApiKeyPolicy";

@@ -6,7 +6,7 @@ import type { Store } from "../storage/store.js";
 import { audit, target } from "./audit.js";
 import { InvalidArgumentError, NotFoundError } from "./errors.js";
 import { EVENT_TYPES, isEventType } from "./events.js";
-import { Limits } from "./limits.js";
+import { pageLimit } from "./limits.js";
 import type { Principal } from "./principal.js";
 import { newId } from "./random.js";
 import { assertPublicDestination, parseWebhookUrl } from "./webhook-url.js";
@@ -86,6 +86,6 @@ export class WebhookEndpoints {
   /** Newest first, at most `pageSize` (default and bound as other lists). */
   async deliveries(id: string, pageSize: number): Promise<WebhookDeliveryRecord[]> {
     if (!(await this.store.webhooks.endpointExists(id))) throw new NotFoundError(`webhook endpoint "${id}" not found`);
-    return this.store.webhooks.listDeliveries(id, Math.min(pageSize || Limits.defaultPageSize, Limits.maxPageSize));
+    return this.store.webhooks.listDeliveries(id, pageLimit(pageSize));
   }
 }

@@ -1,6 +1,7 @@
 // The one typed view of Keyward's tables. Migrations do not use it (they are
 // frozen in time); everything else does.
 import type { ColumnType, Insertable, Selectable } from "kysely";
+import type { ApiKeyStateRecord } from "./records.js";
 
 export interface Database {
   services: ServicesTable;
@@ -60,7 +61,7 @@ export interface ApiKeysTable {
   allowed_subnets: string[];
   // jsonb: written as a JSON string, read back as parsed JSON.
   constraints: ColumnType<StoredConstraint[], string, string>;
-  state: "active" | "retired";
+  state: ApiKeyStateRecord;
   create_time: Date;
   update_time: Date;
   last_used_time: Date | null;

@@ -34,20 +34,15 @@ const bind = (db: Kysely<Database>, sink: ChangeSink): Repositories => ({
   webhooks: new WebhookRepository(db),
 });
 
+// The Store is the repositories bound to the pool: this merges Repositories'
+// fields into the class, so the list of repositories is written once (above).
+export interface Store extends Repositories {}
+
 /**
  * Keyward's storage as the domain sees it: repositories for single reads and
  * writes, and `transaction` for anything that writes more than one row.
  */
-export class Store implements Repositories {
-  readonly permissions: PermissionRepository;
-  readonly policies: PolicyRepository;
-  readonly apiKeys: ApiKeyRepository;
-  readonly bootstrap: BootstrapRepository;
-  readonly auditEvents: AuditEventRepository;
-  readonly usage: UsageRepository;
-  readonly usageRollups: UsageRollupRepository;
-  readonly webhooks: WebhookRepository;
-
+export class Store {
   constructor(
     readonly db: Kysely<Database>,
     readonly kind: "postgres" | "pglite",
@@ -56,16 +51,7 @@ export class Store implements Repositories {
     /** Runs once the database is closed (releases the embedded store's lock). */
     private readonly afterClose: () => void = () => {},
   ) {
-    ({
-      permissions: this.permissions,
-      policies: this.policies,
-      apiKeys: this.apiKeys,
-      bootstrap: this.bootstrap,
-      auditEvents: this.auditEvents,
-      usage: this.usage,
-      usageRollups: this.usageRollups,
-      webhooks: this.webhooks,
-    } = bind(db, (change) => this.committed(change)));
+    Object.assign(this, bind(db, (change) => this.committed(change)));
   }
 
   private localListener: ChangeSink = () => {};

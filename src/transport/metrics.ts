@@ -20,6 +20,18 @@ function follow(counter: Counter, read: () => number): () => void {
   };
 }
 
+/** A gauge (no labels) whose value is read from where it is kept at each scrape. */
+function readAtScrape(registry: Registry, name: string, help: string, read: () => number): void {
+  new Gauge({
+    name,
+    help,
+    registers: [registry],
+    collect() {
+      this.set(read());
+    },
+  });
+}
+
 export class Metrics {
   readonly registry = new Registry();
 
@@ -64,31 +76,14 @@ export class Metrics {
         this.set({ kind: "failed" }, sources.cache.failedEntries);
       },
     });
-    new Gauge({
-      name: "keyward_argon2_in_flight",
-      help: "argon2 verifications running",
-      registers: [this.registry],
-      collect() {
-        syncVerifications();
-        this.set(sources.verifyLimiter.inFlight);
-      },
+    readAtScrape(this.registry, "keyward_argon2_in_flight", "argon2 verifications running", () => {
+      syncVerifications();
+      return sources.verifyLimiter.inFlight;
     });
-    new Gauge({
-      name: "keyward_argon2_queued",
-      help: "argon2 verifications waiting for a slot",
-      registers: [this.registry],
-      collect() {
-        this.set(sources.verifyLimiter.queued);
-      },
-    });
-    new Gauge({
-      name: "keyward_change_feed_up",
-      help: "1 while change notifications are received (the cache is in use), else 0",
-      registers: [this.registry],
-      collect() {
-        this.set(sources.feedUp() ? 1 : 0);
-      },
-    });
+    readAtScrape(this.registry, "keyward_argon2_queued", "argon2 verifications waiting for a slot", () => sources.verifyLimiter.queued);
+    readAtScrape(this.registry, "keyward_change_feed_up", "1 while change notifications are received (the cache is in use), else 0", () =>
+      sources.feedUp() ? 1 : 0,
+    );
     const usageDropped = new Counter({
       name: "keyward_usage_rollup_dropped_total",
       help: "Checks not counted in the hourly usage rollups because their in-memory bound was reached",

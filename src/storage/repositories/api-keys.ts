@@ -2,7 +2,8 @@ import { sql, type Kysely } from "kysely";
 import type { ApiKeyRow, Database } from "../database.js";
 import { publishChange, type ChangeSink } from "../changes.js";
 import { translateDriverError } from "../errors.js";
-import type { ApiKeyRecord, ConstraintRecord, CreditsRecord, KeyForCheck, RateLimitRecord } from "../records.js";
+import type { ApiKeyRecord, ApiKeyStateRecord, ConstraintRecord, CreditsRecord, KeyForCheck, RateLimitRecord } from "../records.js";
+import { pastPosition } from "./keyset.js";
 import { creditsOf } from "./usage.js";
 
 export interface NewApiKey {
@@ -24,6 +25,7 @@ export interface NewApiKey {
   now: Date;
 }
 
+/** The fields an update sets, each absent one left as it is: built by transport, checked by the domain, written here. */
 export interface ApiKeyChanges {
   name?: string;
   policyId?: string;
@@ -45,7 +47,7 @@ export interface ApiKeyPageQuery {
   /** The previous page's last row: its sort value (null = never used) and id. */
   after?: { value: string | Date | null; id: string };
   policyId?: string;
-  state?: "active" | "retired";
+  state?: ApiKeyStateRecord;
   /** Only keys expiring at or before this time. */
   expiringBy?: Date;
   /** Only keys of this service. */
@@ -283,14 +285,8 @@ export class ApiKeyRepository {
       query = query.where(value === null ? sql<boolean>`labels ? ${key}` : sql<boolean>`labels @> ${JSON.stringify({ [key]: value })}::jsonb`);
     }
     const sortValue = SORT_VALUE[q.order.column];
-    const after = q.after;
-    if (after) {
-      // A row comparison keeps (value, id) one keyset, in the column's own collation.
-      const value = after.value === null ? NEVER : sql`${after.value}`;
-      query = query.where(
-        q.order.descending ? sql<boolean>`(${sortValue}, id) < (${value}, ${after.id})` : sql<boolean>`(${sortValue}, id) > (${value}, ${after.id})`,
-      );
-    }
+    // Compared in the column's own collation, as ORDER BY sorts it.
+    if (q.after) query = query.where(pastPosition(sortValue, sql.ref("id"), { value: q.after.value ?? NEVER, id: q.after.id }, q.order.descending));
     const direction = q.order.descending ? "desc" : "asc";
     const rows = await query.orderBy(sortValue, direction).orderBy("id", direction).limit(q.limit).execute();
     return rows.map(toRecord);

@@ -1,6 +1,7 @@
-import type { Kysely } from "kysely";
+import { sql, type Kysely } from "kysely";
 import type { AuditEventRow, Database } from "../database.js";
 import type { AuditEventRecord } from "../records.js";
+import { pastPosition } from "./keyset.js";
 
 export interface AuditQuery {
   limit: number;
@@ -57,15 +58,7 @@ export class AuditEventRepository {
     if (q.target) query = query.where("target", "=", q.target);
     if (q.startTime) query = query.where("create_time", ">=", q.startTime);
     if (q.endTime) query = query.where("create_time", "<", q.endTime);
-    const before = q.before;
-    if (before) {
-      query = query.where((eb) =>
-        eb.or([
-          eb("create_time", "<", before.createTime),
-          eb.and([eb("create_time", "=", before.createTime), eb("id", "<", before.id)]),
-        ]),
-      );
-    }
+    if (q.before) query = query.where(pastPosition(sql.ref("create_time"), sql.ref("id"), { value: q.before.createTime, id: q.before.id }, true));
     const rows = await query.orderBy("create_time", "desc").orderBy("id", "desc").limit(q.limit).execute();
     return rows.map(toRecord);
   }

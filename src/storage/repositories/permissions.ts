@@ -3,7 +3,8 @@ import type { Database } from "../database.js";
 import { publishChange, type ChangeSink } from "../changes.js";
 import type { PermissionRecord } from "../records.js";
 
-export interface PermissionDefinitionInput {
+/** A permission as a service declares it (the registry checks it, this writes it). */
+export interface PermissionDefinition {
   name: string;
   description: string;
 }
@@ -65,7 +66,7 @@ export class PermissionRepository {
    * service row first takes its row lock, so concurrent registrations of one
    * service apply one after the other.
    */
-  async replaceForService(service: string, permissions: readonly PermissionDefinitionInput[], now: Date): Promise<void> {
+  async replaceForService(service: string, permissions: readonly PermissionDefinition[], now: Date): Promise<void> {
     await this.db
       .insertInto("services")
       .values({ name: service, update_time: now })

@@ -3,6 +3,7 @@ import type { Database, PolicyRow } from "../database.js";
 import { publishChange, type ChangeSink } from "../changes.js";
 import { translateDriverError } from "../errors.js";
 import type { ConstraintRecord, PolicyRecord, RateLimitRecord } from "../records.js";
+import { pastPosition } from "./keyset.js";
 
 export interface NewPolicy {
   id: string;
@@ -15,6 +16,7 @@ export interface NewPolicy {
   now: Date;
 }
 
+/** The fields an update sets, each absent one left as it is: built by transport, checked by the domain, written here. */
 export interface PolicyChanges {
   name?: string;
   description?: string;
@@ -70,15 +72,7 @@ export class PolicyRepository {
     let query = this.selectWithCount();
     // strpos, not LIKE: the text is matched as given, with no wildcards to escape.
     if (q.nameContains !== undefined) query = query.where(sql<boolean>`strpos(lower(policies.name), lower(${q.nameContains})) > 0`);
-    const after = q.after;
-    if (after) {
-      query = query.where((eb) =>
-        eb.or([
-          eb("policies.create_time", ">", after.createTime),
-          eb.and([eb("policies.create_time", "=", after.createTime), eb("policies.id", ">", after.id)]),
-        ]),
-      );
-    }
+    if (q.after) query = query.where(pastPosition(sql.ref("policies.create_time"), sql.ref("policies.id"), { value: q.after.createTime, id: q.after.id }, false));
     const rows = await query.orderBy("policies.create_time").orderBy("policies.id").limit(q.limit).execute();
     return rows.map((r) => toRecord({ ...r, api_key_count: r.api_key_count ?? 0 }));
   }

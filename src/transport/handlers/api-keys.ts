@@ -6,15 +6,14 @@ import type { ServiceImpl } from "@connectrpc/connect";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ApiKeyOrder, ApiKeyService, ApiKeyState } from "../../../gen/keyward/v1/api_keys_pb.js";
 import type { ApiKeyOrderColumn } from "../../domain/key-order.js";
-import type { ApiKeyChanges, ApiKeys } from "../../domain/api-keys.js";
+import type { ApiKeys } from "../../domain/api-keys.js";
+import type { ApiKeyChanges } from "../../storage/repositories/api-keys.js";
 import { apiKeyToProto, constraintsFromProto, creditsFromProto, dateOf, durationMs, rateLimitsFromProto } from "../convert.js";
 import type { PossessionRevoker } from "../../domain/revoke-by-possession.js";
 import type { UsageRollups } from "../../domain/usage-rollups.js";
 import { clientIpKey } from "../context.js";
 import { updatePaths } from "../field-mask.js";
 import { callerOf } from "../caller.js";
-
-const UPDATABLE = ["name", "policy_id", "expire_time", "allowed_subnets", "constraints", "service", "rate_limits", "credits", "labels"] as const;
 
 // Unspecified is today's creation order.
 const ORDER_COLUMNS: Record<ApiKeyOrder, ApiKeyOrderColumn> = {
@@ -75,13 +74,17 @@ export function apiKeyHandlers(keys: ApiKeys, revoker: PossessionRevoker, usage:
 
     async adminUpdateApiKey(req, ctx) {
       const k = req.apiKey;
-      const present = UPDATABLE.filter((f) =>
-        f === "name" ? !!k?.name : f === "policy_id" ? !!k?.policyId : f === "expire_time" ? !!k?.expireTime
-        : f === "allowed_subnets" ? !!k?.allowedSubnets.length : f === "service" ? !!k?.service
-        : f === "rate_limits" ? !!k?.rateLimits.length : f === "credits" ? !!k?.credits
-        : f === "labels" ? Object.keys(k?.labels ?? {}).length > 0 : !!k?.constraints.length,
-      );
-      const paths = updatePaths(req.updateMask, UPDATABLE, present);
+      const paths = updatePaths(req.updateMask, {
+        name: !!k?.name,
+        policy_id: !!k?.policyId,
+        expire_time: !!k?.expireTime,
+        allowed_subnets: !!k?.allowedSubnets.length,
+        constraints: !!k?.constraints.length,
+        service: !!k?.service,
+        rate_limits: !!k?.rateLimits.length,
+        credits: !!k?.credits,
+        labels: Object.keys(k?.labels ?? {}).length > 0,
+      });
       const changes: ApiKeyChanges = {};
       if (paths.has("name")) changes.name = k?.name ?? "";
       if (paths.has("policy_id")) changes.policyId = k?.policyId ?? "";

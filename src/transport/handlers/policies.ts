@@ -2,12 +2,11 @@
 // AdminCreateApiKeyPolicy, AdminUpdateApiKeyPolicy, AdminDeleteApiKeyPolicy.
 import type { ServiceImpl } from "@connectrpc/connect";
 import { PolicyService } from "../../../gen/keyward/v1/policies_pb.js";
-import type { PolicyChanges, Policies } from "../../domain/policies.js";
+import type { Policies } from "../../domain/policies.js";
+import type { PolicyChanges } from "../../storage/repositories/policies.js";
 import { policyToProto, rateLimitsFromProto } from "../convert.js";
 import { updatePaths } from "../field-mask.js";
 import { callerOf } from "../caller.js";
-
-const UPDATABLE = ["name", "description", "permissions", "rate_limits"] as const;
 
 export function policyHandlers(policies: Policies): ServiceImpl<typeof PolicyService> {
   return {
@@ -32,8 +31,12 @@ export function policyHandlers(policies: Policies): ServiceImpl<typeof PolicySer
 
     async adminUpdateApiKeyPolicy(req, ctx) {
       const p = req.policy;
-      const present = UPDATABLE.filter((f) => (f === "permissions" ? !!p?.permissions.length : f === "rate_limits" ? !!p?.rateLimits.length : !!p?.[f]));
-      const paths = updatePaths(req.updateMask, UPDATABLE, present);
+      const paths = updatePaths(req.updateMask, {
+        name: !!p?.name,
+        description: !!p?.description,
+        permissions: !!p?.permissions.length,
+        rate_limits: !!p?.rateLimits.length,
+      });
       const changes: PolicyChanges = {};
       if (paths.has("name")) changes.name = p?.name ?? "";
       if (paths.has("description")) changes.description = p?.description ?? "";
