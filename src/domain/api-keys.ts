@@ -352,10 +352,8 @@ export class ApiKeys {
     const secretHash = await this.hasher.hash(secret);
     let previousExpireTime: Date | null = null;
     await this.store.transaction(async (repos) => {
-      const current = await repos.apiKeys.getForUpdate(id);
-      if (!current) throw new NotFoundError(`API key "${id}" not found`);
+      const current = id === caller.keyId ? await this.lockKey(repos, id) : await this.lockGrantableKey(repos, caller, id, "id", "cannot rotate this key");
       if (id !== caller.keyId) {
-        await this.assertPolicyGrantable(repos, caller, current.policyId, "id", "cannot rotate this key");
         assertManageable(caller, [current], "cannot rotate this key", thisKey);
         // Its new credentials would speak for the key's service (or for any, if it has none).
         assertMayGiveService(caller, current.service, false, "id");
@@ -382,9 +380,16 @@ export class ApiKeys {
    * serialise, once it is known to exist and to be on a policy the caller
    * could grant (else the caller could act on a key stronger than its own).
    */
-  private async lockGrantableKey(repos: Repositories, caller: Principal, id: string, field: string, what: string): Promise<ApiKeyRecord> {
+  /** The key, locked for this transaction; NOT_FOUND when there is none. */
+  private async lockKey(repos: Repositories, id: string): Promise<ApiKeyRecord> {
     const key = await repos.apiKeys.getForUpdate(id);
     if (!key) throw new NotFoundError(`API key "${id}" not found`);
+    return key;
+  }
+
+  /** The key, locked, once the caller is shown able to grant its policy. */
+  private async lockGrantableKey(repos: Repositories, caller: Principal, id: string, field: string, what: string): Promise<ApiKeyRecord> {
+    const key = await this.lockKey(repos, id);
     await this.assertPolicyGrantable(repos, caller, key.policyId, field, what);
     return key;
   }
