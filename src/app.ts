@@ -8,6 +8,7 @@ import type { Config } from "./config.js";
 import { ApiKeys } from "./domain/api-keys.js";
 import { AuditLog } from "./domain/audit.js";
 import { issueBootstrapKey } from "./domain/bootstrap.js";
+import { ChangeRouting } from "./domain/change-routing.js";
 import { KeyChecker } from "./domain/check.js";
 import { KEYWARD_SERVICE } from "./domain/keyward-permissions.js";
 import { LastUseRecorder } from "./domain/last-use.js";
@@ -30,7 +31,6 @@ import { SecretHasher } from "./domain/secret-hasher.js";
 import { installRoot } from "./install-root.js";
 import { buildServer } from "./server.js";
 import { openStore } from "./storage/open.js";
-import type { Change } from "./storage/changes.js";
 import type { Store } from "./storage/store.js";
 import type { OnePortServer } from "./transport/one-port.js";
 import { Metrics } from "./transport/metrics.js";
@@ -111,31 +111,20 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
     const registered = new RegisteredPermissionCache(store);
     const verifyLimiter = new VerifyLimiter(config.argon2Budget);
     const metrics = new Metrics({ cache, verifyLimiter, feedUp: () => store.changes.up, usage: rollups });
-    // The cache is used only while change notifications flow: when the feed is
-    // down, every check reads the store (current by definition) until it is back.
-    const apply = (change: Change) => {
-      if (change.kind === "api_key") {
-        cache.invalidateKey(change.id);
-        usage.forgetKey(change.id);
-      }
-      else if (change.kind === "policy") cache.invalidatePolicy(change.id);
-      else registered.reset(store.changes.up);
-    };
+    const routing = new ChangeRouting(cache, usage, registered, () => store.changes.up);
     // Our own writes apply at commit; other replicas' arrive as notifications.
-    store.onCommittedChange(apply);
+    store.onCommittedChange((change) => routing.changed(change));
     await store.changes.start({
       onChange(change) {
         metrics.notificationLag.observe(Math.max(0, Date.now() - change.at) / 1000);
-        apply(change);
+        routing.changed(change);
       },
       onDown(error) {
-        cache.reset(false);
-        registered.reset(false);
+        routing.feedLost();
         logger.warn({ err: error }, "lost the change feed; checks read the store until it is back");
       },
       onUp() {
-        cache.reset(true);
-        registered.reset(true);
+        routing.feedRestored();
         logger.info("change feed up; verification cache enabled");
       },
     });
