@@ -1,6 +1,5 @@
 // Assembles Keyward: store, domain services, start-up registration, bootstrap
 // key and the server. main.ts adds the process around it; tests call it directly.
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
@@ -29,6 +28,7 @@ import { LeakReports } from "./domain/leak-reports.js";
 import { PossessionRevoker } from "./domain/revoke-by-possession.js";
 import { SecretHasher } from "./domain/secret-hasher.js";
 import { installRoot } from "./install-root.js";
+import { defaultBootstrapDelivery } from "./process-io.js";
 import { buildServer } from "./server.js";
 import { openStore } from "./storage/open.js";
 import type { Store } from "./storage/store.js";
@@ -78,19 +78,6 @@ export interface KeywardOptions {
   grpcFastPath?: boolean;
   /** Spans for RPCs and store queries (main.ts sets it once src/telemetry.ts has registered a provider). */
   tracing?: boolean;
-}
-
-/** Writes admin credentials once: to a new 0600 file, or as one stdout line (`what` names them there). */
-export function defaultBootstrapDelivery(file: string | undefined, what = "bootstrap admin key"): (credentials: string) => Promise<void> {
-  if (file !== undefined) {
-    return async (credentials) => {
-      // "wx" refuses to overwrite: the file is written once, ever.
-      await writeFile(file, `${credentials}\n`, { mode: 0o600, flag: "wx" });
-    };
-  }
-  return async (credentials) => {
-    process.stdout.write(`Keyward ${what} (shown once, store it now): ${credentials}\n`);
-  };
 }
 
 export async function createKeyward(config: Config, logger: Logger, options: KeywardOptions = {}): Promise<Keyward> {
