@@ -25,6 +25,7 @@ import { PermissionRegistry } from "./domain/permission-registry.js";
 import { ClientRateLimit } from "./domain/client-rate-limit.js";
 import { LeakReportKeys } from "./domain/leak-report-signature.js";
 import { LeakReports } from "./domain/leak-reports.js";
+import { RepeatingRound } from "./domain/repeating-round.js";
 import { PossessionRevoker } from "./domain/revoke-by-possession.js";
 import { SecretHasher } from "./domain/secret-hasher.js";
 import { installRoot } from "./install-root.js";
@@ -86,13 +87,13 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
   try {
     const hasher = new SecretHasher(config.hashCost);
     const settings = { keyPrefix: config.keyPrefix, maxKeyTtlMs: config.maxKeyTtlMs, maxRotationOverlapMs: config.maxRotationOverlapMs };
-    const lastUse = new LastUseRecorder(store, config.lastUseFlushMs, (error) =>
-      logger.warn({ err: error }, "could not record last use; will retry"),
-    );
-    // Flushed every KEYWARD_LAST_USE_FLUSH, as the last-use writer is (each on its own timer): one write per interval, never one per check.
-    const rollups = new UsageRollups(store, { flushMs: config.lastUseFlushMs, retentionMs: config.usageRetentionMs, maxEntries: USAGE_MAX_ENTRIES }, now, (error) =>
+    const lastUse = new LastUseRecorder(store, (error) => logger.warn({ err: error }, "could not record last use; will retry"));
+    const rollups = new UsageRollups(store, { retentionMs: config.usageRetentionMs, maxEntries: USAGE_MAX_ENTRIES }, now, (error) =>
       logger.warn({ err: error }, "could not record usage counts; will retry"),
     );
+    // One round every KEYWARD_LAST_USE_FLUSH writes both: one write of each per interval, never one per check.
+    // Each flush keeps what it could not write and reports it itself, so the round never fails.
+    const flushes = new RepeatingRound(config.lastUseFlushMs, () => Promise.all([lastUse.flush(), rollups.flush()]), () => {});
     const cache = new VerificationCache(config.cache);
     const usage = new UsageLimiter(store.usage, config.usage, (error) => logger.warn({ err: error }, "could not share usage counts; will retry"), now);
     const registered = new RegisteredPermissionCache(store);
@@ -168,6 +169,7 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
       grpcFastPath: options.grpcFastPath,
       tracing: options.tracing,
     }, options.server);
+    flushes.start();
     dispatcher.start();
     lifecycle.start();
     return {
@@ -184,8 +186,8 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
         rpcLog.close();
         await lifecycle.close();
         await dispatcher.close();
-        await lastUse.close();
-        await rollups.close();
+        await flushes.close();
+        await Promise.all([lastUse.flush(), rollups.flush()]);
         // Unused leased credits go back to their keys before the store closes.
         await usage.close().catch((error: unknown) => logger.warn({ err: error }, "could not give back leased credits"));
         await store.close();
