@@ -53,7 +53,9 @@ export const WEB_ROOT = join(installRoot(), "web/dist");
 
 export interface Keyward {
   readonly config: Config;
+  /** Nothing in src reads it: tests do, for state the API can neither set up nor show (every admin key gone, rows at the bounds, secrets at rest). */
   readonly store: Store;
+  /** Nothing in src reads it: tests do, to call the domain with no transport in between. */
   readonly services: DomainServices;
   readonly server: OnePortServer;
   /** Expiry announcements and idle retirement; runs itself, and `runOnce` runs a round now. */
