@@ -1,6 +1,5 @@
 // Assembles Keyward: store, domain services, start-up registration, bootstrap
 // key and the server. main.ts adds the process around it; tests call it directly.
-import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { AddressInfo } from "node:net";
 import type { Logger } from "pino";
@@ -8,6 +7,7 @@ import type { Config } from "./config.js";
 import { ApiKeys } from "./domain/api-keys.js";
 import { AuditLog } from "./domain/audit.js";
 import { issueBootstrapKey } from "./domain/bootstrap.js";
+import { ChangeRouting } from "./domain/change-routing.js";
 import { KeyChecker } from "./domain/check.js";
 import { KEYWARD_SERVICE } from "./domain/keyward-permissions.js";
 import { LastUseRecorder } from "./domain/last-use.js";
@@ -25,12 +25,13 @@ import { PermissionRegistry } from "./domain/permission-registry.js";
 import { ClientRateLimit } from "./domain/client-rate-limit.js";
 import { LeakReportKeys } from "./domain/leak-report-signature.js";
 import { LeakReports } from "./domain/leak-reports.js";
+import { RepeatingRound } from "./domain/repeating-round.js";
 import { PossessionRevoker } from "./domain/revoke-by-possession.js";
 import { SecretHasher } from "./domain/secret-hasher.js";
 import { installRoot } from "./install-root.js";
+import { defaultBootstrapDelivery } from "./process-io.js";
 import { buildServer } from "./server.js";
 import { openStore } from "./storage/open.js";
-import type { Change } from "./storage/changes.js";
 import type { Store } from "./storage/store.js";
 import type { OnePortServer } from "./transport/one-port.js";
 import { Metrics } from "./transport/metrics.js";
@@ -52,7 +53,9 @@ export const WEB_ROOT = join(installRoot(), "web/dist");
 
 export interface Keyward {
   readonly config: Config;
+  /** Nothing in src reads it: tests do, for state the API can neither set up nor show (every admin key gone, rows at the bounds, secrets at rest). */
   readonly store: Store;
+  /** Nothing in src reads it: tests do, to call the domain with no transport in between. */
   readonly services: DomainServices;
   readonly server: OnePortServer;
   /** Expiry announcements and idle retirement; runs itself, and `runOnce` runs a round now. */
@@ -80,62 +83,38 @@ export interface KeywardOptions {
   tracing?: boolean;
 }
 
-/** Writes admin credentials once: to a new 0600 file, or as one stdout line (`what` names them there). */
-export function defaultBootstrapDelivery(file: string | undefined, what = "bootstrap admin key"): (credentials: string) => Promise<void> {
-  if (file !== undefined) {
-    return async (credentials) => {
-      // "wx" refuses to overwrite: the file is written once, ever.
-      await writeFile(file, `${credentials}\n`, { mode: 0o600, flag: "wx" });
-    };
-  }
-  return async (credentials) => {
-    process.stdout.write(`Keyward ${what} (shown once, store it now): ${credentials}\n`);
-  };
-}
-
 export async function createKeyward(config: Config, logger: Logger, options: KeywardOptions = {}): Promise<Keyward> {
   const now = options.now ?? (() => new Date());
   const store = await openStore(config.store, { warn: (message, details) => logger.warn(details, message), traceQueries: options.tracing });
   try {
     const hasher = new SecretHasher(config.hashCost);
     const settings = { keyPrefix: config.keyPrefix, maxKeyTtlMs: config.maxKeyTtlMs, maxRotationOverlapMs: config.maxRotationOverlapMs };
-    const lastUse = new LastUseRecorder(store, config.lastUseFlushMs, (error) =>
-      logger.warn({ err: error }, "could not record last use; will retry"),
-    );
-    // Flushed every KEYWARD_LAST_USE_FLUSH, as the last-use writer is (each on its own timer): one write per interval, never one per check.
-    const rollups = new UsageRollups(store, { flushMs: config.lastUseFlushMs, retentionMs: config.usageRetentionMs, maxEntries: USAGE_MAX_ENTRIES }, now, (error) =>
+    const lastUse = new LastUseRecorder(store, (error) => logger.warn({ err: error }, "could not record last use; will retry"));
+    const rollups = new UsageRollups(store, { retentionMs: config.usageRetentionMs, maxEntries: USAGE_MAX_ENTRIES }, now, (error) =>
       logger.warn({ err: error }, "could not record usage counts; will retry"),
     );
+    // One round every KEYWARD_LAST_USE_FLUSH writes both: one write of each per interval, never one per check.
+    // Each flush keeps what it could not write and reports it itself, so the round never fails.
+    const flushes = new RepeatingRound(config.lastUseFlushMs, () => Promise.all([lastUse.flush(), rollups.flush()]), () => {});
     const cache = new VerificationCache(config.cache);
     const usage = new UsageLimiter(store.usage, config.usage, (error) => logger.warn({ err: error }, "could not share usage counts; will retry"), now);
     const registered = new RegisteredPermissionCache(store);
     const verifyLimiter = new VerifyLimiter(config.argon2Budget);
     const metrics = new Metrics({ cache, verifyLimiter, feedUp: () => store.changes.up, usage: rollups });
-    // The cache is used only while change notifications flow: when the feed is
-    // down, every check reads the store (current by definition) until it is back.
-    const apply = (change: Change) => {
-      if (change.kind === "api_key") {
-        cache.invalidateKey(change.id);
-        usage.forgetKey(change.id);
-      }
-      else if (change.kind === "policy") cache.invalidatePolicy(change.id);
-      else registered.reset(store.changes.up);
-    };
+    const routing = new ChangeRouting(cache, usage, registered, () => store.changes.up);
     // Our own writes apply at commit; other replicas' arrive as notifications.
-    store.onCommittedChange(apply);
+    store.onCommittedChange((change) => routing.changed(change));
     await store.changes.start({
       onChange(change) {
         metrics.notificationLag.observe(Math.max(0, Date.now() - change.at) / 1000);
-        apply(change);
+        routing.changed(change);
       },
       onDown(error) {
-        cache.reset(false);
-        registered.reset(false);
+        routing.feedLost();
         logger.warn({ err: error }, "lost the change feed; checks read the store until it is back");
       },
       onUp() {
-        cache.reset(true);
-        registered.reset(true);
+        routing.feedRestored();
         logger.info("change feed up; verification cache enabled");
       },
     });
@@ -192,6 +171,7 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
       grpcFastPath: options.grpcFastPath,
       tracing: options.tracing,
     }, options.server);
+    flushes.start();
     dispatcher.start();
     lifecycle.start();
     return {
@@ -208,8 +188,8 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
         rpcLog.close();
         await lifecycle.close();
         await dispatcher.close();
-        await lastUse.close();
-        await rollups.close();
+        await flushes.close();
+        await Promise.all([lastUse.flush(), rollups.flush()]);
         // Unused leased credits go back to their keys before the store closes.
         await usage.close().catch((error: unknown) => logger.warn({ err: error }, "could not give back leased credits"));
         await store.close();

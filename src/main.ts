@@ -2,9 +2,10 @@
 import { readFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { createKeyward } from "./app.js";
-import { ConfigError, loadConfig, type Config } from "./config.js";
+import type { Config } from "./config.js";
 import { installRoot } from "./install-root.js";
 import { createLogger } from "./logger.js";
+import { configOrExit, failAndExit } from "./process-io.js";
 import { connectionLimits, startingHandler } from "./server.js";
 import { describeTarget } from "./storage/postgres-reach.js";
 import { startTelemetry } from "./telemetry.js";
@@ -21,16 +22,7 @@ function version(): string {
 }
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`keyward: configuration error: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = configOrExit("keyward");
   const logger = createLogger(config.logLevel);
   // The port first: a start that cannot have it must stop before the store
   // is opened (and, for the embedded store, created or locked). Until the
@@ -98,8 +90,4 @@ async function main(): Promise<void> {
   process.on("SIGINT", () => stop("SIGINT"));
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`keyward: failed to start: ${error instanceof Error ? error.message : String(error)}\n`);
-  if (error instanceof Error && error.cause) process.stderr.write(`  cause: ${String(error.cause)}\n`);
-  process.exit(1);
-});
+main().catch((error: unknown) => failAndExit("keyward: failed to start", error));

@@ -5,24 +5,14 @@
 // key goes). The embedded store can be opened by one process at a time: stop
 // the server first. On PostgreSQL it runs beside running servers, which read
 // the new key from the store on its first use.
-import { defaultBootstrapDelivery } from "./app.js";
-import { ConfigError, loadConfig } from "./config.js";
 import { recoverAdminKey } from "./domain/bootstrap.js";
 import { DomainError } from "./domain/errors.js";
 import { SecretHasher } from "./domain/secret-hasher.js";
 import { openStore } from "./storage/open.js";
+import { configOrExit, defaultBootstrapDelivery, failAndExit } from "./process-io.js";
 
 async function main(): Promise<number> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`keyward recover: configuration error: ${error.message}\n`);
-      return 2;
-    }
-    throw error;
-  }
+  const config = configOrExit("keyward recover");
   const store = await openStore(config.store);
   try {
     const deliver = defaultBootstrapDelivery(config.bootstrapKeyFile, "recovered admin key");
@@ -46,9 +36,5 @@ async function main(): Promise<number> {
 
 main().then(
   (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`keyward recover: failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    if (error instanceof Error && error.cause) process.stderr.write(`  cause: ${String(error.cause)}\n`);
-    process.exit(1);
-  },
+  (error: unknown) => failAndExit("keyward recover: failed", error),
 );

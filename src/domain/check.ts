@@ -105,9 +105,10 @@ export class KeyChecker {
     return this.deps.now();
   }
 
-  check(request: CheckRequest): Promise<Verdict> {
+  /** `now`: the check's time, when the caller needs it too (to count the verdict); read once, not twice. */
+  check(request: CheckRequest, now: Date = this.deps.now()): Promise<Verdict> {
     try {
-      const verdict = this.decide(request);
+      const verdict = this.decide(request, now);
       return verdict instanceof Promise ? verdict : Promise.resolve(verdict);
     } catch (error) {
       return Promise.reject(error);
@@ -120,9 +121,8 @@ export class KeyChecker {
    * permission name. A warm check runs without a single await: every step is
    * synchronous until something must be read from the store.
    */
-  decide(request: CheckRequest): Verdict | Promise<Verdict> {
+  decide(request: CheckRequest, now: Date = this.deps.now()): Verdict | Promise<Verdict> {
     const requested = parseRequestedPermissions(request.permissions);
-    const now = this.deps.now();
     const proof = this.prove(request.key, now);
     if (proof === "MALFORMED") return { code: "MALFORMED" };
     // A wrong secret reads as an unknown key: the caller learns nothing about the id.

@@ -1,20 +1,16 @@
 // Last use of each key, gathered in memory and written in one statement per
-// interval: the hot path never waits on, or adds, an UPDATE per check.
+// interval (app.ts's flush round, shared with the usage counts): the hot path
+// never waits on, or adds, an UPDATE per check.
 import type { Store } from "../storage/store.js";
 
 export class LastUseRecorder {
   private pending = new Map<string, Date>();
-  private readonly timer: NodeJS.Timeout;
   private flushing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
-    intervalMs: number,
     private readonly onError: (error: unknown) => void,
-  ) {
-    this.timer = setInterval(() => void this.flush(), intervalMs);
-    this.timer.unref();
-  }
+  ) {}
 
   touch(keyId: string, at: Date): void {
     const seen = this.pending.get(keyId);
@@ -35,10 +31,5 @@ export class LastUseRecorder {
       }
     });
     return this.flushing;
-  }
-
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    await this.flush();
   }
 }

@@ -14,6 +14,7 @@
 import type { Store } from "../storage/store.js";
 import type { ApiKeys } from "./api-keys.js";
 import { apiKeyData, emit } from "./events.js";
+import { RepeatingRound } from "./repeating-round.js";
 
 export interface LifecycleSettings {
   /** How often each replica tries a round. */
@@ -56,10 +57,7 @@ const idleWarningLeadMs = (idleRetireAfterMs: number, expiryWarningMs: number): 
   expiryWarningMs < idleRetireAfterMs ? expiryWarningMs : Math.floor(idleRetireAfterMs / 2);
 
 export class LifecycleScheduler {
-  private timer: NodeJS.Timeout | undefined;
-  private round: Promise<unknown> = Promise.resolve();
-  private closed = false;
-  private failing = false;
+  private readonly rounds: RepeatingRound;
   private readonly keptNoted = new Set<string>();
 
   constructor(
@@ -68,24 +66,12 @@ export class LifecycleScheduler {
     private readonly settings: LifecycleSettings,
     private readonly now: () => Date,
     private readonly notes: LifecycleNotes,
-  ) {}
+  ) {
+    this.rounds = new RepeatingRound(settings.intervalMs, () => this.runOnce(), (error) => notes.failed(error));
+  }
 
   start(): void {
-    if (this.closed) return;
-    this.timer = setTimeout(() => {
-      this.round = this.runOnce()
-        .then(
-          () => {
-            this.failing = false;
-          },
-          (error: unknown) => {
-            if (!this.failing) this.notes.failed(error);
-            this.failing = true;
-          },
-        )
-        .finally(() => this.start());
-    }, this.settings.intervalMs);
-    this.timer.unref();
+    this.rounds.start();
   }
 
   /** Runs one round now: batch after batch until nothing is left due (or another replica holds the lock). */
@@ -165,9 +151,7 @@ export class LifecycleScheduler {
   }
 
   /** Stops the timer and waits for a round in progress. */
-  async close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.timer);
-    await this.round;
+  close(): Promise<void> {
+    return this.rounds.close();
   }
 }

@@ -1,6 +1,7 @@
 // Checks per hour, per key and per verdict code, counted in memory and added
-// to the store's hourly rows once per flush interval (the last-use writer's):
-// a check costs one clock read, one Map lookup and one array increment, and
+// to the store's hourly rows once per flush interval (app.ts's flush round,
+// shared with the last-use writer): a check costs one Map lookup and one array
+// increment (its hour is the check's own time, not another clock read), and
 // allocates nothing once its key has a counter for the hour.
 import type { Store } from "../storage/store.js";
 import type { UsageRow } from "../storage/repositories/usage-rollups.js";
@@ -32,7 +33,6 @@ export const MAX_USAGE_RANGE_MS = 90 * DAY_MS;
 export const DEFAULT_USAGE_RANGE_MS = 7 * DAY_MS;
 
 export interface UsageRollupSettings {
-  flushMs: number;
   retentionMs: number;
   /**
    * Distinct key ids counted per hour between two flushes, and rows kept for
@@ -66,7 +66,6 @@ export class UsageRollups {
   private retry: UsageRow[] = [];
   private lastPrune = Number.NEGATIVE_INFINITY;
   private flushing: Promise<void> = Promise.resolve();
-  private readonly timer: NodeJS.Timeout;
   /** Checks not counted because the bound was reached (a metric; zero in any sane deployment). */
   dropped = 0;
 
@@ -75,14 +74,11 @@ export class UsageRollups {
     private readonly settings: UsageRollupSettings,
     private readonly now: () => Date,
     private readonly onError: (error: unknown) => void,
-  ) {
-    this.timer = setInterval(() => void this.flush(), settings.flushMs);
-    this.timer.unref();
-  }
+  ) {}
 
-  /** Counts a check's verdict (not a caller's own authentication: only what a check answered). */
-  record(verdict: Verdict): void {
-    const time = this.now().getTime();
+  /** Counts a check's verdict at the check's time `at` (not a caller's own authentication: only what a check answered). */
+  record(verdict: Verdict, at: Date): void {
+    const time = at.getTime();
     const hour = time - (time % HOUR_MS);
     if (hour !== this.hour) this.roll(hour);
     const keyId = keyIdOf(verdict);
@@ -177,10 +173,5 @@ export class UsageRollups {
       last.counts[row.code] = row.count;
     }
     return buckets;
-  }
-
-  async close(): Promise<void> {
-    clearInterval(this.timer);
-    await this.flush();
   }
 }

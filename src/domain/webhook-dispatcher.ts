@@ -8,6 +8,7 @@ import type { ClaimedDelivery } from "../storage/records.js";
 import type { Store } from "../storage/store.js";
 import { auditEach, target } from "./audit.js";
 import { SYSTEM } from "./principal.js";
+import { RepeatingRound } from "./repeating-round.js";
 import { signedHeaders } from "./webhook-signing.js";
 
 /** Sends one POST; resolves with the HTTP status, rejects when none came (refused, timed out, blocked, or `signal` aborted it). */
@@ -37,11 +38,8 @@ const PRUNE_EVERY_MS = 3_600_000;
 const jitter = (delayMs: number): number => Math.round(delayMs * (0.8 + Math.random() * 0.4));
 
 export class WebhookDispatcher {
-  private timer: NodeJS.Timeout | undefined;
-  private round: Promise<void> = Promise.resolve();
-  private closed = false;
+  private readonly rounds: RepeatingRound;
   private lastPrune = 0;
-  private failing = false;
   /** Aborts the attempts in flight when Keyward stops, so a slow receiver cannot hold up the shutdown. */
   private readonly stopping = new AbortController();
 
@@ -50,30 +48,13 @@ export class WebhookDispatcher {
     private readonly send: WebhookSend,
     private readonly settings: DispatcherSettings,
     private readonly now: () => Date,
-    private readonly onError: (error: unknown) => void,
-  ) {}
-
-  start(): void {
-    this.schedule();
+    onError: (error: unknown) => void,
+  ) {
+    this.rounds = new RepeatingRound(settings.pollMs, () => this.runRound(), onError);
   }
 
-  private schedule(): void {
-    if (this.closed) return;
-    this.timer = setTimeout(() => {
-      this.round = this.runRound()
-        .then(
-          () => {
-            this.failing = false;
-          },
-          (error: unknown) => {
-            // One line per outage, not one per poll while the store is down.
-            if (!this.failing) this.onError(error);
-            this.failing = true;
-          },
-        )
-        .finally(() => this.schedule());
-    }, this.settings.pollMs);
-    this.timer.unref();
+  start(): void {
+    this.rounds.start();
   }
 
   /** One round: claim, send all claimed at once, record each outcome. Rounds never overlap. */
@@ -129,10 +110,8 @@ export class WebhookDispatcher {
   }
 
   /** Stops polling, cuts short the attempts in flight (recorded as failed attempts, retried later) and waits for the round to end. */
-  async close(): Promise<void> {
-    this.closed = true;
-    clearTimeout(this.timer);
+  close(): Promise<void> {
     this.stopping.abort(new Error("Keyward stopped during the attempt"));
-    await this.round;
+    return this.rounds.close();
   }
 }

@@ -136,15 +136,16 @@ export function forwardAuth(deps: ForwardAuthDeps): (req: NodeRequest, res: Node
     const permissions = requiredPermissions(new URL(req.url ?? "/", "http://keyward").searchParams);
     checkPermissions(permissions, `?${PERMISSION_PARAMETER}`);
     const whenLimited = limitStatus(header);
+    const now = deps.checker.now();
     const verdict = await deps.checker.decide({
       key: presentedKey(header) ?? "",
       permissions,
       method: header.get("x-forwarded-method") ?? header.get("x-original-method") ?? "",
       path: pathOf(header.get("x-forwarded-uri") ?? header.get("x-original-uri") ?? ""),
       clientIp: originalClientIp(header),
-    });
-    count(verdict);
-    sendVerdict(res, verdict, whenLimited, deps.checker.now().getTime());
+    }, now);
+    count(verdict, now);
+    sendVerdict(res, verdict, whenLimited, now.getTime());
     deps.log.finished(rpc, startedAt, undefined);
   }
 

@@ -162,10 +162,10 @@ describe.each(TEST_STORES)("usage rollups on $name", (store) => {
   it("bounds memory: past maxEntries keys between two flushes, checks are dropped and counted, never queued", async () => {
     expect(await metricValue(kw.url, "keyward_usage_rollup_dropped_total")).toBe(0);
     const errors: unknown[] = [];
-    const rollups = new UsageRollups(kw.keyward.store, { flushMs: 60_000, retentionMs: 30 * DAY, maxEntries: 2 }, kw.clock.now, (e) => errors.push(e));
-    for (const keyId of ["bound-a", "bound-b", "bound-c", "bound-a", "bound-c"]) rollups.record({ code: "RETIRED", keyId });
+    const rollups = new UsageRollups(kw.keyward.store, { retentionMs: 30 * DAY, maxEntries: 2 }, kw.clock.now, (e) => errors.push(e));
+    for (const keyId of ["bound-a", "bound-b", "bound-c", "bound-a", "bound-c"]) rollups.record({ code: "RETIRED", keyId }, kw.clock.now());
     expect(rollups.dropped).toBe(2);
-    await rollups.close();
+    await rollups.flush();
     expect(errors).toEqual([]);
     const hour = new Date(hourOf(kw.clock.now().getTime()));
     const read = (id: string) => kw.keyward.store.usageRollups.read(id, hour, new Date(hour.getTime() + HOUR));

@@ -193,17 +193,18 @@ export function grpcCheckKey(deps: GrpcCheckDeps): StreamHandler {
       call.rpc.callerKeyId = caller.code === "VALID" ? caller.key.id : "keyId" in caller ? caller.keyId : "";
       if (caller.code !== "VALID") throw callerRefusal(caller, REQUIRED);
       validate(request);
-      const verdict = deps.checker.decide(checkRequestOf(request));
-      if (verdict instanceof Promise) verdict.then((v) => decided(call, v), (error: unknown) => finish(call, error));
-      else decided(call, verdict);
+      const now = deps.checker.now();
+      const verdict = deps.checker.decide(checkRequestOf(request), now);
+      if (verdict instanceof Promise) verdict.then((v) => decided(call, v, now), (error: unknown) => finish(call, error));
+      else decided(call, verdict, now);
     } catch (error) {
       finish(call, error);
     }
   }
 
-  function decided(call: Call, verdict: Verdict): void {
+  function decided(call: Call, verdict: Verdict, now: Date): void {
     if (call.done) return;
-    count(verdict);
+    count(verdict, now);
     answer(call.stream, checkAnswerFrame(verdict));
     finish(call, undefined);
   }

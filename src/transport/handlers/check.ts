@@ -122,15 +122,16 @@ function verdictToProto(verdict: Verdict): CheckKeyResponse {
 }
 
 /**
- * Counts a check's verdict, in the metric and in the hourly usage rollups.
+ * Counts a check's verdict, in the metric and in the hourly usage rollups
+ * (in the hour of `at`, the time the check was judged at).
  * One metric counter per code, bound once (and exported at 0 from the start),
  * not looked up by label per check.
  */
-export function verdictCounter(metrics: Metrics, usage: UsageRollups): (verdict: Verdict) => void {
+export function verdictCounter(metrics: Metrics, usage: UsageRollups): (verdict: Verdict, at: Date) => void {
   const counters = Object.fromEntries(Object.keys(CODE).map((code) => [code, metrics.checks.labels({ code })])) as Record<Verdict["code"], { inc(): void }>;
-  return (verdict) => {
+  return (verdict, at) => {
     counters[verdict.code].inc();
-    usage.record(verdict);
+    usage.record(verdict, at);
   };
 }
 
@@ -148,8 +149,9 @@ export function checkHandlers(checker: KeyChecker, metrics: Metrics, usage: Usag
   const count = verdictCounter(metrics, usage);
   return {
     async checkKey(req) {
-      const verdict = await checker.check(checkRequestOf(req));
-      count(verdict);
+      const now = checker.now();
+      const verdict = await checker.check(checkRequestOf(req), now);
+      count(verdict, now);
       return verdictToProto(verdict);
     },
   };

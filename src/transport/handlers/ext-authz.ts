@@ -104,6 +104,7 @@ export function extAuthzHandlers(checker: KeyChecker, metrics: Metrics, usage: U
         .filter((p) => p !== "");
       checkPermissions(permissions, `attributes.context_extensions["${PERMISSIONS_EXTENSION}"]`);
       const headers = headersOf(http);
+      const now = checker.now();
       const verdict = await checker.check({
         key: presentedKey(headers) ?? "",
         permissions,
@@ -111,9 +112,9 @@ export function extAuthzHandlers(checker: KeyChecker, metrics: Metrics, usage: U
         // `path` is the request target: judged without its query, as CheckKey judges a path.
         path: (http?.path ?? "").split(/[?#]/, 1)[0]!,
         clientIp: sourceIp(attributes?.source),
-      });
-      count(verdict);
-      return verdict.code === "VALID" ? allowed(verdict, presentedKeyHeader(headers)) : denied(verdict, checker.now().getTime());
+      }, now);
+      count(verdict, now);
+      return verdict.code === "VALID" ? allowed(verdict, presentedKeyHeader(headers)) : denied(verdict, now.getTime());
     },
   };
 }
