@@ -25,7 +25,8 @@ import type { Readiness } from "./transport/readiness.js";
 import { createRestHandler } from "./transport/rest/handler.js";
 import { openApiDocument } from "./transport/rest/openapi.js";
 import { restRoutes } from "./transport/rest/routes.js";
-import { KEYWARD_SERVICES, routes, type DomainServices } from "./transport/connect-services.js";
+import { KEYWARD_SERVICES } from "./transport/authorization.js";
+import { routes, type DomainServices } from "./transport/connect-services.js";
 import { strictJsonRouter } from "./transport/strict-json.js";
 
 /** The largest request message Keyward reads (Connect `readMaxBytes`). */

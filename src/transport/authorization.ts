@@ -29,8 +29,8 @@ export const AUTHENTICATED = "authenticated";
 
 export type Requirement = KeywardPermissionName | typeof PUBLIC | typeof AUTHENTICATED;
 
-/** Keyward's own services, whose RPCs declare their requirements in proto options. */
-export const KEYWARD_SERVICES: readonly DescService[] = [ApiKeyService, PolicyService, PermissionService, AuditService, CheckService, WebhookService];
+/** Keyward's own services, whose RPCs declare their requirements in proto options; in the order the API documentation lists them. */
+export const KEYWARD_SERVICES: readonly DescService[] = [ApiKeyService, PolicyService, PermissionService, CheckService, AuditService, WebhookService];
 
 // Third-party protos we serve but cannot annotate: the only hand-written entries (these and Envoy's below).
 const PUBLIC_SERVICES: readonly DescService[] = [Health, ReflectionV1, ReflectionV1alpha];

@@ -29,11 +29,10 @@ import { permissionHandlers } from "./handlers/permissions.js";
 import { policyHandlers } from "./handlers/policies.js";
 import { reflectionHandlers } from "./handlers/reflection.js";
 import { webhookHandlers } from "./handlers/webhooks.js";
+import { KEYWARD_SERVICES } from "./authorization.js";
 import type { Metrics } from "./metrics.js";
 import type { Readiness } from "./readiness.js";
 
-/** Keyward's own services (health aside), in the order the API documentation lists them. */
-export const KEYWARD_SERVICES = [ApiKeyService, PolicyService, PermissionService, CheckService, AuditService, WebhookService] as const;
 
 export interface DomainServices {
   apiKeys: ApiKeys;
