@@ -163,18 +163,22 @@ function propertiesOf(schema: DescMessage, fieldPath: string): string[] {
  * it, which is the audit target's own (api_keys/ID, domain/audit.ts). Read
  * once from the descriptors; a path naming no resource (a creation) has none.
  */
-const refusalTargets = new Map<string, { properties: string[]; name: (value: string) => string }>();
+const refusalTargets = new Map<string, { properties: string[]; name: (value: string) => string; declared: string }>();
 for (const route of restRoutes(KEYWARD_SERVICES)) {
   const procedure = procedureOf(route.method);
   // The first route of an RPC is its main binding; additional ones are aliases.
   if (!isMutation(route.method) || refusalTargets.has(procedure)) continue;
   const variable = route.template.variables.at(-1);
   if (variable === undefined) continue;
-  const collection = route.template.matchers[variable.start - 1];
-  const name = collection?.kind === "literal" ? refusedTarget.get(collection.value) : undefined;
+  const matcher = route.template.matchers[variable.start - 1];
+  const collection = matcher?.kind === "literal" ? matcher.value : "";
+  const name = refusedTarget.get(collection);
   if (name === undefined) throw new Error(`${procedure}: ${route.template.source} names no resource the audit log knows (domain/audit.ts refusedTarget)`);
-  refusalTargets.set(procedure, { properties: propertiesOf(route.method.input, variable.fieldPath), name });
+  refusalTargets.set(procedure, { properties: propertiesOf(route.method.input, variable.fieldPath), name, declared: `${collection}/{${variable.fieldPath}}` });
 }
+
+/** The audit target a refused call of `method` is recorded with, as its REST path declares it (`api_keys/{id}`); undefined: none. */
+export const declaredRefusalTarget = (method: DescMethod): string | undefined => refusalTargets.get(procedureOf(method))?.declared;
 
 /** The resource a refused request names, for the audit log (empty for creations); never a raw request value. */
 function targetOf(method: DescMethod, message: unknown): string {
