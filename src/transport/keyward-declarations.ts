@@ -3,7 +3,7 @@
 // every start, so the list Keyward registers is the list its protos declare.
 import { getOption } from "@bufbuild/protobuf";
 import { permission } from "../../gen/keyward/v1/options_pb.js";
-import type { PermissionDefinition } from "../storage/repositories/permissions.js";
+import type { PermissionDefinition } from "../domain/model.js";
 import { KeywardPermission } from "../domain/keyward-permissions.js";
 import { KEYWARD_SERVICES, declaredRequirement, AUTHENTICATED, PUBLIC } from "./authorization.js";
 

@@ -7,7 +7,7 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ApiKeyOrder, ApiKeyService, ApiKeyState } from "../../../gen/keyward/v1/api_keys_pb.js";
 import type { ApiKeyOrderColumn } from "../../domain/key-order.js";
 import type { ApiKeys } from "../../domain/api-keys.js";
-import type { ApiKeyChanges } from "../../storage/repositories/api-keys.js";
+import type { ApiKeyChanges } from "../../domain/model.js";
 import { apiKeyToProto, constraintsFromProto, creditsFromProto, dateOf, durationMs, rateLimitsFromProto } from "../convert.js";
 import type { PossessionRevoker } from "../../domain/revoke-by-possession.js";
 import type { UsageRollups } from "../../domain/usage-rollups.js";

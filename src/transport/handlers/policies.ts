@@ -3,7 +3,7 @@
 import type { ServiceImpl } from "@connectrpc/connect";
 import { PolicyService } from "../../../gen/keyward/v1/policies_pb.js";
 import type { Policies } from "../../domain/policies.js";
-import type { PolicyChanges } from "../../storage/repositories/policies.js";
+import type { PolicyChanges } from "../../domain/model.js";
 import { policyToProto, rateLimitsFromProto } from "../convert.js";
 import { updatePaths } from "../field-mask.js";
 import { callerOf } from "../caller.js";
