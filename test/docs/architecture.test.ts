@@ -1,7 +1,8 @@
 // docs/architecture.md's table of RPCs must match the code: a newcomer reads
 // there the one file holding an RPC's handler, what it requires, its REST
 // path, its audit target and where its tests start.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { AUTHENTICATED, KEYWARD_SERVICES, PUBLIC, requirementOf } from "../../src/transport/authorization.js";
 import { declaredRefusalTarget } from "../../src/transport/interceptors.js";
@@ -59,4 +60,26 @@ describe("docs/architecture.md", () => {
       expect(calls.some((c) => c !== "" && text.includes(c)), `${row.tests} calls ${method.name}`).toBe(true);
     });
   }
+});
+
+describe("the layers", () => {
+  const sources = (dir: string): string[] =>
+    readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts")).map((f) => join(dir, f));
+  const importsOf = (file: string): string[] => [...readFileSync(file, "utf8").matchAll(/^(?:import|export)[^;]*? from "([^"]+)"/gm)].map((m) => m[1]!);
+
+  it("transport reaches storage only through the domain", () => {
+    const offending = sources("src/transport").flatMap((f) => importsOf(f).filter((i) => i.includes("/storage/")).map((i) => `${f}: ${i}`));
+    expect(offending).toEqual([]);
+  });
+
+  it("the domain holds no transport, protobuf, Connect or SQL types", () => {
+    const foreign = /\/transport\/|\/gen\/|^@connectrpc\/|^@bufbuild\/|^kysely|^pg$/;
+    const offending = sources("src/domain").flatMap((f) => importsOf(f).filter((i) => foreign.test(i)).map((i) => `${f}: ${i}`));
+    expect(offending).toEqual([]);
+  });
+
+  it("storage depends on nothing above it", () => {
+    const offending = sources("src/storage").flatMap((f) => importsOf(f).filter((i) => /\/(transport|domain)\//.test(i)).map((i) => `${f}: ${i}`));
+    expect(offending).toEqual([]);
+  });
 });
