@@ -4,7 +4,7 @@ import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
-import { GrpcClient } from "./clients.js";
+import { GrpcClient } from "../../harness/clients.js";
 import type { RunningKeyward } from "./keyward.js";
 
 export interface Clients {
@@ -23,6 +23,16 @@ export function grpcClients(port: number): Clients {
     check: new GrpcClient(CheckService, port),
   };
   return { ...clients, close: () => Object.values(clients).forEach((c) => c.close()) };
+}
+
+/** One call to the REST gateway (/api/v1) with `key`, the admin key unless given: its status and parsed body. */
+export async function restCall(kw: RunningKeyward, method: string, path: string, body?: unknown, key = kw.adminKey): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${kw.url}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
 /** An expiry `ms` from the server's clock. */

@@ -14,8 +14,8 @@ import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { WebhookService } from "../../gen/keyward/v1/webhooks_pb.js";
 import { EVENT_TYPES } from "../../src/domain/events.js";
 import { EVENT_TYPES as DASHBOARD_EVENT_TYPES } from "../../web/src/event-types.js";
-import { GrpcClient } from "../support/clients.js";
-import { launchDashboardBrowser, NO_BROWSER } from "../support/browser.js";
+import { GrpcClient } from "../../harness/clients.js";
+import { launchDashboardBrowser, NO_BROWSER, signIn } from "../support/browser.js";
 import { DAY, expiresIn, grpcClients, type Clients } from "../support/fixtures.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 import { WebhookReceiver } from "../support/webhook-receiver.js";
@@ -72,9 +72,7 @@ describe.skipIf(NO_BROWSER)("the dashboard for an admin with many keys", () => {
   });
 
   it("signs in", async () => {
-    await page.goto(kw.url);
-    await page.getByLabel("Admin key").fill(kw.adminKey);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await signIn(page, kw);
     await page.getByRole("heading", { name: "API keys" }).waitFor();
   });
 

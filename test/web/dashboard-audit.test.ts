@@ -7,7 +7,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
-import { launchDashboardBrowser, NO_BROWSER } from "../support/browser.js";
+import { launchDashboardBrowser, NO_BROWSER, signIn } from "../support/browser.js";
 import { DAY, expiresIn, grpcClients, type Clients } from "../support/fixtures.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 
@@ -46,9 +46,7 @@ describe.skipIf(NO_BROWSER)("the dashboard's audit log", () => {
   const row = (text: string) => page.locator("tbody tr", { hasText: text });
 
   it("says who did what to which by name, with ids and the absolute time on hover", async () => {
-    await page.goto(kw.url);
-    await page.getByLabel("Admin key").fill(kw.adminKey);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await signIn(page, kw);
     await page.getByRole("link", { name: "Audit log" }).click();
     const rotated = row("rotated key reporting-job");
     await rotated.waitFor();
