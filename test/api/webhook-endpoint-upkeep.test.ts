@@ -9,12 +9,11 @@ import * as grpc from "@grpc/grpc-js";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { AuditService } from "../../gen/keyward/v1/audit_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { WebhookDeliveryState, WebhookService } from "../../gen/keyward/v1/webhooks_pb.js";
 import { GrpcClient } from "../../harness/clients.js";
-import { DAY, expiresIn, grpcClients, keyWithPermissions, uniqueName, restCall, type Clients } from "../support/fixtures.js";
+import { DAY, grpcClients, keyOnPolicy, keyWithPermissions, restCall, uniqueName, type Clients } from "../support/fixtures.js";
 import { startKeyward, testConfig, type RunningKeyward } from "../support/keyward.js";
 import { TEST_STORES } from "../support/stores.js";
 import { WebhookReceiver, type ReceivedWebhook } from "../support/webhook-receiver.js";
@@ -47,7 +46,7 @@ describe.each(TEST_STORES)("webhook endpoint upkeep on $name", (store) => {
 
   /** A change that every endpoint hears about (api_key.created); the new key's id. */
   const announce = async () =>
-    (await c.keys.call(ApiKeyService.method.adminCreateApiKey, { name: uniqueName("announced"), policyId, expireTime: expiresIn(kw, 30 * DAY) }, kw.adminKey)).apiKey!.id;
+    (await keyOnPolicy(kw, c, policyId, uniqueName("announced"), 30 * DAY)).apiKey!.id;
 
   const newReceiver = async () => {
     const receiver = await new WebhookReceiver().start();

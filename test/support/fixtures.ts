@@ -44,6 +44,10 @@ let counter = 0;
 /** A name unique within the test run. */
 export const uniqueName = (base: string): string => `${base}-${++counter}`;
 
+/** Creates a key named `name` on `policyId` with the admin key, expiring `ttlMs` from the server's clock. */
+export const keyOnPolicy = (kw: RunningKeyward, c: Clients, policyId: string, name: string, ttlMs = DAY, more: Record<string, unknown> = {}) =>
+  c.keys.call(ApiKeyService.method.adminCreateApiKey, { name, policyId, expireTime: expiresIn(kw, ttlMs), ...more }, kw.adminKey);
+
 /** Creates a policy and a key on it with the admin key; returns the key's id and credentials. */
 export async function keyWithPermissions(
   kw: RunningKeyward,
@@ -55,10 +59,6 @@ export async function keyWithPermissions(
     { name: uniqueName("policy"), permissions },
     kw.adminKey,
   );
-  const created = await c.keys.call(
-    ApiKeyService.method.adminCreateApiKey,
-    { name: uniqueName("key"), policyId: policy!.id, expireTime: expiresIn(kw, DAY) },
-    kw.adminKey,
-  );
+  const created = await keyOnPolicy(kw, c, policy!.id, uniqueName("key"));
   return { id: created.apiKey!.id, credentials: created.credentials, policyId: policy!.id };
 }
