@@ -11,8 +11,9 @@ import { formatKey, SECRET_LENGTH } from "../src/domain/key-format.js";
 import { newId } from "../src/domain/random.js";
 import { SecretHasher } from "../src/domain/secret-hasher.js";
 import { openStore, type StoreLocation } from "../src/storage/open.js";
-import { GrpcClient } from "../test/support/clients.js";
-import { startKeywardProcess, type KeywardProcess } from "./keyward-process.js";
+import { GrpcClient } from "../harness/clients.js";
+import type { ListeningProcess } from "../harness/process.js";
+import { startBenchKeyward } from "./keyward-process.js";
 import { round } from "./stats.js";
 
 const WARM_UP = 1_000;
@@ -96,15 +97,13 @@ export async function memoryPerCachedKey(location: StoreLocation, env: Record<st
   const keys = await writeKeys(location, n);
   const adminFile = join(dir, `memory-admin-${Date.now()}.key`);
   let waiting: ((usage: NodeJS.MemoryUsage) => void) | undefined;
-  const server: KeywardProcess = await startKeywardProcess(
+  const server: ListeningProcess = await startBenchKeyward(
     { ...env, KEYWARD_BOOTSTRAP_KEY_FILE: adminFile, KEYWARD_CACHE_MAX_ENTRIES: String(n + 1_000), LOG_LEVEL: "warn" },
-    {
-      nodeArgs: ["--expose-gc", "--import", "./bench/memory-hook.ts"],
-      onLine: (line) => {
-        if (line.startsWith("bench-memory ")) waiting?.(JSON.parse(line.slice("bench-memory ".length)) as NodeJS.MemoryUsage);
-      },
-    },
+    ["--expose-gc", "--import", "./bench/memory-hook.ts"],
   );
+  server.events.on("line", (line: string) => {
+    if (line.startsWith("bench-memory ")) waiting?.(JSON.parse(line.slice("bench-memory ".length)) as NodeJS.MemoryUsage);
+  });
   const measure = () =>
     new Promise<NodeJS.MemoryUsage>((resolve) => {
       waiting = resolve;

@@ -16,9 +16,9 @@ import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ApiKeyService } from "../gen/keyward/v1/api_keys_pb.js";
 import { PermissionService } from "../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../gen/keyward/v1/policies_pb.js";
-import { GrpcClient } from "../test/support/clients.js";
-import { freePort, readmeSnippet, startNginx } from "../test/support/proxies.js";
-import { startKeywardProcess } from "./keyward-process.js";
+import { GrpcClient } from "../harness/clients.js";
+import { freePort, readmeSnippet, startNginx } from "../harness/proxies.js";
+import { startBenchKeyward } from "./keyward-process.js";
 import { median } from "./stats.js";
 
 const ROUNDS = Number(process.env.BENCH_PROXY_ROUNDS ?? 4);
@@ -27,7 +27,7 @@ const CONCURRENCY = Number(process.env.BENCH_PROXY_CONCURRENCY ?? 32);
 
 async function startKeyward(dir: string) {
   const keyFile = join(dir, "admin.key");
-  const keyward = await startKeywardProcess({ KEYWARD_DATA_DIR: join(dir, "data"), KEYWARD_BOOTSTRAP_KEY_FILE: keyFile });
+  const keyward = await startBenchKeyward({ KEYWARD_DATA_DIR: join(dir, "data"), KEYWARD_BOOTSTRAP_KEY_FILE: keyFile });
   return { ...keyward, admin: readFileSync(keyFile, "utf8").trim() };
 }
 

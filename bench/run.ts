@@ -18,11 +18,12 @@ import { ApiKeyService } from "../gen/keyward/v1/api_keys_pb.js";
 import { CheckCode, CheckService } from "../gen/keyward/v1/check_pb.js";
 import { PermissionService } from "../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../gen/keyward/v1/policies_pb.js";
-import { GrpcClient } from "../test/support/clients.js";
+import { GrpcClient } from "../harness/clients.js";
 import { floorComparison } from "./floor.js";
 import { memoryPerCachedKey, type MemoryFigures } from "./memory.js";
 import { usageLimitsThroughput } from "./limits.js";
-import { startKeywardProcess, type KeywardProcess } from "./keyward-process.js";
+import type { ListeningProcess } from "../harness/process.js";
+import { startBenchKeyward } from "./keyward-process.js";
 import { median, quantile, round } from "./stats.js";
 import { h2load } from "./h2load.js";
 import type { Mode } from "./load.js";
@@ -54,11 +55,11 @@ interface LoadResult {
   serverCpuUsPerCall: number;
 }
 
-type Server = KeywardProcess;
+type Server = ListeningProcess;
 
 /** Keyward with small cache bounds, so the memory phase shows them holding. */
 const startServer = (env: Record<string, string>): Promise<Server> =>
-  startKeywardProcess({ KEYWARD_CACHE_MAX_ENTRIES: String(CACHE_MAX_ENTRIES), KEYWARD_CACHE_NEGATIVE_MAX_ENTRIES: String(CACHE_NEGATIVE_MAX_ENTRIES), ...env });
+  startBenchKeyward({ KEYWARD_CACHE_MAX_ENTRIES: String(CACHE_MAX_ENTRIES), KEYWARD_CACHE_NEGATIVE_MAX_ENTRIES: String(CACHE_NEGATIVE_MAX_ENTRIES), ...env });
 
 // The latency windows run with the server on CPU 0 and the grpc-js client on
 // CPU 1 (when taskset and two CPUs are there), as the floor comparison does.

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { definition, startOrdersService, type RunningOrdersService } from "../examples/orders/service.js";
-import { startKeywardProcess } from "./keyward-process.js";
+import { startBenchKeyward } from "./keyward-process.js";
 import { median, round } from "./stats.js";
 
 const PAIRS = Number(process.env.BENCH_SERVICE_PAIRS ?? 20);
@@ -20,7 +20,7 @@ const REQUESTS = Number(process.env.BENCH_SERVICE_REQUESTS ?? 200);
 
 async function startKeyward(dir: string) {
   const keyFile = join(dir, "admin.key");
-  const keyward = await startKeywardProcess({ KEYWARD_BOOTSTRAP_KEY_FILE: keyFile, ...(process.env.DATABASE_URL ? {} : { KEYWARD_DATA_DIR: join(dir, "data") }) });
+  const keyward = await startBenchKeyward({ KEYWARD_BOOTSTRAP_KEY_FILE: keyFile, ...(process.env.DATABASE_URL ? {} : { KEYWARD_DATA_DIR: join(dir, "data") }) });
   return { ...keyward, admin: readFileSync(keyFile, "utf8").trim() };
 }
 

@@ -6,11 +6,11 @@
 // Also the CPU time the process spent until ready, which other load on the
 // machine stretches less than wall time. Median of BENCH_START_RUNS (5) each;
 // writes bench/results/start-<date>-<commit>.json.
-import { execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
+import { startKeywardProcess } from "../harness/process.js";
 import { median, round } from "./stats.js";
 
 const RUNS = Number(process.env.BENCH_START_RUNS ?? 5);
@@ -36,20 +36,10 @@ function rssMiB(pid: number): number {
 /** One start of the compiled server with `env`; stopped (SIGTERM) once measured. */
 async function startOnce(env: Record<string, string>): Promise<Start> {
   const t0 = performance.now();
-  const child = spawn(process.execPath, ["dist/keyward.mjs"], {
-    env: { ...process.env, KEYWARD_PORT: "0", LOG_LEVEL: "warn", ...env },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
-  const readyMs = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      if (line.startsWith("Keyward listening on")) resolve(performance.now() - t0);
-    });
-    child.once("exit", (code) => reject(new Error(`keyward exited with ${code} before it was ready`)));
-  });
-  const start = { readyMs, cpuMs: cpuMs(child.pid!), rssMiB: rssMiB(child.pid!) };
-  child.kill("SIGTERM");
-  await exited;
+  const server = await startKeywardProcess(env, { compiled: true, stderr: "inherit" });
+  const readyMs = performance.now() - t0;
+  const start = { readyMs, cpuMs: cpuMs(server.child.pid!), rssMiB: rssMiB(server.child.pid!) };
+  await server.stop();
   return start;
 }
 

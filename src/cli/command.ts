@@ -1,6 +1,8 @@
 // What a command is: its flags (parsed with node:util parseArgs, which also
 // writes their help), its arguments and what it does.
 import { parseArgs } from "node:util";
+import type { DescMessage, DescService, MessageShape } from "@bufbuild/protobuf";
+import type { Client } from "@connectrpc/connect";
 import type { Session } from "./session.js";
 import { UsageError } from "./exit-codes.js";
 
@@ -29,6 +31,32 @@ export interface Command {
   notes?: string[];
   flags: Flags;
   run(session: Session, values: Values, args: string[]): Promise<void>;
+}
+
+/**
+ * A command without flags of its own that makes one call, with its `ID`
+ * argument if `args` is "ID", and prints the answer (see Session.answer).
+ */
+export function oneCall<S extends DescService, D extends DescMessage>(command: {
+  path: [string, string];
+  summary: string;
+  args?: "ID";
+  notes?: string[];
+  service: S;
+  answer: D;
+  call: (client: Client<S>, id: string) => Promise<MessageShape<D>>;
+  lines: (answer: MessageShape<D>, id: string) => string[];
+}): Command {
+  const { service, answer, call, lines, ...shown } = command;
+  return {
+    ...shown,
+    flags: {},
+    async run(session, _values, args) {
+      const [id = ""] = positional(args, command.args ? [command.args] : []);
+      const res = await call(await session.client(service), id);
+      session.answer(answer, res, (m) => lines(m, id));
+    },
+  };
 }
 
 /** Flags every command takes. */

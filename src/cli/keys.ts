@@ -2,6 +2,7 @@
 import { create } from "@bufbuild/protobuf";
 import {
   AdminCreateApiKeyResponseSchema,
+  AdminDeleteApiKeyResponseSchema,
   AdminGetApiKeyResponseSchema,
   AdminListApiKeysResponseSchema,
   AdminRetireApiKeyResponseSchema,
@@ -15,7 +16,8 @@ import {
   type ApiKey,
   type Constraint,
 } from "../../gen/keyward/v1/api_keys_pb.js";
-import { listFlag, positional, requiredFlag, stringFlag, type Command, type Values } from "./command.js";
+import { Changes } from "./changes.js";
+import { listFlag, oneCall, positional, requiredFlag, stringFlag, type Command, type Values } from "./command.js";
 import { UsageError } from "./exit-codes.js";
 import { fields, table, time } from "./output.js";
 import { count, duration, expiry } from "./values.js";
@@ -107,9 +109,8 @@ const list: Command = {
       keys.push(...page.apiKeys);
       pageToken = page.nextPageToken;
     } while (pageToken !== "" && (limit === undefined || keys.length < limit));
-    if (session.json) return session.printJson(AdminListApiKeysResponseSchema, create(AdminListApiKeysResponseSchema, { apiKeys: keys, nextPageToken: pageToken }));
-    session.print(
-      ...table(
+    session.answer(AdminListApiKeysResponseSchema, create(AdminListApiKeysResponseSchema, { apiKeys: keys, nextPageToken: pageToken }), () =>
+      table(
         ["ID", "NAME", "POLICY", "STATE", "EXPIRES", "LAST USED", "SERVICE"],
         keys.map((k) => [k.id, k.name, k.policyId, stateName(k.state), time(k.expireTime), time(k.lastUsedTime), k.service]),
       ),
@@ -117,19 +118,15 @@ const list: Command = {
   },
 };
 
-const get: Command = {
+const get = oneCall({
   path: ["keys", "get"],
   summary: "Show one API key (never its secret).",
   args: "ID",
-  flags: {},
-  async run(session, _values, args) {
-    const [id] = positional(args, ["ID"]);
-    const keys = await session.client(ApiKeyService);
-    const res = await keys.adminGetApiKey({ id });
-    if (session.json) return session.printJson(AdminGetApiKeyResponseSchema, res);
-    session.print(...keyBlock(res.apiKey!));
-  },
-};
+  service: ApiKeyService,
+  answer: AdminGetApiKeyResponseSchema,
+  call: (keys, id) => keys.adminGetApiKey({ id }),
+  lines: (res) => keyBlock(res.apiKey!),
+});
 
 const createKey: Command = {
   path: ["keys", "create"],
@@ -157,8 +154,7 @@ const createKey: Command = {
     };
     const keys = await session.client(ApiKeyService);
     const res = await keys.adminCreateApiKey(request);
-    if (session.json) return session.printJson(AdminCreateApiKeyResponseSchema, res);
-    session.print(...keyBlock(res.apiKey!), ...credentialsBlock(res.credentials));
+    session.answer(AdminCreateApiKeyResponseSchema, res, () => [...keyBlock(res.apiKey!), ...credentialsBlock(res.credentials)]);
   },
 };
 
@@ -179,26 +175,17 @@ const update: Command = {
   async run(session, values, args) {
     const [id] = positional(args, ["ID"]);
     const key = create(ApiKeySchema, { id });
-    const paths: string[] = [];
-    const name = stringFlag(values, "name");
-    if (name !== undefined) (key.name = name), paths.push("name");
-    const policy = stringFlag(values, "policy");
-    if (policy !== undefined) (key.policyId = policy), paths.push("policy_id");
-    const expireTime = expiry(values);
-    if (expireTime !== undefined) (key.expireTime = expireTime), paths.push("expire_time");
-    const replaced = (flag: string, clear: string, path: string, set: () => void) => {
-      if (values[flag] !== undefined && values[clear] === true) throw new UsageError(`give --${flag} or --${clear}, not both`);
-      if (values[flag] !== undefined) set();
-      if (values[flag] !== undefined || values[clear] === true) paths.push(path);
-    };
-    replaced("subnet", "clear-subnets", "allowed_subnets", () => (key.allowedSubnets = listFlag(values, "subnet")));
-    replaced("constraint", "clear-constraints", "constraints", () => (key.constraints = constraints(values)));
-    replaced("service", "clear-service", "service", () => (key.service = stringFlag(values, "service") ?? ""));
-    if (paths.length === 0) throw new UsageError("nothing to change: give at least one of the flags");
+    const changes = new Changes(values);
+    changes.set(stringFlag(values, "name"), "name", (name) => (key.name = name));
+    changes.set(stringFlag(values, "policy"), "policy_id", (policy) => (key.policyId = policy));
+    changes.set(expiry(values), "expire_time", (expireTime) => (key.expireTime = expireTime));
+    changes.replaced("subnet", "clear-subnets", "allowed_subnets", () => (key.allowedSubnets = listFlag(values, "subnet")));
+    changes.replaced("constraint", "clear-constraints", "constraints", () => (key.constraints = constraints(values)));
+    changes.replaced("service", "clear-service", "service", () => (key.service = stringFlag(values, "service") ?? ""));
+    const updateMask = changes.mask();
     const keys = await session.client(ApiKeyService);
-    const res = await keys.adminUpdateApiKey({ apiKey: key, updateMask: { paths } });
-    if (session.json) return session.printJson(AdminUpdateApiKeyResponseSchema, res);
-    session.print(...keyBlock(res.apiKey!));
+    const res = await keys.adminUpdateApiKey({ apiKey: key, updateMask });
+    session.answer(AdminUpdateApiKeyResponseSchema, res, () => keyBlock(res.apiKey!));
   },
 };
 
@@ -214,40 +201,32 @@ const rotate: Command = {
     const overlap = stringFlag(values, "overlap");
     const keys = await session.client(ApiKeyService);
     const res = await keys.adminRotateApiKey({ id, ...(overlap !== undefined ? { overlap: duration("overlap", overlap) } : {}) });
-    if (session.json) return session.printJson(AdminRotateApiKeyResponseSchema, res);
-    session.print(
+    session.answer(AdminRotateApiKeyResponseSchema, res, () => [
       ...keyBlock(res.apiKey!, [["previous secret", res.previousExpireTime ? `valid until ${time(res.previousExpireTime)}` : "no longer valid"]]),
       ...credentialsBlock(res.credentials),
-    );
+    ]);
   },
 };
 
-const retire: Command = {
+const retire = oneCall({
   path: ["keys", "retire"],
   summary: "Revoke an API key at once and for good, keeping its record.",
   args: "ID",
-  flags: {},
-  async run(session, _values, args) {
-    const [id] = positional(args, ["ID"]);
-    const keys = await session.client(ApiKeyService);
-    const res = await keys.adminRetireApiKey({ id });
-    if (session.json) return session.printJson(AdminRetireApiKeyResponseSchema, res);
-    session.print(...keyBlock(res.apiKey!));
-  },
-};
+  service: ApiKeyService,
+  answer: AdminRetireApiKeyResponseSchema,
+  call: (keys, id) => keys.adminRetireApiKey({ id }),
+  lines: (res) => keyBlock(res.apiKey!),
+});
 
-const remove: Command = {
+const remove = oneCall({
   path: ["keys", "delete"],
   summary: "Delete an API key and its secrets.",
   args: "ID",
-  flags: {},
-  async run(session, _values, args) {
-    const [id] = positional(args, ["ID"]);
-    const keys = await session.client(ApiKeyService);
-    await keys.adminDeleteApiKey({ id });
-    if (session.json) return session.print("{}");
-    session.print(`Deleted API key ${id}.`);
-  },
-};
+  service: ApiKeyService,
+  // Empty: `{}` with --json.
+  answer: AdminDeleteApiKeyResponseSchema,
+  call: (keys, id) => keys.adminDeleteApiKey({ id }),
+  lines: (_res, id) => [`Deleted API key ${id}.`],
+});
 
 export const KEY_COMMANDS: Command[] = [list, get, createKey, update, rotate, retire, remove];

@@ -7,27 +7,22 @@ import {
   RegisterPermissionsRequestSchema,
   RegisterPermissionsResponseSchema,
 } from "../../gen/keyward/v1/permissions_pb.js";
-import { positional, requiredFlag, stringFlag, type Command } from "./command.js";
+import { oneCall, positional, requiredFlag, stringFlag, type Command } from "./command.js";
 import { UsageError } from "./exit-codes.js";
 import { table } from "./output.js";
 
-const list: Command = {
+const list = oneCall({
   path: ["permissions", "list"],
   summary: "List every permission Keyward knows of, by service then name.",
-  flags: {},
-  async run(session, _values, args) {
-    positional(args, []);
-    const permissions = await session.client(PermissionService);
-    const res = await permissions.adminGetApiKeyPermissions({});
-    if (session.json) return session.printJson(AdminGetApiKeyPermissionsResponseSchema, res);
-    session.print(
-      ...table(
-        ["NAME", "SERVICE", "REGISTERED", "DESCRIPTION"],
-        res.permissions.map((p) => [p.name, p.service, p.registered ? "yes" : "no", p.description]),
-      ),
-    );
-  },
-};
+  service: PermissionService,
+  answer: AdminGetApiKeyPermissionsResponseSchema,
+  call: (permissions) => permissions.adminGetApiKeyPermissions({}),
+  lines: (res) =>
+    table(
+      ["NAME", "SERVICE", "REGISTERED", "DESCRIPTION"],
+      res.permissions.map((p) => [p.name, p.service, p.registered ? "yes" : "no", p.description]),
+    ),
+});
 
 /** The file as a RegisterPermissionsRequest, in protobuf JSON. */
 function readRequest(file: string) {
@@ -63,8 +58,7 @@ const register: Command = {
     if (request.service === "") throw new UsageError('no service: give --service or a "service" in the file');
     const permissions = await session.client(PermissionService);
     const res = await permissions.registerPermissions(request);
-    if (session.json) return session.printJson(RegisterPermissionsResponseSchema, res);
-    session.print(`Registered ${res.permissions.length} permission(s) of ${request.service}.`);
+    session.answer(RegisterPermissionsResponseSchema, res, () => [`Registered ${res.permissions.length} permission(s) of ${request.service}.`]);
   },
 };
 

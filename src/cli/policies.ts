@@ -10,8 +10,8 @@ import {
   PolicyService,
   type Policy,
 } from "../../gen/keyward/v1/policies_pb.js";
-import { listFlag, positional, requiredFlag, stringFlag, type Command } from "./command.js";
-import { UsageError } from "./exit-codes.js";
+import { Changes } from "./changes.js";
+import { listFlag, oneCall, positional, requiredFlag, stringFlag, type Command } from "./command.js";
 import { fields, table, time } from "./output.js";
 
 function policyBlock(p: Policy): string[] {
@@ -33,37 +33,28 @@ const PERMISSION_FLAG = {
   help: "a permission (billing.invoices.read) or pattern (billing.*, *)",
 } as const;
 
-const list: Command = {
+const list = oneCall({
   path: ["policies", "list"],
   summary: "List every policy, by name.",
-  flags: {},
-  async run(session, _values, args) {
-    positional(args, []);
-    const policies = await session.client(PolicyService);
-    const res = await policies.adminGetApiKeyPolicies({});
-    if (session.json) return session.printJson(AdminGetApiKeyPoliciesResponseSchema, res);
-    session.print(
-      ...table(
-        ["ID", "NAME", "KEYS", "PERMISSIONS"],
-        res.policies.map((p) => [p.id, p.name, String(p.apiKeyCount), p.permissions.join(",")]),
-      ),
-    );
-  },
-};
+  service: PolicyService,
+  answer: AdminGetApiKeyPoliciesResponseSchema,
+  call: (policies) => policies.adminGetApiKeyPolicies({}),
+  lines: (res) =>
+    table(
+      ["ID", "NAME", "KEYS", "PERMISSIONS"],
+      res.policies.map((p) => [p.id, p.name, String(p.apiKeyCount), p.permissions.join(",")]),
+    ),
+});
 
-const get: Command = {
+const get = oneCall({
   path: ["policies", "get"],
   summary: "Show one policy, with how many keys are bound to it.",
   args: "ID",
-  flags: {},
-  async run(session, _values, args) {
-    const [id] = positional(args, ["ID"]);
-    const policies = await session.client(PolicyService);
-    const res = await policies.adminGetApiKeyPolicy({ id });
-    if (session.json) return session.printJson(AdminGetApiKeyPolicyResponseSchema, res);
-    session.print(...policyBlock(res.policy!));
-  },
-};
+  service: PolicyService,
+  answer: AdminGetApiKeyPolicyResponseSchema,
+  call: (policies, id) => policies.adminGetApiKeyPolicy({ id }),
+  lines: (res) => policyBlock(res.policy!),
+});
 
 const createPolicy: Command = {
   path: ["policies", "create"],
@@ -81,8 +72,7 @@ const createPolicy: Command = {
       description: stringFlag(values, "description") ?? "",
       permissions: listFlag(values, "permission"),
     });
-    if (session.json) return session.printJson(AdminCreateApiKeyPolicyResponseSchema, res);
-    session.print(...policyBlock(res.policy!));
+    session.answer(AdminCreateApiKeyPolicyResponseSchema, res, () => policyBlock(res.policy!));
   },
 };
 
@@ -100,35 +90,26 @@ const update: Command = {
   async run(session, values, args) {
     const [id] = positional(args, ["ID"]);
     const policy = create(PolicySchema, { id });
-    const paths: string[] = [];
-    const name = stringFlag(values, "name");
-    if (name !== undefined) (policy.name = name), paths.push("name");
-    const description = stringFlag(values, "description");
-    if (description !== undefined) (policy.description = description), paths.push("description");
-    const permissions = listFlag(values, "permission");
-    if (permissions.length > 0 && values["clear-permissions"] === true) throw new UsageError("give --permission or --clear-permissions, not both");
-    if (permissions.length > 0 || values["clear-permissions"] === true) (policy.permissions = permissions), paths.push("permissions");
-    if (paths.length === 0) throw new UsageError("nothing to change: give at least one of the flags");
+    const changes = new Changes(values);
+    changes.set(stringFlag(values, "name"), "name", (name) => (policy.name = name));
+    changes.set(stringFlag(values, "description"), "description", (description) => (policy.description = description));
+    changes.replaced("permission", "clear-permissions", "permissions", () => (policy.permissions = listFlag(values, "permission")));
+    const updateMask = changes.mask();
     const policies = await session.client(PolicyService);
-    const res = await policies.adminUpdateApiKeyPolicy({ policy, updateMask: { paths } });
-    if (session.json) return session.printJson(AdminUpdateApiKeyPolicyResponseSchema, res);
-    session.print(...policyBlock(res.policy!));
+    const res = await policies.adminUpdateApiKeyPolicy({ policy, updateMask });
+    session.answer(AdminUpdateApiKeyPolicyResponseSchema, res, () => policyBlock(res.policy!));
   },
 };
 
-const remove: Command = {
+const remove = oneCall({
   path: ["policies", "delete"],
   summary: "Delete a policy and every key bound to it.",
   args: "ID",
-  flags: {},
   notes: ["`keyward policies get ID` shows how many keys would go with it."],
-  async run(session, _values, args) {
-    const [id] = positional(args, ["ID"]);
-    const policies = await session.client(PolicyService);
-    const res = await policies.adminDeleteApiKeyPolicy({ id });
-    if (session.json) return session.printJson(AdminDeleteApiKeyPolicyResponseSchema, res);
-    session.print(`Deleted policy ${id} and ${res.deletedApiKeyCount} key(s) bound to it.`);
-  },
-};
+  service: PolicyService,
+  answer: AdminDeleteApiKeyPolicyResponseSchema,
+  call: (policies, id) => policies.adminDeleteApiKeyPolicy({ id }),
+  lines: (res, id) => [`Deleted policy ${id} and ${res.deletedApiKeyCount} key(s) bound to it.`],
+});
 
 export const POLICY_COMMANDS: Command[] = [list, get, createPolicy, update, remove];

@@ -70,4 +70,10 @@ export class Session {
     const json = toJson(schema, message, { alwaysEmitImplicit: false });
     this.stdout.write(`${JSON.stringify(json, null, oneLine ? undefined : 2)}\n`);
   }
+
+  /** A command's answer: `message` as protobuf JSON with --json, else `lines(message)` for people. */
+  answer<D extends DescMessage>(schema: D, message: MessageShape<D>, lines: (message: MessageShape<D>) => string[]): void {
+    if (this.json) this.printJson(schema, message);
+    else this.print(...lines(message));
+  }
 }

@@ -7,7 +7,7 @@ import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
-import { connectJson } from "../support/clients.js";
+import { connectJson } from "../../harness/clients.js";
 import { DAY, expiresIn, grpcClients, keyWithPermissions, uniqueName, type Clients } from "../support/fixtures.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 import { TEST_STORES } from "../support/stores.js";

@@ -8,7 +8,7 @@ import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { AuditService } from "../../gen/keyward/v1/audit_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { createLogger } from "../../src/logger.js";
-import { connectJson, GrpcClient } from "../support/clients.js";
+import { connectJson, GrpcClient } from "../../harness/clients.js";
 import { LogCapture, startKeyward, type RunningKeyward } from "../support/keyward.js";
 import { TEST_STORES } from "../support/stores.js";
 

@@ -14,7 +14,7 @@ import { AuditService } from "../../gen/keyward/v1/audit_pb.js";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
-import { connectJson } from "../support/clients.js";
+import { connectJson } from "../../harness/clients.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 import { TEST_STORES } from "../support/stores.js";
 

@@ -1,31 +1,18 @@
 // kill -9 during a stream of admin writes: every acknowledged write survives,
 // with its audit event, and nothing is left half-written.
-import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import pg from "pg";
 import { describe, expect, it } from "vitest";
-import { connectJson } from "../support/clients.js";
+import { connectJson } from "../../harness/clients.js";
+import { startKeywardProcess } from "../../harness/process.js";
 import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { POSTGRES_URL, freshPostgresDatabase } from "../support/stores.js";
 
-async function startProcess(databaseUrl: string, keyFile: string) {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: { ...process.env, KEYWARD_PORT: "0", DATABASE_URL: databaseUrl, KEYWARD_BOOTSTRAP_KEY_FILE: keyFile, LOG_LEVEL: "warn", KEYWARD_ARGON2_MEMORY_KIB: "64", KEYWARD_ARGON2_ITERATIONS: "1" },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      const m = /listening on (http:\/\/\S+)/.exec(line);
-      if (m) resolve(m[1]!);
-    });
-    child.once("exit", (code) => reject(new Error(`exited ${code}`)));
-  });
-  return { child, url };
-}
+const startProcess = (databaseUrl: string, keyFile: string) =>
+  startKeywardProcess({ DATABASE_URL: databaseUrl, KEYWARD_BOOTSTRAP_KEY_FILE: keyFile, KEYWARD_ARGON2_MEMORY_KIB: "64", KEYWARD_ARGON2_ITERATIONS: "1" });
 
 describe.skipIf(!POSTGRES_URL)("kill -9 during admin writes", () => {
   it("loses no acknowledged write and leaves no orphan or audit gap", async () => {

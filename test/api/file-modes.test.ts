@@ -5,7 +5,7 @@ import { chmod, lstat, mkdir, mkdtemp, readdir } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { killAll, lineMatching, listening, spawnKeyward } from "../support/process.js";
+import { killAll, lineMatching, listening, spawnKeyward } from "../../harness/process.js";
 
 afterEach(killAll);
 

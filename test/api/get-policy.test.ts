@@ -4,7 +4,7 @@ import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
-import { connectJson, GrpcClient } from "../support/clients.js";
+import { connectJson, GrpcClient } from "../../harness/clients.js";
 import { DAY, expiresIn } from "../support/fixtures.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 import { TEST_STORES } from "../support/stores.js";

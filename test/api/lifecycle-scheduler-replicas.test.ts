@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { WebhookService } from "../../gen/keyward/v1/webhooks_pb.js";
-import { GrpcClient } from "../support/clients.js";
+import { GrpcClient } from "../../harness/clients.js";
 import { DAY, expiresIn, grpcClients, uniqueName, type Clients } from "../support/fixtures.js";
 import { startKeyward, TestClock, testConfig, type RunningKeyward } from "../support/keyward.js";
 import { POSTGRES_URL, freshPostgresDatabase } from "../support/stores.js";

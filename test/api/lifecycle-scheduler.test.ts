@@ -21,7 +21,7 @@ import { AuditService } from "../../gen/keyward/v1/audit_pb.js";
 import { CheckCode, CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { WebhookService } from "../../gen/keyward/v1/webhooks_pb.js";
-import { GrpcClient } from "../support/clients.js";
+import { GrpcClient } from "../../harness/clients.js";
 import { DAY, expiresIn, grpcClients, uniqueName, type Clients } from "../support/fixtures.js";
 import { LogCapture, startKeyward, testConfig, TestClock, type RunningKeyward } from "../support/keyward.js";
 import { TEST_STORES } from "../support/stores.js";

@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
-import { connectJson } from "../support/clients.js";
+import { connectJson } from "../../harness/clients.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 import { metricValue } from "../support/metrics.js";
 

@@ -1,56 +1,22 @@
 // Keyward as `npm start` runs it: a real process that prints where it listens
 // and the bootstrap key once, keeps its data across restarts, and drains on SIGTERM.
-import { spawn, type ChildProcess } from "node:child_process";
 import http from "node:http";
 import net from "node:net";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { createInterface } from "node:readline";
 import { afterEach, describe, expect, it } from "vitest";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
-import { connectJson } from "../support/clients.js";
+import { connectJson } from "../../harness/clients.js";
+import { killAll, startKeywardProcess } from "../../harness/process.js";
 
-interface Started {
-  child: ChildProcess;
-  /** For requests before the drain (closed by the process's exit). */
-  agent: http.Agent;
-  url: string;
-  lines: string[];
-  exited: Promise<number | null>;
-}
+afterEach(killAll);
 
-const children: ChildProcess[] = [];
-afterEach(() => {
-  for (const child of children.splice(0)) if (child.exitCode === null) child.kill("SIGKILL");
-});
-
-/** Starts `tsx src/main.ts` on a free port and waits for its "listening" line. */
-async function startProcess(dataDir: string, env: Record<string, string> = {}): Promise<Started> {
-  const child = spawn(process.execPath, ["--import", "tsx", "src/main.ts"], {
-    env: {
-      ...process.env,
-      KEYWARD_PORT: "0",
-      KEYWARD_DATA_DIR: dataDir,
-      DATABASE_URL: "",
-      KEYWARD_BOOTSTRAP_KEY_FILE: "",
-      LOG_LEVEL: "warn",
-      ...env,
-    },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  children.push(child);
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const lines: string[] = [];
-  const url = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      lines.push(line);
-      const m = /listening on (http:\/\/\S+)/.exec(line);
-      if (m) resolve(m[1]!);
-    });
-    void exited.then((code) => reject(new Error(`keyward exited with ${code} before listening:\n${lines.join("\n")}`)));
-  });
-  return { child, url, lines, exited, agent: new http.Agent() };
+/** Starts `tsx src/main.ts` on a free port with its data in `dataDir` and waits for its "listening" line. */
+async function startProcess(dataDir: string, env: Record<string, string> = {}) {
+  const started = await startKeywardProcess({ KEYWARD_DATA_DIR: dataDir, ...env });
+  // For requests before the drain (closed by the process's exit).
+  return { ...started, agent: new http.Agent() };
 }
 
 /** One HTTP/1.1 request through `agent`; resolves with the status and parsed body. */

@@ -12,7 +12,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { killAll, listening, spawnKeyward, type KeywardProcess } from "../support/process.js";
+import { killAll, listening, spawnKeyward, type KeywardProcess } from "../../harness/process.js";
 
 const repo = fileURLToPath(new URL("../..", import.meta.url));
 const devDependencies = ["typescript", "tsx", "vite", "google-proto-files", "@bufbuild/buf", "vitest"];

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Clients } from "../support/fixtures.js";
 import type { RunningKeyward } from "../support/keyward.js";
 import { README_PROXIES, READ, setReaderPermissions, startProxyStack, stopProxyStack, WRITE, type ProxyKeys, type ProxyStack } from "../support/proxy-fixture.js";
-import type { RunningProxy, Upstream } from "../support/proxies.js";
+import type { RunningProxy, Upstream } from "../../harness/proxies.js";
 
 describe.each(README_PROXIES)("%s in front of a service, configured as the README says", (name, start) => {
   let stack: ProxyStack;

@@ -9,7 +9,7 @@ import { RefillInterval } from "../../gen/keyward/v1/limits_pb.js";
 import { DAY, expiresIn, grpcClients, uniqueName, type Clients } from "../support/fixtures.js";
 import { authorizationClient, callCheck, type AuthorizationClient, type CheckResponse } from "../support/envoy-client.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
-import type { RunningProxy, Upstream } from "../support/proxies.js";
+import type { RunningProxy, Upstream } from "../../harness/proxies.js";
 import { createProxyKeys, README_PROXIES, READ, startProxyStack, stopProxyStack, type ProxyKeys, type ProxyStack } from "../support/proxy-fixture.js";
 
 /**

@@ -9,7 +9,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { AuditService } from "../../gen/keyward/v1/audit_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
-import { connectJson } from "../support/clients.js";
+import { connectJson } from "../../harness/clients.js";
 import { startKeyward } from "../support/keyward.js";
 import type { StoreLocation } from "../../src/storage/open.js";
 import { POSTGRES_URL, freshPostgresDatabase } from "../support/stores.js";

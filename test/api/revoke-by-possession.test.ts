@@ -10,7 +10,7 @@ import { ApiKeyService, ApiKeyState, RevokeApiKeyResponseSchema } from "../../ge
 import { AuditService } from "../../gen/keyward/v1/audit_pb.js";
 import { CheckCode, CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { newCredentials } from "../../src/domain/key-format.js";
-import { GrpcClient } from "../support/clients.js";
+import { GrpcClient } from "../../harness/clients.js";
 import { grpcClients, keyWithPermissions, type Clients } from "../support/fixtures.js";
 import { LogCapture, startKeyward, type RunningKeyward } from "../support/keyward.js";
 import { TEST_STORES } from "../support/stores.js";

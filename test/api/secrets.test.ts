@@ -6,7 +6,7 @@ import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
-import { connectJson } from "../support/clients.js";
+import { connectJson } from "../../harness/clients.js";
 import { DAY, expiresIn, grpcClients, type Clients } from "../support/fixtures.js";
 import { scalarLineLogger } from "../../src/logger.js";
 import { LogCapture, startKeyward, type RunningKeyward } from "../support/keyward.js";

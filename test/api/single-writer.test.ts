@@ -8,7 +8,7 @@ import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { killAll, listening, spawnKeyward } from "../support/process.js";
+import { killAll, listening, spawnKeyward } from "../../harness/process.js";
 
 afterEach(killAll);
 

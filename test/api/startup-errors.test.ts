@@ -2,7 +2,7 @@
 // which server could not be reached and why, and never prints a password.
 import net from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { killAll, spawnKeyward } from "../support/process.js";
+import { killAll, spawnKeyward } from "../../harness/process.js";
 
 afterEach(killAll);
 

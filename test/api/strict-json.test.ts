@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { AuditService } from "../../gen/keyward/v1/audit_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
-import { connectJson } from "../support/clients.js";
+import { connectJson } from "../../harness/clients.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 
 describe("strict JSON input", () => {

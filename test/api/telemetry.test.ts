@@ -13,9 +13,9 @@ import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { startTelemetry } from "../../src/telemetry.js";
-import { connectJson } from "../support/clients.js";
+import { connectJson } from "../../harness/clients.js";
 import { uniqueName } from "../support/fixtures.js";
-import { killAll, lineMatching, listening, spawnKeyward } from "../support/process.js";
+import { killAll, lineMatching, listening, spawnKeyward } from "../../harness/process.js";
 
 interface OtlpSpan {
   traceId: string;

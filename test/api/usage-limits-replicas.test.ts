@@ -12,10 +12,10 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { CheckCode, CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
-import { GrpcClient } from "../support/clients.js";
+import { GrpcClient } from "../../harness/clients.js";
 import { DAY, expiresIn, grpcClients, keyWithPermissions, uniqueName, type Clients } from "../support/fixtures.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
-import { killAll, listening, spawnKeyward } from "../support/process.js";
+import { killAll, listening, spawnKeyward } from "../../harness/process.js";
 import { POSTGRES_URL, freshPostgresDatabase } from "../support/stores.js";
 
 const LEASE = 10;

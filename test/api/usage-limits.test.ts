@@ -10,7 +10,7 @@ import { CheckCode, CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { RefillInterval } from "../../gen/keyward/v1/limits_pb.js";
 import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
-import { connectJson } from "../support/clients.js";
+import { connectJson } from "../../harness/clients.js";
 import { DAY, expiresIn, grpcClients, keyWithPermissions, uniqueName, type Clients } from "../support/fixtures.js";
 import { startKeyward, testConfig, type RunningKeyward } from "../support/keyward.js";
 import { TEST_STORES } from "../support/stores.js";

@@ -9,7 +9,7 @@ import { CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { newCredentials } from "../../src/domain/key-format.js";
 import { UsageRollups } from "../../src/domain/usage-rollups.js";
 import { metricValue } from "../support/metrics.js";
-import { connectJson } from "../support/clients.js";
+import { connectJson } from "../../harness/clients.js";
 import { DAY, grpcClients, keyWithPermissions, type Clients } from "../support/fixtures.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 import { TEST_STORES } from "../support/stores.js";

@@ -10,7 +10,7 @@ import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { AuditService } from "../../gen/keyward/v1/audit_pb.js";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
-import { connectJson, GrpcClient } from "../support/clients.js";
+import { connectJson, GrpcClient } from "../../harness/clients.js";
 import { expiresIn, DAY, grpcClients, uniqueName, type Clients } from "../support/fixtures.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 

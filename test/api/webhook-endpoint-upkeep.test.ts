@@ -9,12 +9,11 @@ import * as grpc from "@grpc/grpc-js";
 import { durationFromMs } from "@bufbuild/protobuf/wkt";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { AuditService } from "../../gen/keyward/v1/audit_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { WebhookDeliveryState, WebhookService } from "../../gen/keyward/v1/webhooks_pb.js";
-import { GrpcClient } from "../support/clients.js";
-import { DAY, expiresIn, grpcClients, keyWithPermissions, uniqueName, type Clients } from "../support/fixtures.js";
+import { GrpcClient } from "../../harness/clients.js";
+import { DAY, grpcClients, keyOnPolicy, keyWithPermissions, restCall, uniqueName, type Clients } from "../support/fixtures.js";
 import { startKeyward, testConfig, type RunningKeyward } from "../support/keyward.js";
 import { TEST_STORES } from "../support/stores.js";
 import { WebhookReceiver, type ReceivedWebhook } from "../support/webhook-receiver.js";
@@ -43,18 +42,11 @@ describe.each(TEST_STORES)("webhook endpoint upkeep on $name", (store) => {
   let policyId: string;
   const receivers: WebhookReceiver[] = [];
 
-  const rest = async (method: string, path: string, body?: unknown, key = kw.adminKey) => {
-    const res = await fetch(`${kw.url}/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
+  const rest = (method: string, path: string, body?: unknown, key?: string) => restCall(kw, method, path, body, key);
 
   /** A change that every endpoint hears about (api_key.created); the new key's id. */
   const announce = async () =>
-    (await c.keys.call(ApiKeyService.method.adminCreateApiKey, { name: uniqueName("announced"), policyId, expireTime: expiresIn(kw, 30 * DAY) }, kw.adminKey)).apiKey!.id;
+    (await keyOnPolicy(kw, c, policyId, uniqueName("announced"), 30 * DAY)).apiKey!.id;
 
   const newReceiver = async () => {
     const receiver = await new WebhookReceiver().start();

@@ -15,8 +15,8 @@ import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { AuditService } from "../../gen/keyward/v1/audit_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { WebhookDeliveryState, WebhookService } from "../../gen/keyward/v1/webhooks_pb.js";
-import { GrpcClient } from "../support/clients.js";
-import { DAY, expiresIn, grpcClients, keyWithPermissions, uniqueName, type Clients } from "../support/fixtures.js";
+import { GrpcClient } from "../../harness/clients.js";
+import { DAY, expiresIn, grpcClients, keyOnPolicy, keyWithPermissions, restCall, uniqueName, type Clients } from "../support/fixtures.js";
 import { LogCapture, startKeyward, testConfig, type RunningKeyward } from "../support/keyward.js";
 import { webhookSender } from "../../src/transport/webhook-sender.js";
 import { TEST_STORES } from "../support/stores.js";
@@ -33,17 +33,10 @@ describe.each(TEST_STORES)("webhooks on $name", (store) => {
   let policyId: string;
   const logs = new LogCapture();
 
-  const rest = async (method: string, path: string, body?: unknown, key = kw.adminKey) => {
-    const res = await fetch(`${kw.url}/api/v1${path}`, {
-      method,
-      headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
-  };
+  const rest = (method: string, path: string, body?: unknown, key?: string) => restCall(kw, method, path, body, key);
 
   const createKey = (name = uniqueName("hooked")) =>
-    c.keys.call(ApiKeyService.method.adminCreateApiKey, { name, policyId, expireTime: expiresIn(kw, DAY) }, kw.adminKey);
+    keyOnPolicy(kw, c, policyId, name);
 
   beforeAll(async () => {
     kw = await startKeyward(await store.create(), { logger: logs.logger("trace") });
@@ -145,10 +138,10 @@ describe.each(TEST_STORES)("webhooks on $name", (store) => {
 
   it("sends api_key.updated and .deleted, policy.created and .deleted (naming the keys that went with it)", async () => {
     const { policy } = await c.policies.call(PolicyService.method.adminCreateApiKeyPolicy, { name: uniqueName("short-lived"), permissions: [] }, kw.adminKey);
-    const { apiKey } = await c.keys.call(ApiKeyService.method.adminCreateApiKey, { name: uniqueName("moved"), policyId, expireTime: expiresIn(kw, DAY) }, kw.adminKey);
+    const { apiKey } = await createKey(uniqueName("moved"));
     const id = apiKey!.id;
     await c.keys.call(ApiKeyService.method.adminUpdateApiKey, { apiKey: { id, policyId: policy!.id }, updateMask: { paths: ["policy_id"] } }, kw.adminKey);
-    const { apiKey: doomed } = await c.keys.call(ApiKeyService.method.adminCreateApiKey, { name: uniqueName("doomed"), policyId, expireTime: expiresIn(kw, DAY) }, kw.adminKey);
+    const { apiKey: doomed } = await createKey(uniqueName("doomed"));
     await c.keys.call(ApiKeyService.method.adminDeleteApiKey, { id: doomed!.id }, kw.adminKey);
     await c.policies.call(PolicyService.method.adminDeleteApiKeyPolicy, { id: policy!.id }, kw.adminKey);
     const about = (type: string, what: string) => receiver.ofType(type).filter((e) => JSON.stringify(e.data).includes(what));

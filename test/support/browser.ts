@@ -3,7 +3,8 @@
 // flags a container needs, and the dashboard build the tests load.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { chromium, type Browser, type BrowserContext } from "playwright-core";
+import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
+import { startKeyward, type RunningKeyward } from "./keyward.js";
 
 const CHROMIUM = "/usr/bin/chromium";
 
@@ -22,3 +23,37 @@ export async function launchDashboardBrowser(): Promise<Browser> {
 
 /** A desktop-sized page context, the size the README's screenshots are taken at. */
 export const desktopContext = (browser: Browser): Promise<BrowserContext> => browser.newContext({ viewport: { width: 1200, height: 800 } });
+
+/** What most dashboard tests drive: Chromium on a desktop-sized page, and Keyward on embedded PGlite. */
+export interface Dashboard {
+  kw: RunningKeyward;
+  page: Page;
+  /** Closes Chromium, then stops Keyward. */
+  close(): Promise<void>;
+}
+
+export async function openDashboard(): Promise<Dashboard> {
+  const browser = await launchDashboardBrowser();
+  try {
+    const kw = await startKeyward({ kind: "pglite" });
+    const page = await (await desktopContext(browser)).newPage();
+    return {
+      kw,
+      page,
+      close: async () => {
+        await browser.close();
+        await kw.close();
+      },
+    };
+  } catch (error) {
+    await browser.close();
+    throw error;
+  }
+}
+
+/** Opens the dashboard and signs in with Keyward's admin key. */
+export async function signIn(page: Page, kw: RunningKeyward): Promise<void> {
+  await page.goto(kw.url);
+  await page.getByLabel("Admin key").fill(kw.adminKey);
+  await page.getByRole("button", { name: "Sign in" }).click();
+}

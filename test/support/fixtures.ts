@@ -4,7 +4,7 @@ import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
-import { GrpcClient } from "./clients.js";
+import { GrpcClient } from "../../harness/clients.js";
 import type { RunningKeyward } from "./keyward.js";
 
 export interface Clients {
@@ -25,6 +25,16 @@ export function grpcClients(port: number): Clients {
   return { ...clients, close: () => Object.values(clients).forEach((c) => c.close()) };
 }
 
+/** One call to the REST gateway (/api/v1) with `key`, the admin key unless given: its status and parsed body. */
+export async function restCall(kw: RunningKeyward, method: string, path: string, body?: unknown, key = kw.adminKey): Promise<{ status: number; body: Record<string, unknown> }> {
+  const res = await fetch(`${kw.url}/api/v1${path}`, {
+    method,
+    headers: { authorization: `Bearer ${key}`, ...(body === undefined ? {} : { "content-type": "application/json" }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+}
+
 /** An expiry `ms` from the server's clock. */
 export const expiresIn = (kw: RunningKeyward, ms: number) => timestampFromDate(new Date(kw.clock.now().getTime() + ms));
 
@@ -33,6 +43,10 @@ export const DAY = 86_400_000;
 let counter = 0;
 /** A name unique within the test run. */
 export const uniqueName = (base: string): string => `${base}-${++counter}`;
+
+/** Creates a key named `name` on `policyId` with the admin key, expiring `ttlMs` from the server's clock. */
+export const keyOnPolicy = (kw: RunningKeyward, c: Clients, policyId: string, name: string, ttlMs = DAY, more: Record<string, unknown> = {}) =>
+  c.keys.call(ApiKeyService.method.adminCreateApiKey, { name, policyId, expireTime: expiresIn(kw, ttlMs), ...more }, kw.adminKey);
 
 /** Creates a policy and a key on it with the admin key; returns the key's id and credentials. */
 export async function keyWithPermissions(
@@ -45,10 +59,6 @@ export async function keyWithPermissions(
     { name: uniqueName("policy"), permissions },
     kw.adminKey,
   );
-  const created = await c.keys.call(
-    ApiKeyService.method.adminCreateApiKey,
-    { name: uniqueName("key"), policyId: policy!.id, expireTime: expiresIn(kw, DAY) },
-    kw.adminKey,
-  );
+  const created = await keyOnPolicy(kw, c, policy!.id, uniqueName("key"));
   return { id: created.apiKey!.id, credentials: created.credentials, policyId: policy!.id };
 }

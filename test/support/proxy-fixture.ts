@@ -6,7 +6,7 @@ import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { newCredentials } from "../../src/domain/key-format.js";
 import { DAY, expiresIn, grpcClients, uniqueName, type Clients } from "./fixtures.js";
 import { startKeyward, type RunningKeyward } from "./keyward.js";
-import { startCaddy, startNginx, startUpstream, type ProxySetup, type RunningProxy, type Upstream } from "./proxies.js";
+import { startCaddy, startNginx, startUpstream, type ProxySetup, type RunningProxy, type Upstream } from "../../harness/proxies.js";
 
 export const READ = "billing.invoices.read";
 export const WRITE = "billing.invoices.write";

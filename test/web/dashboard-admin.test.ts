@@ -14,9 +14,9 @@ import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { WebhookService } from "../../gen/keyward/v1/webhooks_pb.js";
 import { EVENT_TYPES } from "../../src/domain/events.js";
 import { EVENT_TYPES as DASHBOARD_EVENT_TYPES } from "../../web/src/event-types.js";
-import { GrpcClient } from "../support/clients.js";
-import { launchDashboardBrowser, NO_BROWSER } from "../support/browser.js";
-import { DAY, expiresIn, grpcClients, type Clients } from "../support/fixtures.js";
+import { GrpcClient } from "../../harness/clients.js";
+import { launchDashboardBrowser, NO_BROWSER, signIn } from "../support/browser.js";
+import { DAY, expiresIn, grpcClients, keyOnPolicy, type Clients } from "../support/fixtures.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 import { WebhookReceiver } from "../support/webhook-receiver.js";
 
@@ -51,7 +51,7 @@ describe.skipIf(NO_BROWSER)("the dashboard for an admin with many keys", () => {
   });
 
   const create = async (name: string, extra: Record<string, unknown> = {}) =>
-    (await c.keys.call(ApiKeyService.method.adminCreateApiKey, { name, policyId, expireTime: expiresIn(kw, 90 * DAY), ...extra }, kw.adminKey)).apiKey!;
+    (await keyOnPolicy(kw, c, policyId, name, 90 * DAY, extra)).apiKey!;
   const read = async (id: string) => (await c.keys.call(ApiKeyService.method.adminGetApiKey, { id }, kw.adminKey)).apiKey!;
   const row = (name: string) => page.locator("tr", { hasText: name });
 
@@ -72,9 +72,7 @@ describe.skipIf(NO_BROWSER)("the dashboard for an admin with many keys", () => {
   });
 
   it("signs in", async () => {
-    await page.goto(kw.url);
-    await page.getByLabel("Admin key").fill(kw.adminKey);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await signIn(page, kw);
     await page.getByRole("heading", { name: "API keys" }).waitFor();
   });
 

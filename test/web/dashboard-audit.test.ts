@@ -7,8 +7,8 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
-import { launchDashboardBrowser, NO_BROWSER } from "../support/browser.js";
-import { DAY, expiresIn, grpcClients, type Clients } from "../support/fixtures.js";
+import { launchDashboardBrowser, NO_BROWSER, signIn } from "../support/browser.js";
+import { DAY, grpcClients, keyOnPolicy, type Clients } from "../support/fixtures.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 
 describe.skipIf(NO_BROWSER)("the dashboard's audit log", () => {
@@ -31,7 +31,7 @@ describe.skipIf(NO_BROWSER)("the dashboard's audit log", () => {
     adminName = (await c.keys.call(ApiKeyService.method.adminGetApiKey, { id: adminId }, kw.adminKey)).apiKey!.name;
     const { policy } = await c.policies.call(PolicyService.method.adminCreateApiKeyPolicy, { name: "invoice-reader", permissions: [] }, kw.adminKey);
     const create = async (name: string) =>
-      (await c.keys.call(ApiKeyService.method.adminCreateApiKey, { name, policyId: policy!.id, expireTime: expiresIn(kw, DAY) }, kw.adminKey)).apiKey!.id;
+      (await keyOnPolicy(kw, c, policy!.id, name)).apiKey!.id;
     keyId = await create("reporting-job");
     await c.keys.call(ApiKeyService.method.adminRotateApiKey, { id: keyId }, kw.adminKey);
     goneId = await create("short-lived");
@@ -46,9 +46,7 @@ describe.skipIf(NO_BROWSER)("the dashboard's audit log", () => {
   const row = (text: string) => page.locator("tbody tr", { hasText: text });
 
   it("says who did what to which by name, with ids and the absolute time on hover", async () => {
-    await page.goto(kw.url);
-    await page.getByLabel("Admin key").fill(kw.adminKey);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await signIn(page, kw);
     await page.getByRole("link", { name: "Audit log" }).click();
     const rotated = row("rotated key reporting-job");
     await rotated.waitFor();

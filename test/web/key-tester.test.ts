@@ -2,30 +2,25 @@
 // words, from the real CheckKey: a valid key with its name and policy, the
 // permission a key's policy lacks, and a forged key as unknown. The pasted key
 // never reaches the page's URL or storage.
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
-import { connectJson } from "../support/clients.js";
-import { desktopContext, launchDashboardBrowser, NO_BROWSER } from "../support/browser.js";
+import { connectJson } from "../../harness/clients.js";
+import { NO_BROWSER, openDashboard, signIn, type Dashboard } from "../support/browser.js";
 import { DAY } from "../support/fixtures.js";
-import { startKeyward, type RunningKeyward } from "../support/keyward.js";
+import type { RunningKeyward } from "../support/keyward.js";
 
 describe.skipIf(NO_BROWSER)("the key tester in the dashboard", () => {
   let kw: RunningKeyward;
-  let browser: Browser;
+  let dashboard: Dashboard;
   let page: Page;
 
   beforeAll(async () => {
-    browser = await launchDashboardBrowser();
-    kw = await startKeyward({ kind: "pglite" });
-    page = await (await desktopContext(browser)).newPage();
+    ({ kw, page } = dashboard = await openDashboard());
   }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await kw?.close();
-  });
+  afterAll(() => dashboard?.close());
 
   const auth = () => ({ authorization: `Bearer ${kw.adminKey}` });
   const verdict = () => page.getByRole("status", { name: "Verdict" });
@@ -51,9 +46,7 @@ describe.skipIf(NO_BROWSER)("the key tester in the dashboard", () => {
     const created = (await connectJson(kw.url, ApiKeyService.method.adminCreateApiKey, { name: "billing-job", policyId: policy.policy!.id, expireTime: new Date(kw.clock.now().getTime() + 30 * DAY).toISOString() }, auth()))
       .body as { apiKey: { id: string }; credentials: string };
 
-    await page.goto(kw.url);
-    await page.getByLabel("Admin key").fill(kw.adminKey);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await signIn(page, kw);
     await page.getByRole("link", { name: "Test a key" }).click();
     await page.getByRole("heading", { name: "Test a key" }).waitFor();
 

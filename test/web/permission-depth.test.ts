@@ -6,8 +6,8 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
-import { connectJson } from "../support/clients.js";
-import { desktopContext, launchDashboardBrowser, NO_BROWSER } from "../support/browser.js";
+import { connectJson } from "../../harness/clients.js";
+import { desktopContext, launchDashboardBrowser, NO_BROWSER, signIn } from "../support/browser.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 
 
@@ -27,9 +27,7 @@ describe.skipIf(NO_BROWSER)("permission names of any depth in the dashboard", ()
     }
     browser = await launchDashboardBrowser();
     page = await (await desktopContext(browser)).newPage();
-    await page.goto(kw.url);
-    await page.getByLabel("Admin key").fill(kw.adminKey);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await signIn(page, kw);
     await page.getByRole("heading", { name: "API keys" }).waitFor();
   }, 120_000);
   afterAll(async () => {

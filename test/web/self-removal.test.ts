@@ -2,30 +2,25 @@
 // The dashboard says plainly when an action removes the key you are signed in
 // with (issue #15, defect 4): deleting or retiring that key, deleting its
 // policy, or narrowing that policy; and signs out once the key is gone.
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
-import { connectJson } from "../support/clients.js";
-import { desktopContext, launchDashboardBrowser, NO_BROWSER } from "../support/browser.js";
-import { startKeyward, type RunningKeyward } from "../support/keyward.js";
+import { connectJson } from "../../harness/clients.js";
+import { NO_BROWSER, openDashboard, type Dashboard } from "../support/browser.js";
+import type { RunningKeyward } from "../support/keyward.js";
 
 
 describe.skipIf(NO_BROWSER)("the dashboard warns before removing the signed-in key", () => {
   let kw: RunningKeyward;
-  let browser: Browser;
+  let dashboard: Dashboard;
   let page: Page;
 
   beforeAll(async () => {
-    kw = await startKeyward({ kind: "pglite" });
-    browser = await launchDashboardBrowser();
-    page = await (await desktopContext(browser)).newPage();
+    ({ kw, page } = dashboard = await openDashboard());
     page.setDefaultTimeout(10_000);
   }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await kw?.close();
-  });
+  afterAll(() => dashboard?.close());
 
   const auth = () => ({ authorization: `Bearer ${kw.adminKey}` });
   /** A policy holding `*` and an admin key on it, made with the bootstrap key. */

@@ -2,29 +2,24 @@
 // Usage page draws checks per hour by verdict with uPlot, for the deployment,
 // for a key picked from the list and on a key's detail view, and states the
 // totals in words.
-import type { Browser, Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
-import { connectJson } from "../support/clients.js";
-import { desktopContext, launchDashboardBrowser, NO_BROWSER } from "../support/browser.js";
-import { startKeyward, type RunningKeyward } from "../support/keyward.js";
+import { connectJson } from "../../harness/clients.js";
+import { NO_BROWSER, openDashboard, signIn, type Dashboard } from "../support/browser.js";
+import type { RunningKeyward } from "../support/keyward.js";
 
 describe.skipIf(NO_BROWSER)("the usage chart in the dashboard", () => {
   let kw: RunningKeyward;
-  let browser: Browser;
+  let dashboard: Dashboard;
   let page: Page;
 
   beforeAll(async () => {
-    browser = await launchDashboardBrowser();
-    kw = await startKeyward({ kind: "pglite" });
-    page = await (await desktopContext(browser)).newPage();
+    ({ kw, page } = dashboard = await openDashboard());
   }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await kw?.close();
-  });
+  afterAll(() => dashboard?.close());
 
   const auth = () => ({ authorization: `Bearer ${kw.adminKey}` });
   /** Whether the figure's canvas has any pixel drawn. */
@@ -50,9 +45,7 @@ describe.skipIf(NO_BROWSER)("the usage chart in the dashboard", () => {
       .poll(async () => ((await connectJson(kw.url, ApiKeyService.method.adminGetApiKeyUsage, { id: created.apiKey.id }, auth())).body as { buckets?: unknown[] }).buckets?.length ?? 0)
       .toBe(1);
 
-    await page.goto(kw.url);
-    await page.getByLabel("Admin key").fill(kw.adminKey);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await signIn(page, kw);
     await page.getByRole("link", { name: "Usage" }).click();
     const all = page.getByRole("figure", { name: "All keys" });
     await expect.poll(() => all.locator(".usage-totals").textContent()).toBe(" — VALID 3, PERMISSION_DENIED 1, MALFORMED 1");

@@ -2,30 +2,23 @@
 // Usage limits in the dashboard (issue #20), in headless Chromium: an admin
 // gives a key a rate limit and credits when creating it, reads them (and the
 // credits left) in the list, changes the credits, and clears the rate limit.
-import { execFileSync } from "node:child_process";
-import { existsSync } from "node:fs";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
-import { connectJson } from "../support/clients.js";
+import { connectJson } from "../../harness/clients.js";
+import { launchDashboardBrowser, NO_BROWSER, signIn } from "../support/browser.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 
-const CHROMIUM = "/usr/bin/chromium";
-
-describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("usage limits in the dashboard", () => {
+describe.skipIf(NO_BROWSER)("usage limits in the dashboard", () => {
   let kw: RunningKeyward;
   let browser: Browser;
   let page: Page;
 
   beforeAll(async () => {
-    execFileSync(process.execPath, ["scripts/build.mjs", "--if-stale", "web"], { stdio: "inherit" });
     kw = await startKeyward({ kind: "pglite" });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--disable-quic"],
-    });
+    browser = await launchDashboardBrowser();
     const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: kw.url });
     page = await context.newPage();
@@ -42,9 +35,7 @@ describe.skipIf(!existsSync(CHROMIUM) && !process.env.CI)("usage limits in the d
   it("creates a key with a rate limit and credits, shows them, changes the credits and clears the rate limit", async () => {
     await connectJson(kw.url, PermissionService.method.registerPermissions, { service: "billing", permissions: [{ name: "billing.invoices.read" }] }, auth());
     await connectJson(kw.url, PolicyService.method.adminCreateApiKeyPolicy, { name: "metered", permissions: ["billing.invoices.read"] }, auth());
-    await page.goto(kw.url);
-    await page.getByLabel("Admin key").fill(kw.adminKey);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await signIn(page, kw);
     await page.getByRole("heading", { name: "API keys" }).waitFor();
 
     await page.getByRole("button", { name: "New API key" }).click();

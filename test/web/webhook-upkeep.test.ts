@@ -7,12 +7,11 @@
 import type { Browser, Page } from "playwright-core";
 import { Webhook } from "standardwebhooks";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { WebhookService } from "../../gen/keyward/v1/webhooks_pb.js";
-import { GrpcClient } from "../support/clients.js";
-import { launchDashboardBrowser, NO_BROWSER } from "../support/browser.js";
-import { DAY, expiresIn, grpcClients, type Clients } from "../support/fixtures.js";
+import { GrpcClient } from "../../harness/clients.js";
+import { launchDashboardBrowser, NO_BROWSER, signIn } from "../support/browser.js";
+import { DAY, grpcClients, keyOnPolicy, type Clients } from "../support/fixtures.js";
 import { startKeyward, testConfig, type RunningKeyward } from "../support/keyward.js";
 import { WebhookReceiver, type ReceivedWebhook } from "../support/webhook-receiver.js";
 
@@ -36,9 +35,7 @@ describe.skipIf(NO_BROWSER)("webhook endpoint upkeep in the dashboard", () => {
     await context.grantPermissions(["clipboard-read", "clipboard-write"], { origin: kw.url });
     page = await context.newPage();
     policyId = (await c.policies.call(PolicyService.method.adminCreateApiKeyPolicy, { name: "announced", permissions: [] }, kw.adminKey)).policy!.id;
-    await page.goto(kw.url);
-    await page.getByLabel("Admin key").fill(kw.adminKey);
-    await page.getByRole("button", { name: "Sign in" }).click();
+    await signIn(page, kw);
     await page.getByRole("heading", { name: "API keys" }).waitFor();
   }, 120_000);
   afterAll(async () => {
@@ -57,7 +54,7 @@ describe.skipIf(NO_BROWSER)("webhook endpoint upkeep in the dashboard", () => {
   const subscribe = async (receiver: WebhookReceiver) =>
     (await hooks.call(WebhookService.method.adminCreateWebhookEndpoint, { url: receiver.url, eventTypes: ["api_key.created"] }, kw.adminKey)).webhookEndpoint!.id;
   /** A change every endpoint hears about (api_key.created); the new key's id. */
-  const announce = async (name: string) => (await c.keys.call(ApiKeyService.method.adminCreateApiKey, { name, policyId, expireTime: expiresIn(kw, 30 * DAY) }, kw.adminKey)).apiKey!.id;
+  const announce = async (name: string) => (await keyOnPolicy(kw, c, policyId, name, 30 * DAY)).apiKey!.id;
   const endpoint = async (id: string) => (await hooks.call(WebhookService.method.adminListWebhookEndpoints, {}, kw.adminKey)).webhookEndpoints.find((e) => e.id === id)!;
   const openWebhooks = async () => {
     await page.getByRole("link", { name: "API keys" }).click();

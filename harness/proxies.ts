@@ -13,7 +13,7 @@ export const CADDY = "/usr/bin/caddy";
 
 /** A fenced block of the README, by its language tag (the first one). */
 export function readmeSnippet(language: string): string {
-  const readme = readFileSync(new URL("../../README.md", import.meta.url), "utf8");
+  const readme = readFileSync(new URL("../README.md", import.meta.url), "utf8");
   const match = new RegExp("```" + language + "\\n([\\s\\S]*?)```").exec(readme);
   if (!match) throw new Error(`README.md has no \`\`\`${language} block`);
   return match[1]!;
