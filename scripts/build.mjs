@@ -32,7 +32,7 @@ const targets = [
       // A migrated store to start new embedded stores from (src/storage/pglite-template.ts), made by the code just compiled.
       execFileSync(
         process.execPath,
-        ["--input-type=module", "-e", 'import { writePgliteTemplateDir } from "./dist/src/storage/pglite-template.js"; await writePgliteTemplateDir("dist/pglite-template");'],
+        ["--input-type=module", "-e", 'import { writePgliteTemplateDir } from "./dist/src/storage/pglite-template-writer.js"; await writePgliteTemplateDir("dist/pglite-template");'],
         { cwd: root, stdio: "inherit" },
       );
       writeFileSync(join(root, "dist/.built"), `${new Date().toISOString()}\n`);

@@ -35,21 +35,25 @@ export function clientGroup(clientIp: string): string {
 }
 
 export class ClientRateLimit {
-  private readonly buckets: LRUCache<string, Bucket>;
+  /** Made at the first call: lru-cache sizes its arrays for `maxClients` up front, tens of milliseconds a start would spend for a rare RPC. */
+  private bucketsMade: LRUCache<string, Bucket> | undefined;
   private readonly perMs: number;
 
   constructor(
     private readonly settings: ClientRateLimitSettings,
-    maxClients = DEFAULT_MAX_CLIENTS,
+    private readonly maxClients = DEFAULT_MAX_CLIENTS,
     private readonly nowMs: () => number = () => performance.now(),
   ) {
     this.perMs = settings.limit / settings.periodMs;
-    this.buckets = new LRUCache<string, Bucket>({ max: maxClients, ttl: settings.periodMs, ttlResolution: 0, perf: { now: nowMs } });
+  }
+
+  private get buckets(): LRUCache<string, Bucket> {
+    return (this.bucketsMade ??= new LRUCache<string, Bucket>({ max: this.maxClients, ttl: this.settings.periodMs, ttlResolution: 0, perf: { now: this.nowMs } }));
   }
 
   /** Buckets held now (for tests of the bound). */
   get size(): number {
-    return this.buckets.size;
+    return this.bucketsMade?.size ?? 0;
   }
 
   /** Takes one call from the address's allowance; false when it has none left. */

@@ -5,20 +5,16 @@
 // - a data directory (dist/pglite-template/) that a new on-disk store is
 //   copied from file by file: a plain copy, where loading a dump through
 //   PGlite's WebAssembly file system cost most of a fresh start;
-// - a dump (dumpPgliteTemplate), the only way into an in-memory store, which
-//   the tests' stores start from (test/support/pglite-template.ts).
+// - a dump, the only way into an in-memory store, which the tests' stores
+//   start from (test/support/pglite-template.ts).
+// Both are written by pglite-template-writer.ts; a start loads only this
+// module, which copies the directory.
 // The template sits only in dist/, so a run from source (tests, tsx) never
 // starts from one made of another revision's migrations; migrateToLatest
 // still runs after the copy, as at every start.
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
+import { chmodSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join, sep } from "node:path";
 import { fileURLToPath } from "node:url";
-import { PGlite } from "@electric-sql/pglite";
-import { Kysely } from "kysely";
-import { PGliteDialect } from "kysely-pglite-dialect";
-import type { Database } from "./database.js";
-import { migrateToLatest } from "./migrate.js";
-
 import { installRoot } from "../install-root.js";
 
 const DIST = join(installRoot(), "dist");
@@ -35,11 +31,14 @@ function copyPrivately(from: string, to: string, top: string): void {
     const source = join(from, entry.name);
     const target = join(to, entry.name);
     if (entry.isDirectory()) copyPrivately(source, target, top);
-    else if (entry.name !== MARKER || from !== top) {
-      copyFileSync(source, target);
-      chmodSync(target, 0o600);
-    }
+    else if (entry.name !== MARKER || from !== top) copyFilePrivately(source, target);
   }
+}
+
+/** One file, owner-only; a copy-on-write clone where the file system can make one. */
+function copyFilePrivately(source: string, target: string): void {
+  copyFileSync(source, target, constants.COPYFILE_FICLONE);
+  chmodSync(target, 0o600);
 }
 
 /**
@@ -50,26 +49,6 @@ function copyPrivately(from: string, to: string, top: string): void {
 export function copyBuiltPgliteTemplate(dataDir: string): boolean {
   if (TEMPLATE_DIR === undefined || !existsSync(join(TEMPLATE_DIR, MARKER))) return false;
   copyPrivately(TEMPLATE_DIR, dataDir, TEMPLATE_DIR);
-  copyFileSync(join(TEMPLATE_DIR, MARKER), join(dataDir, MARKER));
-  chmodSync(join(dataDir, MARKER), 0o600);
+  copyFilePrivately(join(TEMPLATE_DIR, MARKER), join(dataDir, MARKER));
   return true;
 }
-
-/** A fresh store with every migration applied, in `dataDir` when given (the build's template), else in memory. */
-async function migratedStore<T>(dataDir: string | undefined, use: (pglite: PGlite) => Promise<T>): Promise<T> {
-  const pglite = await PGlite.create(dataDir === undefined ? {} : { dataDir });
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(pglite) });
-  try {
-    await migrateToLatest(db);
-    return await use(pglite);
-  } finally {
-    await db.destroy();
-  }
-}
-
-/** Writes the build's template directory. Called by the build, into an empty directory. */
-export const writePgliteTemplateDir = (dir: string): Promise<void> => migratedStore(dir, async () => {});
-
-/** A migrated store dumped gzipped, for in-memory stores to start from. */
-export const dumpPgliteTemplate = (): Promise<Uint8Array> =>
-  migratedStore(undefined, async (pglite) => new Uint8Array(await (await pglite.dumpDataDir("gzip")).arrayBuffer()));

@@ -5,7 +5,7 @@ import { readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
-import { dumpPgliteTemplate } from "../../src/storage/pglite-template.js";
+import { dumpPgliteTemplate } from "../../src/storage/pglite-template-writer.js";
 
 const VARIABLE = "KEYWARD_TEST_PGLITE_TEMPLATE";
 
