@@ -9,6 +9,7 @@ import {
   AdminRotateApiKeyResponseSchema,
   AdminUpdateApiKeyResponseSchema,
   ApiKeySchema,
+  ApiKeyOrder,
   ApiKeyService,
   ApiKeyState,
   ConstraintSchema,
@@ -20,6 +21,8 @@ import { Changes } from "./changes.js";
 import { listFlag, oneCall, positional, requiredFlag, stringFlag, type Command, type Values } from "./command.js";
 import { UsageError } from "./exit-codes.js";
 import { fields, table, time } from "./output.js";
+import { CREDIT_FLAGS, LABEL_FLAGS, LIMIT_FLAGS, credits, creditsText, labels, rateLimits, rateLimitsText } from "./limits.js";
+import { everyPage } from "./pages.js";
 import { count, duration, expiry } from "./values.js";
 
 const STATES: Record<string, ApiKeyState> = { active: ApiKeyState.ACTIVE, retired: ApiKeyState.RETIRED };
@@ -54,6 +57,9 @@ function keyBlock(k: ApiKey, more: [string, string][] = []): string[] {
     ["expires", time(k.expireTime)],
     ["subnets", k.allowedSubnets.join(", ")],
     ["constraints", k.constraints.map(constraintText).join(", ")],
+    ["rate limits", rateLimitsText(k.rateLimits)],
+    ["credits", creditsText(k.credits)],
+    ["labels", Object.entries(k.labels).map(([key, value]) => `${key}=${value}`).join(", ")],
     ["created", time(k.createTime)],
     ["creator", k.creatorKeyId],
     ["updated", time(k.updateTime)],
@@ -78,38 +84,59 @@ const SCOPE_FLAGS = {
   service: { type: "string", value: "NAME", help: "the service the key belongs to" },
   subnet: { type: "string", multiple: true, value: "CIDR", help: "a client network the key may be used from" },
   constraint: { type: "string", multiple: true, value: "TYPE:VALUE", help: "a request the key may be used for: exact:/path, prefix:/path, regex:RE, verb:GET" },
+  ...LIMIT_FLAGS,
+  ...CREDIT_FLAGS,
+  ...LABEL_FLAGS,
 } as const;
+
+const ORDERS: Record<string, ApiKeyOrder> = {
+  name: ApiKeyOrder.NAME,
+  "expire-time": ApiKeyOrder.EXPIRE_TIME,
+  "last-used-time": ApiKeyOrder.LAST_USED_TIME,
+  "create-time": ApiKeyOrder.CREATE_TIME,
+};
 
 const list: Command = {
   path: ["keys", "list"],
-  summary: "List API keys, oldest first (every page unless --limit).",
+  summary: "List API keys, oldest first unless --order-by says otherwise (every page unless --limit).",
   flags: {
     policy: { type: "string", value: "ID", help: "only keys on this policy" },
     state: { type: "string", value: "STATE", help: "only keys in this state: active or retired" },
     "expiring-within": { type: "string", value: "DURATION", help: "only keys expiring within this long (expired ones included), e.g. 14d" },
+    "idle-for": { type: "string", value: "DURATION", help: "only keys unused for at least this long (never used counts from creation), e.g. 30d" },
+    service: { type: "string", value: "NAME", help: "only keys of this service" },
+    "name-contains": { type: "string", value: "TEXT", help: "only keys whose name contains this text" },
+    label: { type: "string", multiple: true, value: "KEY[=VALUE]", help: "only keys with this label, or this label and value (all must match)" },
+    "order-by": { type: "string", value: "FIELD", help: "sort by name, expire-time, last-used-time or create-time" },
+    descending: { type: "boolean", help: "with --order-by: largest first" },
     limit: { type: "string", value: "N", help: "at most N keys" },
   },
   async run(session, values, args) {
     positional(args, []);
     const state = stringFlag(values, "state");
     if (state !== undefined && STATES[state] === undefined) throw new UsageError(`--state: "${state}" is not active or retired`);
+    const order = stringFlag(values, "order-by");
+    if (order !== undefined && ORDERS[order] === undefined) throw new UsageError(`--order-by: "${order}" is not ${Object.keys(ORDERS).join(", ")}`);
+    if (values.descending === true && order === undefined) throw new UsageError("--descending needs --order-by");
     const within = stringFlag(values, "expiring-within");
-    const limit = count("limit", stringFlag(values, "limit"));
+    const idle = stringFlag(values, "idle-for");
+    const filter = {
+      policyId: stringFlag(values, "policy") ?? "",
+      state: state === undefined ? ApiKeyState.UNSPECIFIED : STATES[state],
+      ...(within !== undefined ? { expiringWithin: duration("expiring-within", within) } : {}),
+      ...(idle !== undefined ? { idleFor: duration("idle-for", idle) } : {}),
+      service: stringFlag(values, "service") ?? "",
+      nameContains: stringFlag(values, "name-contains") ?? "",
+      label: listFlag(values, "label"),
+      orderBy: order === undefined ? ApiKeyOrder.UNSPECIFIED : ORDERS[order],
+      descending: values.descending === true,
+    };
     const client = await session.client(ApiKeyService);
-    const keys: ApiKey[] = [];
-    let pageToken = "";
-    do {
-      const page = await client.adminListApiKeys({
-        pageSize: Math.min(limit === undefined ? 1000 : limit - keys.length, 1000),
-        pageToken,
-        policyId: stringFlag(values, "policy") ?? "",
-        state: state === undefined ? ApiKeyState.UNSPECIFIED : STATES[state],
-        ...(within !== undefined ? { expiringWithin: duration("expiring-within", within) } : {}),
-      });
-      keys.push(...page.apiKeys);
-      pageToken = page.nextPageToken;
-    } while (pageToken !== "" && (limit === undefined || keys.length < limit));
-    session.answer(AdminListApiKeysResponseSchema, create(AdminListApiKeysResponseSchema, { apiKeys: keys, nextPageToken: pageToken }), () =>
+    const { items: keys, nextPageToken } = await everyPage(count("limit", stringFlag(values, "limit")), async (pageSize, pageToken) => {
+      const page = await client.adminListApiKeys({ ...filter, pageSize, pageToken });
+      return { items: page.apiKeys, nextPageToken: page.nextPageToken };
+    });
+    session.answer(AdminListApiKeysResponseSchema, create(AdminListApiKeysResponseSchema, { apiKeys: keys, nextPageToken }), () =>
       table(
         ["ID", "NAME", "POLICY", "STATE", "EXPIRES", "LAST USED", "SERVICE"],
         keys.map((k) => [k.id, k.name, k.policyId, stateName(k.state), time(k.expireTime), time(k.lastUsedTime), k.service]),
@@ -151,6 +178,9 @@ const createKey: Command = {
       service: stringFlag(values, "service") ?? "",
       allowedSubnets: listFlag(values, "subnet"),
       constraints: constraints(values),
+      rateLimits: rateLimits(values),
+      credits: credits(values),
+      labels: labels(values),
     };
     const keys = await session.client(ApiKeyService);
     const res = await keys.adminCreateApiKey(request);
@@ -160,7 +190,7 @@ const createKey: Command = {
 
 const update: Command = {
   path: ["keys", "update"],
-  summary: "Change an API key's name, policy, expiry or scope; only the fields given change.",
+  summary: "Change an API key's name, policy, expiry, scope, limits or labels; only the fields given change.",
   args: "ID",
   flags: {
     name: { type: "string", value: "NAME", help: "new name" },
@@ -170,11 +200,15 @@ const update: Command = {
     "clear-subnets": { type: "boolean", help: "allow any client network" },
     "clear-constraints": { type: "boolean", help: "allow any request" },
     "clear-service": { type: "boolean", help: "the key belongs to no service" },
+    "clear-rate-limits": { type: "boolean", help: "no rate limit of the key's own (its policy's apply)" },
+    "clear-credits": { type: "boolean", help: "no credits: unlimited checks" },
+    "clear-labels": { type: "boolean", help: "no labels" },
   },
-  notes: ["--subnet and --constraint replace the key's whole list."],
+  notes: ["--subnet, --constraint, --rate-limit and --label replace the key's whole list; --credits sets the credits left."],
   async run(session, values, args) {
     const [id] = positional(args, ["ID"]);
     const key = create(ApiKeySchema, { id });
+    const newCredits = credits(values);
     const changes = new Changes(values);
     changes.set(stringFlag(values, "name"), "name", (name) => (key.name = name));
     changes.set(stringFlag(values, "policy"), "policy_id", (policy) => (key.policyId = policy));
@@ -182,6 +216,9 @@ const update: Command = {
     changes.replaced("subnet", "clear-subnets", "allowed_subnets", () => (key.allowedSubnets = listFlag(values, "subnet")));
     changes.replaced("constraint", "clear-constraints", "constraints", () => (key.constraints = constraints(values)));
     changes.replaced("service", "clear-service", "service", () => (key.service = stringFlag(values, "service") ?? ""));
+    changes.replaced("rate-limit", "clear-rate-limits", "rate_limits", () => (key.rateLimits = rateLimits(values)));
+    changes.replaced("credits", "clear-credits", "credits", () => (key.credits = newCredits));
+    changes.replaced("label", "clear-labels", "labels", () => (key.labels = labels(values)));
     const updateMask = changes.mask();
     const keys = await session.client(ApiKeyService);
     const res = await keys.adminUpdateApiKey({ apiKey: key, updateMask });

@@ -12,7 +12,10 @@ import {
 } from "../../gen/keyward/v1/policies_pb.js";
 import { Changes } from "./changes.js";
 import { listFlag, oneCall, positional, requiredFlag, stringFlag, type Command } from "./command.js";
+import { LIMIT_FLAGS, rateLimits, rateLimitsText } from "./limits.js";
 import { fields, table, time } from "./output.js";
+import { everyPage } from "./pages.js";
+import { count } from "./values.js";
 
 function policyBlock(p: Policy): string[] {
   return fields([
@@ -20,6 +23,7 @@ function policyBlock(p: Policy): string[] {
     ["name", p.name],
     ["description", p.description],
     ["permissions", p.permissions.join(", ") || "(none)"],
+    ["rate limits", rateLimitsText(p.rateLimits)],
     ["keys", String(p.apiKeyCount)],
     ["created", time(p.createTime)],
     ["updated", time(p.updateTime)],
@@ -33,18 +37,29 @@ const PERMISSION_FLAG = {
   help: "a permission (billing.invoices.read) or pattern (billing.*, *)",
 } as const;
 
-const list = oneCall({
+const list: Command = {
   path: ["policies", "list"],
-  summary: "List every policy, by name.",
-  service: PolicyService,
-  answer: AdminGetApiKeyPoliciesResponseSchema,
-  call: (policies) => policies.adminGetApiKeyPolicies({}),
-  lines: (res) =>
-    table(
-      ["ID", "NAME", "KEYS", "PERMISSIONS"],
-      res.policies.map((p) => [p.id, p.name, String(p.apiKeyCount), p.permissions.join(",")]),
-    ),
-});
+  summary: "List policies, by name (every page unless --limit).",
+  flags: {
+    "name-contains": { type: "string", value: "TEXT", help: "only policies whose name contains this text" },
+    limit: { type: "string", value: "N", help: "at most N policies" },
+  },
+  async run(session, values, args) {
+    positional(args, []);
+    const nameContains = stringFlag(values, "name-contains") ?? "";
+    const client = await session.client(PolicyService);
+    const { items: policies, nextPageToken } = await everyPage(count("limit", stringFlag(values, "limit")), async (pageSize, pageToken) => {
+      const page = await client.adminGetApiKeyPolicies({ pageSize, pageToken, nameContains });
+      return { items: page.policies, nextPageToken: page.nextPageToken };
+    });
+    session.answer(AdminGetApiKeyPoliciesResponseSchema, create(AdminGetApiKeyPoliciesResponseSchema, { policies, nextPageToken }), () =>
+      table(
+        ["ID", "NAME", "KEYS", "PERMISSIONS"],
+        policies.map((p) => [p.id, p.name, String(p.apiKeyCount), p.permissions.join(",")]),
+      ),
+    );
+  },
+};
 
 const get = oneCall({
   path: ["policies", "get"],
@@ -63,6 +78,7 @@ const createPolicy: Command = {
     name: { type: "string", value: "NAME", help: "unique name (required)" },
     description: { type: "string", value: "TEXT", help: "what the policy is for" },
     permission: PERMISSION_FLAG,
+    ...LIMIT_FLAGS,
   },
   async run(session, values, args) {
     positional(args, []);
@@ -71,6 +87,7 @@ const createPolicy: Command = {
       name: requiredFlag(values, "name"),
       description: stringFlag(values, "description") ?? "",
       permissions: listFlag(values, "permission"),
+      rateLimits: rateLimits(values),
     });
     session.answer(AdminCreateApiKeyPolicyResponseSchema, res, () => policyBlock(res.policy!));
   },
@@ -85,8 +102,10 @@ const update: Command = {
     description: { type: "string", value: "TEXT", help: "new description" },
     permission: PERMISSION_FLAG,
     "clear-permissions": { type: "boolean", help: "leave the policy with no permission" },
+    ...LIMIT_FLAGS,
+    "clear-rate-limits": { type: "boolean", help: "no rate limit for the keys on this policy (but their own)" },
   },
-  notes: ["--permission replaces the policy's whole list."],
+  notes: ["--permission and --rate-limit replace the policy's whole list."],
   async run(session, values, args) {
     const [id] = positional(args, ["ID"]);
     const policy = create(PolicySchema, { id });
@@ -94,6 +113,7 @@ const update: Command = {
     changes.set(stringFlag(values, "name"), "name", (name) => (policy.name = name));
     changes.set(stringFlag(values, "description"), "description", (description) => (policy.description = description));
     changes.replaced("permission", "clear-permissions", "permissions", () => (policy.permissions = listFlag(values, "permission")));
+    changes.replaced("rate-limit", "clear-rate-limits", "rate_limits", () => (policy.rateLimits = rateLimits(values)));
     const updateMask = changes.mask();
     const policies = await session.client(PolicyService);
     const res = await policies.adminUpdateApiKeyPolicy({ policy, updateMask });

@@ -200,6 +200,59 @@ describe("keyward CLI", { timeout: 120_000 }, () => {
     }
   });
 
+  it("lists every policy, past the server's first page of 50", async () => {
+    const names = Array.from({ length: 55 }, (_, i) => `paged-${String(i).padStart(2, "0")}`);
+    for (const name of names) {
+      const made = await fetch(`${kw.url}/keyward.v1.PolicyService/AdminCreateApiKeyPolicy`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${kw.adminKey}` },
+        body: JSON.stringify({ name }),
+      });
+      expect(made.status).toBe(200);
+    }
+    const everything = await json(["policies", "list"]);
+    expect(everything.policies.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(names));
+    const table = await cli(["policies", "list"]);
+    expect(table.stdout.trim().split("\n")).toHaveLength(1 + everything.policies.length);
+    const listed = await json(["policies", "list", "--name-contains", "paged-"]);
+    expect(listed.policies.map((p: { name: string }) => p.name)).toEqual(names);
+    expect((await json(["policies", "list", "--name-contains", "paged-", "--limit", "3"])).policies).toHaveLength(3);
+  });
+
+  it("gives keys labels, rate limits and credits, and finds them by label, service, name and idleness, in the order asked", async () => {
+    const { policy } = await json(["policies", "create", "--name", "metered", "--permission", "keyward.keys.check", "--rate-limit", "1000/1h"]);
+    expect(policy.rateLimits).toEqual([{ limit: "1000", period: "3600s" }]);
+    const made = async (name: string, ...flags: string[]) => (await json(["keys", "create", "--name", name, "--policy", policy.id, "--ttl", "30d", ...flags])).apiKey;
+    const billing = await made("labelled-b", "--label", "team=billing", "--label", "tier=gold", "--rate-limit", "100/1m", "--credits", "500", "--refill", "500/day");
+    expect(billing).toMatchObject({
+      labels: { team: "billing", tier: "gold" },
+      rateLimits: [{ limit: "100", period: "60s" }],
+      credits: { remaining: "500", refill: { amount: "500", interval: "REFILL_INTERVAL_DAY" } },
+    });
+    await made("labelled-a", "--label", "team=billing");
+    await made("labelled-c", "--label", "team=search");
+    const shown = await cli(["keys", "get", billing.id]);
+    expect(shown.stdout).toMatch(/rate limits: +100\/60s/);
+    expect(shown.stdout).toMatch(/credits: +500 left, refilled to 500 each day/);
+    expect(shown.stdout).toMatch(/labels: +team=billing, tier=gold/);
+
+    const names = async (...flags: string[]) => ((await json(["keys", "list", ...flags])).apiKeys ?? []).map((k: { name: string }) => k.name);
+    expect(await names("--label", "team=billing", "--order-by", "name")).toEqual(["labelled-a", "labelled-b"]);
+    expect(await names("--label", "team", "--name-contains", "labelled-", "--order-by", "name", "--descending")).toEqual(["labelled-c", "labelled-b", "labelled-a"]);
+    expect(await names("--label", "tier=gold")).toEqual(["labelled-b"]);
+    // Never used: idle since its creation, moments ago.
+    expect(await names("--label", "tier=gold", "--idle-for", "30d")).toEqual([]);
+
+    const updated = (await json(["keys", "update", billing.id, "--clear-labels", "--clear-credits", "--rate-limit", "5/1s"])).apiKey;
+    expect(updated.labels ?? {}).toEqual({});
+    expect(updated.credits).toBeUndefined();
+    expect(updated.rateLimits).toEqual([{ limit: "5", period: "1s" }]);
+
+    expect(await cli(["keys", "list", "--order-by", "size"])).toMatchObject({ code: 1, stderr: expect.stringContaining("--order-by") });
+    expect(await cli(["keys", "create", "--name", "x", "--policy", policy.id, "--ttl", "1d", "--rate-limit", "lots"])).toMatchObject({ code: 1, stderr: expect.stringContaining("--rate-limit") });
+    expect(await cli(["keys", "create", "--name", "x", "--policy", policy.id, "--ttl", "1d", "--refill", "5/day"])).toMatchObject({ code: 1, stderr: expect.stringContaining("--refill needs --credits") });
+  });
+
   // Over every run of this file (the runs above, and one more that fails after authenticating).
   it("never wrote the admin key or any credential to stderr", async () => {
     expect((await cli(["keys", "get", "NoSuchKey0000000"])).code).toBe(2);
