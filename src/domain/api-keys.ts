@@ -375,19 +375,14 @@ export class ApiKeys {
     return isAdminKey(key, (await repos.policies.permissionsOf(key.policyId)) ?? [], this.now());
   }
 
-  /**
-   * The key, locked until the transaction ends so concurrent changes to it
-   * serialise, once it is known to exist and to be on a policy the caller
-   * could grant (else the caller could act on a key stronger than its own).
-   */
-  /** The key, locked for this transaction; NOT_FOUND when there is none. */
+  /** The key, locked until the transaction ends so concurrent changes to it serialise; NOT_FOUND when there is none. */
   private async lockKey(repos: Repositories, id: string): Promise<ApiKeyRecord> {
     const key = await repos.apiKeys.getForUpdate(id);
     if (!key) throw new NotFoundError(`API key "${id}" not found`);
     return key;
   }
 
-  /** The key, locked, once the caller is shown able to grant its policy. */
+  /** The key, locked, once it is shown to be on a policy the caller could grant (else the caller could act on a key stronger than its own). */
   private async lockGrantableKey(repos: Repositories, caller: Principal, id: string, field: string, what: string): Promise<ApiKeyRecord> {
     const key = await this.lockKey(repos, id);
     await this.assertPolicyGrantable(repos, caller, key.policyId, field, what);
