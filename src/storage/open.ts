@@ -85,10 +85,15 @@ async function openPostgres(url: string, max: number, options: OpenOptions): Pro
 const PGLITE_SETTINGS: readonly string[] = ["-c", "shared_buffers=16MB"];
 
 async function openPglite(dataDir: string | undefined, template: Blob | undefined, options: OpenOptions): Promise<Opened> {
-  const driver = () => Promise.all([import("@electric-sql/pglite"), import("kysely-pglite-dialect"), import("./private-node-fs.js")]);
+  const [{ PGlite }, { PGliteDialect }, { PrivateNodeFS }, { copyBuiltPgliteTemplate }] = await Promise.all([
+    import("@electric-sql/pglite"),
+    import("kysely-pglite-dialect"),
+    import("./private-node-fs.js"),
+    import("./pglite-template.js"),
+  ]);
+  const startParams = [...PGlite.defaultStartParams, ...PGLITE_SETTINGS];
   if (dataDir === undefined) {
-    const [{ PGlite }, { PGliteDialect }] = await driver();
-    const pglite = await PGlite.create({ startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS], ...(template === undefined ? {} : { loadDataDir: template }) });
+    const pglite = await PGlite.create({ startParams, ...(template === undefined ? {} : { loadDataDir: template }) });
     return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite), log: logOf(options) }), changes: new PgliteChangeFeed(pglite) };
   }
   const { tightened } = secureDataDir(dataDir);
@@ -98,9 +103,8 @@ async function openPglite(dataDir: string | undefined, template: Blob | undefine
   }
   try {
     // A directory without a cluster yet starts from the build's template, if any (pglite-template.ts).
-    if (!existsSync(join(dataDir, "PG_VERSION"))) (await import("./pglite-template.js")).copyBuiltPgliteTemplate(dataDir);
-    const [{ PGlite }, { PGliteDialect }, { PrivateNodeFS }] = await driver();
-    const pglite = await PGlite.create({ fs: new PrivateNodeFS(dataDir), startParams: [...PGlite.defaultStartParams, ...PGLITE_SETTINGS] });
+    if (!existsSync(join(dataDir, "PG_VERSION"))) copyBuiltPgliteTemplate(dataDir);
+    const pglite = await PGlite.create({ fs: new PrivateNodeFS(dataDir), startParams });
     return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite), log: logOf(options) }), changes: new PgliteChangeFeed(pglite), lock };
   } catch (error) {
     lock.release();
