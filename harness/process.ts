@@ -10,8 +10,8 @@ export interface KeywardProcess {
   child: ChildProcess;
   /** stdout and stderr lines (stdout only with `stderr: "inherit"`), in arrival order. */
   lines: string[];
-  /** Resolves with the exit code once the process has exited and its output is read. */
-  exited: Promise<number | null>;
+  /** Resolves once the process has exited and its output is read: with its exit code, or the signal that ended it. */
+  exited: Promise<number | NodeJS.Signals>;
   output(): string;
   /** Emits "line" for each line as it is added to `lines`. */
   events: EventEmitter;
@@ -85,7 +85,7 @@ export function spawnKeyward(env: Record<string, string>, options: SpawnOptions 
   createInterface({ input: child.stdout! }).on("line", add);
   if (child.stderr) createInterface({ input: child.stderr }).on("line", add);
   // "close" comes after stdio has ended, so every line is in `lines` by then.
-  const exited = new Promise<number | null>((resolve) => child.once("close", (code) => resolve(code)));
+  const exited = new Promise<number | NodeJS.Signals>((resolve) => child.once("close", (code, signal) => resolve(code ?? signal!)));
   return { child, lines, exited, output: () => lines.join("\n"), events };
 }
 

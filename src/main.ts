@@ -24,6 +24,20 @@ function version(): string {
 async function main(): Promise<void> {
   const config = configOrExit("keyward");
   const logger = createLogger(config.logLevel);
+  // Signals are caught from the first moment: the default action would kill
+  // the process mid-write during the start, or in the instant between the
+  // start line going out and a handler being installed, which is exactly
+  // when a supervisor that waits for that line may send SIGTERM. One that
+  // comes while starting is acted on once the start is done.
+  let signalled: string | undefined;
+  let drain: ((signal: string) => void) | undefined;
+  const onSignal = (signal: string) => {
+    if (signalled !== undefined) return;
+    signalled = signal;
+    drain?.(signal);
+  };
+  process.on("SIGTERM", () => onSignal("SIGTERM"));
+  process.on("SIGINT", () => onSignal("SIGINT"));
   // The port first: a start that cannot have it must stop before the store
   // is opened (and, for the embedded store, created or locked). Until the
   // store is ready the port answers 503.
@@ -65,10 +79,7 @@ async function main(): Promise<void> {
   );
   process.stdout.write(`Keyward listening on http://${host}:${address.port} (store: ${store})\n`);
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
+  drain = (signal: string) => {
     const since = performance.now();
     logger.info({ signal, graceMs: config.shutdownGraceMs }, "draining");
     keyward
@@ -86,8 +97,7 @@ async function main(): Promise<void> {
         },
       );
   };
-  process.on("SIGTERM", () => stop("SIGTERM"));
-  process.on("SIGINT", () => stop("SIGINT"));
+  if (signalled !== undefined) drain(signalled);
 }
 
 main().catch((error: unknown) => failAndExit("keyward: failed to start", error));
