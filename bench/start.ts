@@ -36,7 +36,7 @@ function rssMiB(pid: number): number {
 /** One start of the compiled server with `env`; stopped (SIGTERM) once measured. */
 async function startOnce(env: Record<string, string>): Promise<Start> {
   const t0 = performance.now();
-  const server = await startKeywardProcess(env, { compiled: true, stderr: "inherit" });
+  const server = await startKeywardProcess(env, { stderr: "inherit" });
   const readyMs = performance.now() - t0;
   const start = { readyMs, cpuMs: cpuMs(server.child.pid!), rssMiB: rssMiB(server.child.pid!) };
   await server.stop();

@@ -44,8 +44,13 @@ export interface SpawnOptions {
   /** Another command instead (`["npm", "start"]`), run in `cwd` as the leader of a new process group. */
   command?: string[];
   cwd?: string;
-  /** The compiled server (`node dist/keyward.mjs`, no tsx), as `npm start` runs it. */
-  compiled?: boolean;
+  /**
+   * `node --import tsx src/main.ts` instead of the build `npm start` runs
+   * (`node dist/keyward.mjs`, which the caller must have built: the tests'
+   * globalSetup does). From source, a new embedded store has no template to
+   * copy, so PGlite runs initdb and every migration.
+   */
+  source?: boolean;
   /** Node flags and preloads before the entry point (the memory bench's GC hook). */
   nodeArgs?: string[];
   /** "inherit": stderr goes to this process's (a bench's operator sees it live) instead of into `lines`. */
@@ -53,7 +58,7 @@ export interface SpawnOptions {
 }
 
 /**
- * Starts `node --import tsx src/main.ts` (or as `options` say) on a free port
+ * Starts `node dist/keyward.mjs` (or as `options` say) on a free port
  * with `env` over this process's environment and a quiet, embedded-PGlite
  * default: a caller that wants the store or bootstrap key file its own
  * environment names passes them in `env`.
@@ -67,7 +72,7 @@ export function spawnKeyward(env: Record<string, string>, options: SpawnOptions 
     LOG_LEVEL: "warn",
     ...env,
   };
-  const node = [process.execPath, ...(options.compiled ? [] : ["--import", "tsx"]), ...(options.nodeArgs ?? []), options.compiled ? "dist/keyward.mjs" : "src/main.ts"];
+  const node = [process.execPath, ...(options.source ? ["--import", "tsx"] : []), ...(options.nodeArgs ?? []), options.source ? "src/main.ts" : "dist/keyward.mjs"];
   const stdio: ["ignore", "pipe", "pipe" | "inherit"] = ["ignore", "pipe", options.stderr === "inherit" ? "inherit" : "pipe"];
   const child = options.command
     ? spawn(options.command[0]!, options.command.slice(1), { env: fullEnv, stdio, cwd: options.cwd, detached: true })

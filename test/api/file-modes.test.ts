@@ -25,7 +25,8 @@ const looseIn = (listing: string[]) => listing.filter((line) => !/ (700|600)$/.t
 describe("the data directory's file modes", { timeout: 120_000 }, () => {
   it("are 0700 for directories and 0600 for files under umask 000, after a start that wrote the schema and the bootstrap key", async () => {
     const dataDir = join(await mkdtemp(join(tmpdir(), "keyward-modes-")), "data");
-    const first = spawnKeyward({ KEYWARD_DATA_DIR: dataDir }, { umask: "000" });
+    // From source: no template to copy, so every file is one PGlite's initdb wrote.
+    const first = spawnKeyward({ KEYWARD_DATA_DIR: dataDir }, { umask: "000", source: true });
     const url = await listening(first);
     expect((await fetch(`${url}/healthz`)).status).toBe(200);
     first.child.kill("SIGTERM");
