@@ -1,8 +1,14 @@
 import { defineConfig } from "vitest/config";
 
+/**
+ * Files that change the process's global state, so each runs in a module graph
+ * of its own: key-format mocks node:crypto, telemetry registers OpenTelemetry's
+ * global tracer provider and checks which modules are loaded.
+ */
+const ISOLATED = ["test/domain/key-format.test.ts", "test/api/telemetry.test.ts"];
+
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"],
     // One migrated PGlite store for the run: in-memory test stores start from its dump.
     // The build: spawned servers and the CLI run it.
     globalSetup: ["test/support/pglite-template.ts", "test/support/built-server.ts"],
@@ -11,5 +17,20 @@ export default defineConfig({
     hookTimeout: 60_000,
     // PGlite's error traces can be enormous; keep failures readable.
     printConsoleTrace: false,
+    projects: [
+      {
+        extends: true,
+        test: {
+          name: "shared",
+          include: ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"],
+          exclude: ISOLATED,
+          // The rest share one module graph per worker: the server's ~190
+          // modules, protobuf's registries and grpc-js are imported once, not
+          // once per file (~0.8 s a file). Their state is per Keyward instance.
+          isolate: false,
+        },
+      },
+      { extends: true, test: { name: "isolated", include: ISOLATED } },
+    ],
   },
 });

@@ -20,7 +20,7 @@ interface Run {
   stderr: string;
 }
 
-/** Runs `tsx src/recover.ts` with the store's configuration, as an operator would. */
+/** Runs the build `npm run recover` runs (dist/src/recover.js, from the globalSetup) with the store's configuration, as an operator would. */
 function recover(store: StoreLocation, extraEnv: Record<string, string> = {}): Promise<Run> {
   const env: Record<string, string> = {
     ...(process.env as Record<string, string>),
@@ -32,7 +32,7 @@ function recover(store: StoreLocation, extraEnv: Record<string, string> = {}): P
     LOG_LEVEL: "warn",
     ...extraEnv,
   };
-  const child = spawn(process.execPath, ["--import", "tsx", "src/recover.ts"], { env, stdio: ["ignore", "pipe", "pipe"] });
+  const child = spawn(process.execPath, ["dist/src/recover.js"], { env, stdio: ["ignore", "pipe", "pipe"] });
   let stdout = "";
   let stderr = "";
   child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
