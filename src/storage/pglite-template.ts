@@ -47,8 +47,13 @@ function copyFilePrivately(source: string, target: string): void {
  * from source), and PGlite runs initdb instead.
  */
 export function copyBuiltPgliteTemplate(dataDir: string): boolean {
-  if (TEMPLATE_DIR === undefined || !existsSync(join(TEMPLATE_DIR, MARKER))) return false;
-  copyPrivately(TEMPLATE_DIR, dataDir, TEMPLATE_DIR);
-  copyFilePrivately(join(TEMPLATE_DIR, MARKER), join(dataDir, MARKER));
+  return TEMPLATE_DIR !== undefined && copyPgliteTemplate(TEMPLATE_DIR, dataDir);
+}
+
+/** Fills `dataDir` from the template directory `templateDir` (as above); false when that holds no template. */
+export function copyPgliteTemplate(templateDir: string, dataDir: string): boolean {
+  if (!existsSync(join(templateDir, MARKER))) return false;
+  copyPrivately(templateDir, dataDir, templateDir);
+  copyFilePrivately(join(templateDir, MARKER), join(dataDir, MARKER));
   return true;
 }

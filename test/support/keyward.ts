@@ -6,6 +6,7 @@ import type { Config } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import type { StoreLocation } from "../../src/storage/open.js";
 import { pgliteTemplate } from "./pglite-template.js";
+import { seedDataDir } from "./stores.js";
 
 /** Real time, plus however far a test has moved it forward. */
 export class TestClock {
@@ -82,6 +83,7 @@ export async function startKeyward(
   let adminKey = "";
   // An in-memory store starts from the run's migrated template (pglite-template.ts), not from initdb.
   if (store.kind === "pglite" && store.dataDir === undefined && store.template === undefined) store = { ...store, template: await pgliteTemplate() };
+  seedDataDir(store);
   const keyward = await createKeyward(testConfig(store, options.config), options.logger ?? createLogger("silent"), {
     now: clock.now,
     grpcFastPath: options.grpcFastPath,

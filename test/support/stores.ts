@@ -1,8 +1,12 @@
 // The stores every storage and API suite runs on: embedded PGlite always, and
 // real PostgreSQL when KEYWARD_TEST_DATABASE_URL names a server (CI starts one).
 import { randomBytes } from "node:crypto";
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import pg from "pg";
 import type { StoreLocation } from "../../src/storage/open.js";
+import { copyPgliteTemplate } from "../../src/storage/pglite-template.js";
 
 export const POSTGRES_URL = process.env.KEYWARD_TEST_DATABASE_URL;
 
@@ -32,3 +36,15 @@ export const TEST_STORES: TestStore[] = [
   { name: "pglite", create: async () => ({ kind: "pglite" }) },
   ...(POSTGRES_URL ? [{ name: "postgres" as const, create: async () => ({ kind: "postgres" as const, url: await freshPostgresDatabase() }) }] : []),
 ];
+
+/** The build's template directory (the globalSetup builds it). */
+const BUILT_TEMPLATE = fileURLToPath(new URL("../../dist/pglite-template", import.meta.url));
+
+/**
+ * An embedded store on disk that holds no cluster yet is copied from the
+ * build's template, as the compiled server copies it, instead of running
+ * initdb in WebAssembly from source (seconds each).
+ */
+export function seedDataDir(store: StoreLocation): void {
+  if (store.kind === "pglite" && store.dataDir !== undefined && !existsSync(join(store.dataDir, "PG_VERSION"))) copyPgliteTemplate(BUILT_TEMPLATE, store.dataDir);
+}
