@@ -3,6 +3,7 @@
 // them signed, and records the outcome: delivered on a 2xx, else another
 // attempt after the retry schedule's next delay (with jitter, so endpoints that
 // fail together do not retry in lockstep), and failed once the schedule is spent.
+import { setMaxListeners } from "node:events";
 import type { AttemptOutcome } from "../storage/repositories/webhooks.js";
 import type { ClaimedDelivery } from "../storage/records.js";
 import type { Store } from "../storage/store.js";
@@ -51,6 +52,9 @@ export class WebhookDispatcher {
     onError: (error: unknown) => void,
   ) {
     this.rounds = new RepeatingRound(settings.pollMs, () => this.runRound(), onError);
+    // Each attempt in flight listens for the stop: a round has up to BATCH of
+    // them, past Node's default of 10, which would log a leak warning that is none.
+    setMaxListeners(BATCH, this.stopping.signal);
   }
 
   start(): void {

@@ -241,6 +241,25 @@ describe.each(TEST_STORES)("webhooks on $name", (store) => {
     expect(receiver.received.slice(before).filter((r) => r.body.includes(`"name":"${name}"`))).toHaveLength(1);
   });
 
+  it("sends a full round of deliveries at once without Node warning of a listener leak", async () => {
+    const warnings: string[] = [];
+    const onWarning = (warning: Error) => warnings.push(`${warning.name}: ${warning.message}`);
+    process.on("warning", onWarning);
+    const before = receiver.received.length;
+    receiver.delayMs = 300;
+    try {
+      // Twenty events, claimed and sent in one round: twenty attempts in flight together.
+      const names = Array.from({ length: 20 }, () => uniqueName("burst"));
+      await Promise.all(names.map((name) => c.policies.call(PolicyService.method.adminCreateApiKeyPolicy, { name, permissions: [] }, kw.adminKey)));
+      await receiver.waitFor((all) => names.every((name) => all.slice(before).some((r) => r.body.includes(name))));
+      await new Promise((r) => setImmediate(r));
+    } finally {
+      receiver.delayMs = 0;
+      process.off("warning", onWarning);
+    }
+    expect(warnings).toEqual([]);
+  });
+
   it("stops delivering to an endpoint once it is deleted", async () => {
     const gone = await new WebhookReceiver().start();
     try {
