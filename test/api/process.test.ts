@@ -13,7 +13,7 @@ import { freePort } from "../../harness/proxies.js";
 
 afterEach(killAll);
 
-/** Starts `tsx src/main.ts` on a free port with its data in `dataDir` and waits for its "listening" line. */
+/** Starts the build (`node dist/keyward.mjs`, as `npm start` runs it) on a free port with its data in `dataDir` and waits for its "listening" line. */
 async function startProcess(dataDir: string, env: Record<string, string> = {}) {
   const started = await startKeywardProcess({ KEYWARD_DATA_DIR: dataDir, ...env });
   // For requests before the drain (closed by the process's exit).

@@ -19,7 +19,7 @@ interface Run {
 
 const KEY = /^kw_[0-9A-Za-z]{16}_[0-9A-Za-z]{39}$/;
 
-// Each run starts a Node process (the built CLI takes ~0.2 s; through tsx it took ~1 s),
+// Each run starts a Node process (the built CLI takes ~0.3 s; through tsx it took ~1 s),
 // and the machine may be shared: each test may take two minutes.
 describe("keyward CLI", { timeout: 120_000 }, () => {
   let kw: RunningKeyward;
