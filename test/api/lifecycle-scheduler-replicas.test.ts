@@ -1,10 +1,12 @@
 // Lifecycle rounds from two replicas on one PostgreSQL (issue #19): both run
 // rounds on their own timers and, on top, the test runs rounds on both at the
 // same moment, yet each key's `api_key.expiring` and `api_key.expired` is one
-// event, one webhook-id, however often it is delivered: a round works under pg_try_advisory_xact_lock, and a
-// replica that finds it held does nothing. Batches are shrunk to 4 keys, so a
-// backlog takes several transactions, each settled before the next. And a held
-// lock really stops a round, and the timers alone take over once it is released. PostgreSQL only: PGlite is one process's database.
+// event, one webhook-id, however often it is delivered: a round works under
+// pg_try_advisory_xact_lock, and a replica that finds it held does nothing.
+// Batches are shrunk to 4 keys, so a backlog takes several transactions, each
+// settled before the next. And a held lock really stops a round, and the
+// timers alone take over once it is released. PostgreSQL only: PGlite is one
+// process's database.
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
