@@ -1,7 +1,6 @@
 // Headless Chromium for the dashboard's tests: Debian's package, driven by
 // playwright-core (no browser download). One place for where it lives, the
-// flags a container needs, and the dashboard build the tests load.
-import { execFileSync } from "node:child_process";
+// flags a container needs.
 import { existsSync } from "node:fs";
 import { chromium, type Browser, type BrowserContext, type Page } from "playwright-core";
 import { startKeyward, type RunningKeyward } from "./keyward.js";
@@ -11,9 +10,8 @@ const CHROMIUM = "/usr/bin/chromium";
 /** CI installs Chromium, so there a missing browser fails the tests rather than skipping them. */
 export const NO_BROWSER = !existsSync(CHROMIUM) && !process.env.CI;
 
-/** Builds the dashboard when its sources changed (what `npm start` serves), then starts Chromium. */
+/** Starts Chromium (the dashboard it loads, web/dist, is built by the globalSetup: test/support/build.ts). */
 export async function launchDashboardBrowser(): Promise<Browser> {
-  execFileSync(process.execPath, ["scripts/build.mjs", "--if-stale", "web"], { stdio: "inherit" });
   return chromium.launch({
     executablePath: CHROMIUM,
     // No sandbox: tests run as root in containers. The rest keeps Chromium off the network and quiet.
