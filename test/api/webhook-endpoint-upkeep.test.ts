@@ -13,7 +13,7 @@ import { AuditService } from "../../gen/keyward/v1/audit_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { WebhookDeliveryState, WebhookService } from "../../gen/keyward/v1/webhooks_pb.js";
 import { GrpcClient } from "../../harness/clients.js";
-import { DAY, grpcClients, keyOnPolicy, keyWithPermissions, restCall, uniqueName, type Clients } from "../support/fixtures.js";
+import { DAY, firstAttemptRecorded, grpcClients, keyOnPolicy, keyWithPermissions, restCall, uniqueName, type Clients } from "../support/fixtures.js";
 import { startKeyward, testConfig, type RunningKeyward } from "../support/keyward.js";
 import { TEST_STORES } from "../support/stores.js";
 import { WebhookReceiver, type ReceivedWebhook } from "../support/webhook-receiver.js";
@@ -159,6 +159,7 @@ describe.each(TEST_STORES)("webhook endpoint upkeep on $name", (store) => {
     const id = created.webhookEndpoint!.id;
     const first = await announce();
     await receiver.waitFor(() => deliveryOf(receiver, first) !== undefined);
+    await firstAttemptRecorded(hooks, id, kw.adminKey);
 
     // Failing, but not for long enough yet.
     kw.clock.advance(4 * DAY);

@@ -4,6 +4,7 @@ import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
+import { WebhookService } from "../../gen/keyward/v1/webhooks_pb.js";
 import { GrpcClient } from "../../harness/clients.js";
 import type { RunningKeyward } from "./keyward.js";
 
@@ -61,4 +62,19 @@ export async function keyWithPermissions(
   );
   const created = await keyOnPolicy(kw, c, policy!.id, uniqueName("key"));
   return { id: created.apiKey!.id, credentials: created.credentials, policyId: policy!.id };
+}
+
+/**
+ * Waits until Keyward has recorded the answer to its first attempt at the
+ * endpoint's first delivery. The receiver has the request before Keyward has
+ * its answer: a test clock moved in between would date the outcome after the jump.
+ */
+export async function firstAttemptRecorded(hooks: GrpcClient<typeof WebhookService>, endpointId: string, adminKey: string): Promise<void> {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const [delivery] = (await hooks.call(WebhookService.method.adminListWebhookDeliveries, { id: endpointId }, adminKey)).webhookDeliveries;
+    if (delivery !== undefined && delivery.lastStatusCode !== 0) return;
+    if (Date.now() > deadline) throw new Error(`no attempt recorded for webhook endpoint ${endpointId}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

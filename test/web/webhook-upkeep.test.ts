@@ -11,7 +11,7 @@ import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { WebhookService } from "../../gen/keyward/v1/webhooks_pb.js";
 import { GrpcClient } from "../../harness/clients.js";
 import { launchDashboardBrowser, NO_BROWSER, signIn } from "../support/browser.js";
-import { DAY, grpcClients, keyOnPolicy, type Clients } from "../support/fixtures.js";
+import { DAY, firstAttemptRecorded, grpcClients, keyOnPolicy, type Clients } from "../support/fixtures.js";
 import { startKeyward, testConfig, type RunningKeyward } from "../support/keyward.js";
 import { WebhookReceiver, type ReceivedWebhook } from "../support/webhook-receiver.js";
 
@@ -111,6 +111,7 @@ describe.skipIf(NO_BROWSER)("webhook endpoint upkeep in the dashboard", () => {
     const id = await subscribe(receiver);
     const first = await announce("failing-first");
     await receiver.waitFor((r) => r.some((x) => x.body.includes(first)));
+    await firstAttemptRecorded(hooks, id, kw.adminKey);
     kw.clock.advance(5 * DAY + 60_000);
     await expect.poll(async () => (await endpoint(id)).disableTime, { timeout: 30_000 }).toBeDefined();
 
