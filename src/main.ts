@@ -27,17 +27,12 @@ async function main(): Promise<void> {
   // Signals are caught from the first moment: the default action would kill
   // the process mid-write during the start, or in the instant between the
   // start line going out and a handler being installed, which is exactly
-  // when a supervisor that waits for that line may send SIGTERM. One that
-  // comes while starting is acted on once the start is done.
-  let signalled: string | undefined;
-  let drain: ((signal: string) => void) | undefined;
-  const onSignal = (signal: string) => {
-    if (signalled !== undefined) return;
-    signalled = signal;
-    drain?.(signal);
-  };
-  process.on("SIGTERM", () => onSignal("SIGTERM"));
-  process.on("SIGINT", () => onSignal("SIGINT"));
+  // when a supervisor that waits for that line may send SIGTERM. The first
+  // one is acted on once the start is done; later ones change nothing.
+  const signalled = new Promise<string>((resolve) => {
+    process.on("SIGTERM", () => resolve("SIGTERM"));
+    process.on("SIGINT", () => resolve("SIGINT"));
+  });
   // The port first: a start that cannot have it must stop before the store
   // is opened (and, for the embedded store, created or locked). Until the
   // store is ready the port answers 503.
@@ -79,7 +74,7 @@ async function main(): Promise<void> {
   );
   process.stdout.write(`Keyward listening on http://${host}:${address.port} (store: ${store})\n`);
 
-  drain = (signal: string) => {
+  void signalled.then((signal) => {
     const since = performance.now();
     logger.info({ signal, graceMs: config.shutdownGraceMs }, "draining");
     keyward
@@ -96,8 +91,7 @@ async function main(): Promise<void> {
           process.exit(1);
         },
       );
-  };
-  if (signalled !== undefined) drain(signalled);
+  });
 }
 
 main().catch((error: unknown) => failAndExit("keyward: failed to start", error));
