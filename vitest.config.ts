@@ -10,9 +10,9 @@ const ISOLATED = ["test/domain/key-format.test.ts", "test/api/telemetry.test.ts"
 
 export default defineConfig({
   test: {
-    // One migrated PGlite store for the run: in-memory test stores start from its dump.
-    // The build: spawned servers, the CLI and the browser suites run it.
-    globalSetup: ["test/support/pglite-template.ts", "test/support/build.ts"],
+    // The build, which spawned servers, the CLI and the browser suites run; then
+    // a dump of its migrated PGlite store, which in-memory test stores start from.
+    globalSetup: ["test/support/build.ts", "test/support/pglite-template.ts"],
     // Suites start real servers and databases (PGlite in WebAssembly, PostgreSQL).
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -1,17 +1,16 @@
 // A new embedded store starts from a store already initialised and migrated,
 // made once by `npm run build` (scripts/build.mjs) and kept beside the
 // compiled code, instead of running PostgreSQL's initdb in WebAssembly at the
-// first start (seconds of CPU). It takes two forms:
-// - a data directory (dist/pglite-template/) that a new on-disk store is
-//   copied from file by file: a plain copy, where loading a dump through
-//   PGlite's WebAssembly file system cost most of a fresh start;
-// - a dump, the only way into an in-memory store, which the tests' stores
-//   start from (test/support/pglite-template.ts).
-// Both are written by pglite-template-writer.ts; a start loads only this
-// module, which copies the directory.
-// The template sits only in dist/, so a run from source (tests, tsx) never
-// starts from one made of another revision's migrations; migrateToLatest
-// still runs after the copy, as at every start.
+// first start (seconds of CPU): a data directory, dist/pglite-template/,
+// written by pglite-template-writer.ts, that a new on-disk store is copied
+// from file by file (a plain copy: loading a dump through PGlite's
+// WebAssembly file system cost most of a fresh start). A start loads only
+// this module. The tests' stores start from the same directory
+// (test/support/pglite-template.ts), which their globalSetup rebuilds when
+// its sources are newer.
+// The server uses it only when it runs from dist/, so a run from source
+// (tsx) never starts from one made of another revision's migrations;
+// migrateToLatest still runs after the copy, as at every start.
 import { chmodSync, constants, copyFileSync, existsSync, mkdirSync, readdirSync } from "node:fs";
 import { join, sep } from "node:path";
 import { fileURLToPath } from "node:url";

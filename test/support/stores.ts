@@ -3,10 +3,10 @@
 import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import pg from "pg";
 import type { StoreLocation } from "../../src/storage/open.js";
 import { copyPgliteTemplate } from "../../src/storage/pglite-template.js";
+import { BUILT_TEMPLATE } from "./pglite-template.js";
 
 export const POSTGRES_URL = process.env.KEYWARD_TEST_DATABASE_URL;
 
@@ -36,9 +36,6 @@ export const TEST_STORES: TestStore[] = [
   { name: "pglite", create: async () => ({ kind: "pglite" }) },
   ...(POSTGRES_URL ? [{ name: "postgres" as const, create: async () => ({ kind: "postgres" as const, url: await freshPostgresDatabase() }) }] : []),
 ];
-
-/** The build's template directory (the globalSetup builds it). */
-const BUILT_TEMPLATE = fileURLToPath(new URL("../../dist/pglite-template", import.meta.url));
 
 /**
  * An embedded store on disk that holds no cluster yet is copied from the
