@@ -6,7 +6,7 @@ import { join } from "node:path";
 import pg from "pg";
 import type { StoreLocation } from "../../src/storage/open.js";
 import { copyPgliteTemplate } from "../../src/storage/pglite-template.js";
-import { BUILT_TEMPLATE } from "./pglite-template.js";
+import { BUILT_TEMPLATE, pgliteTemplate } from "./pglite-template.js";
 
 export const POSTGRES_URL = process.env.KEYWARD_TEST_DATABASE_URL;
 
@@ -33,7 +33,8 @@ export async function freshPostgresDatabase(): Promise<string> {
 }
 
 export const TEST_STORES: TestStore[] = [
-  { name: "pglite", create: async () => ({ kind: "pglite" }) },
+  // In memory, from the run's migrated template (pglite-template.ts), not from initdb.
+  { name: "pglite", create: async () => ({ kind: "pglite", template: await pgliteTemplate() }) },
   ...(POSTGRES_URL ? [{ name: "postgres" as const, create: async () => ({ kind: "postgres" as const, url: await freshPostgresDatabase() }) }] : []),
 ];
 
