@@ -34,6 +34,15 @@ const BATCH = 20;
 const MAX_ERROR_LENGTH = 300;
 /** How often finished deliveries past their retention are deleted (more often when the retention is shorter). */
 const PRUNE_EVERY_MS = 3_600_000;
+/**
+ * How often endpoints failing past KEYWARD_WEBHOOK_DISABLE_AFTER (days) are
+ * looked for: a write transaction in every poll would be most of an idle
+ * replica's work on its store.
+ */
+const DISABLE_CHECK_EVERY_MS = 60_000;
+
+/** Whether a job last run at `lastMs` is due again; a clock set back (NTP, a test) makes it due at once, not only once it catches up. */
+const due = (lastMs: number, now: Date, everyMs: number): boolean => now.getTime() - lastMs >= everyMs || now.getTime() < lastMs;
 
 /** `delay` ± 20%, so retries of many deliveries spread out. */
 const jitter = (delayMs: number): number => Math.round(delayMs * (0.8 + Math.random() * 0.4));
@@ -41,6 +50,7 @@ const jitter = (delayMs: number): number => Math.round(delayMs * (0.8 + Math.ran
 export class WebhookDispatcher {
   private readonly rounds: RepeatingRound;
   private lastPrune = 0;
+  private lastDisableCheck = 0;
   /** Aborts the attempts in flight when Keyward stops, so a slow receiver cannot hold up the shutdown. */
   private readonly stopping = new AbortController();
 
@@ -68,8 +78,11 @@ export class WebhookDispatcher {
     const leaseUntil = new Date(now.getTime() + this.settings.timeoutMs + 30_000);
     const claimed = await this.store.webhooks.claimDue(now, leaseUntil, BATCH);
     await Promise.all(claimed.map((d) => this.attempt(d)));
-    await this.disableFailing(now);
-    if (now.getTime() - this.lastPrune >= Math.min(PRUNE_EVERY_MS, this.settings.retentionMs)) {
+    if (due(this.lastDisableCheck, now, DISABLE_CHECK_EVERY_MS)) {
+      this.lastDisableCheck = now.getTime();
+      await this.disableFailing(now);
+    }
+    if (due(this.lastPrune, now, Math.min(PRUNE_EVERY_MS, this.settings.retentionMs))) {
       this.lastPrune = now.getTime();
       await this.store.webhooks.pruneFinished(new Date(now.getTime() - this.settings.retentionMs));
     }
