@@ -11,8 +11,9 @@ const ISOLATED = ["test/domain/key-format.test.ts", "test/api/telemetry.test.ts"
 export default defineConfig({
   test: {
     // The build, which spawned servers, the CLI and the browser suites run; then
-    // a dump of its migrated PGlite store, which in-memory test stores start from.
-    globalSetup: ["test/support/build.ts", "test/support/pglite-template.ts"],
+    // a dump of its migrated PGlite store, which in-memory test stores start from;
+    // and the PostgreSQL databases the suites make, dropped after the run.
+    globalSetup: ["test/support/build.ts", "test/support/pglite-template.ts", "test/support/postgres-databases.ts"],
     // Suites start real servers and databases (PGlite in WebAssembly, PostgreSQL).
     testTimeout: 30_000,
     hookTimeout: 60_000,

@@ -10,6 +10,9 @@ import { BUILT_TEMPLATE, pgliteTemplate } from "./pglite-template.js";
 
 export const POSTGRES_URL = process.env.KEYWARD_TEST_DATABASE_URL;
 
+/** Names the run whose databases these are (postgres-databases.ts drops them after it). */
+export const RUN_VARIABLE = "KEYWARD_TEST_DATABASE_RUN";
+
 export interface TestStore {
   name: "pglite" | "postgres";
   /** A fresh, empty database for one suite. */
@@ -19,7 +22,7 @@ export interface TestStore {
 /** A new, empty database on the test server; its URL. */
 export async function freshPostgresDatabase(): Promise<string> {
   if (!POSTGRES_URL) throw new Error("KEYWARD_TEST_DATABASE_URL is not set");
-  const name = `keyward_test_${randomBytes(6).toString("hex")}`;
+  const name = `keyward_test_${process.env[RUN_VARIABLE] ?? "adhoc"}_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: POSTGRES_URL });
   await admin.connect();
   try {

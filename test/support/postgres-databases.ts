@@ -1,0 +1,26 @@
+// vitest globalSetup: drops, after the run, the databases its suites made on
+// the test server (freshPostgresDatabase in stores.ts names them after the
+// run). A cluster that keeps them grows by a hundred databases a run, and every
+// later run pays for each of them (catalog size, backups of a developer's
+// cluster); another run going on at the same time keeps its own.
+import { randomBytes } from "node:crypto";
+import pg from "pg";
+import { POSTGRES_URL, RUN_VARIABLE } from "./stores.js";
+
+export default function setup(): (() => Promise<void>) | undefined {
+  if (!POSTGRES_URL) return undefined;
+  // Workers are started after this and inherit the variable.
+  const run = randomBytes(4).toString("hex");
+  process.env[RUN_VARIABLE] = run;
+  return async () => {
+    const admin = new pg.Client({ connectionString: POSTGRES_URL });
+    await admin.connect();
+    try {
+      const { rows } = await admin.query<{ datname: string }>("select datname from pg_database where datname like $1", [`keyward_test_${run}_%`]);
+      // FORCE: a suite that failed may have left a connection open.
+      for (const { datname } of rows) await admin.query(`drop database if exists ${datname} with (force)`);
+    } finally {
+      await admin.end();
+    }
+  };
+}
