@@ -1,10 +1,7 @@
 import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { Kysely, PostgresDialect } from "kysely";
 import type pg from "pg";
-import type { PGliteOptions } from "@electric-sql/pglite";
 import { PgliteChangeFeed, PostgresChangeFeed, type ChangeFeed } from "./changes.js";
 import type { Database } from "./database.js";
 import { lockDataDir, type DataDirLock } from "./data-dir-lock.js";
@@ -87,45 +84,16 @@ async function openPostgres(url: string, max: number, options: OpenOptions): Pro
  */
 const PGLITE_SETTINGS: readonly string[] = ["-c", "shared_buffers=16MB"];
 
-/**
- * An in-memory store (tests start hundreds in one process) holds every file in
- * memory already, so its buffer pool only needs room for the pages a statement
- * pins: 2 MB, where 16 MB cost ~0.2 s of zeroing at each start.
- */
-const IN_MEMORY_SETTINGS: readonly string[] = ["-c", "shared_buffers=2MB"];
-
-// Node's WebAssembly global, which TypeScript declares only in the DOM's library.
-declare const WebAssembly: { compile(bytes: Uint8Array): Promise<PGliteRuntime["pgliteWasmModule"]> };
-type PGliteRuntime = Required<Pick<PGliteOptions, "pgliteWasmModule" | "fsBundle">>;
-
-let runtime: Promise<PGliteRuntime> | undefined;
-
-/**
- * PGlite's WebAssembly, compiled once per process, and its file bundle, read
- * once: PGlite otherwise does both at every start (~0.4 s of CPU).
- */
-function inMemoryRuntime(): Promise<PGliteRuntime> {
-  const read = (file: string) => readFile(fileURLToPath(import.meta.resolve(`@electric-sql/pglite/${file}`)));
-  runtime ??= Promise.all([read("pglite.wasm"), read("pglite.data")]).then(async ([wasm, data]) => ({
-    pgliteWasmModule: await WebAssembly.compile(wasm),
-    fsBundle: new Blob([data]),
-  }));
-  return runtime;
-}
-
 async function openPglite(dataDir: string | undefined, template: Blob | undefined, options: OpenOptions): Promise<Opened> {
-  const [{ PGlite }, { PGliteDialect }, { PrivateNodeFS }, { copyBuiltPgliteTemplate }] = await Promise.all([
+  const [{ PGlite }, { PGliteDialect }, { PrivateNodeFS }, { copyBuiltPgliteTemplate }, { openInMemoryPglite }] = await Promise.all([
     import("@electric-sql/pglite"),
     import("kysely-pglite-dialect"),
     import("./private-node-fs.js"),
     import("./pglite-template.js"),
+    import("./pglite-in-memory.js"),
   ]);
   if (dataDir === undefined) {
-    const pglite = await PGlite.create({
-      ...(await inMemoryRuntime()),
-      startParams: [...PGlite.defaultStartParams, ...IN_MEMORY_SETTINGS],
-      ...(template === undefined ? {} : { loadDataDir: template }),
-    });
+    const pglite = await openInMemoryPglite(template);
     return { db: new Kysely<Database>({ dialect: new PGliteDialect(pglite), log: logOf(options) }), changes: new PgliteChangeFeed(pglite) };
   }
   const { tightened } = secureDataDir(dataDir);
