@@ -1,12 +1,51 @@
 import { availableParallelism } from "node:os";
-import { configDefaults, defineConfig } from "vitest/config";
+import { configDefaults, defineConfig, type TestProjectInlineConfiguration } from "vitest/config";
+
+/**
+ * The system suites (`npm run test:system`) drive Keyward from outside, through
+ * the programs its users run. They start processes that take seconds each:
+ * Keyward itself (npm start, signals, kill -9, the data directory's modes and
+ * lock, a production install), the admin CLI, Chromium on the dashboard, nginx
+ * and Caddy in front of Keyward, PostgreSQL clusters of their own, and the
+ * README's walkthroughs. Every other suite runs Keyward in the test's own
+ * process, on PGlite and PostgreSQL: that is `npm test`. CI runs both
+ * (`npm run test:all`).
+ */
+const SYSTEM = [
+  "test/web/**/*.test.ts",
+  "test/cli/cli.test.ts",
+  "test/api/{process,production-install,file-modes,single-writer,crash,recover,startup-errors,telemetry}.test.ts",
+  "test/api/usage-limits-replicas.test.ts",
+  "test/api/{proxies,proxy-usage-limits}.test.ts",
+  "test/api/outage.test.ts",
+  "test/api/{curl-walkthrough,readme-walkthrough}.test.ts",
+];
 
 /**
  * Files that change the process's global state, so each runs in a module graph
  * of its own: key-format mocks node:crypto, telemetry registers OpenTelemetry's
  * global tracer provider and checks which modules are loaded.
  */
-const ISOLATED = ["test/domain/key-format.test.ts", "test/api/telemetry.test.ts"];
+const ISOLATED = { fast: ["test/domain/key-format.test.ts"], system: ["test/api/telemetry.test.ts"] };
+
+/** A tier's files in one shared module graph, and its isolated files each in a graph of their own. */
+function tier(name: "fast" | "system", include: string[], exclude: string[]): TestProjectInlineConfiguration[] {
+  return [
+    {
+      extends: true,
+      test: {
+        name,
+        include,
+        exclude: [...configDefaults.exclude, ...exclude, ...ISOLATED[name]],
+        // The rest share one module graph per worker: the server's ~190
+        // modules, protobuf's registries and grpc-js are imported once, not
+        // once per file (~0.8 s a file). Their state is per Keyward instance.
+        isolate: false,
+      },
+    },
+    { extends: true, test: { name: `${name}-isolated`, include: ISOLATED[name] } },
+  ];
+}
 
 export default defineConfig({
   test: {
@@ -23,22 +62,9 @@ export default defineConfig({
     // a 2-core machine (CI's), where much of a file's time is spent waiting on
     // the servers, browsers and databases it started. Two workers there: a full
     // run took 319 s and 333 s instead of 459 s, and 452 s with a third process
-    // spinning on a core, all green each time.
+    // spinning on a core, all green each time. A third worker does not help the
+    // in-process suites, which keep both cores busy (104 s against 90–102 s).
     maxWorkers: Math.max(2, availableParallelism() - 1),
-    projects: [
-      {
-        extends: true,
-        test: {
-          name: "shared",
-          include: ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"],
-          exclude: [...configDefaults.exclude, ...ISOLATED],
-          // The rest share one module graph per worker: the server's ~190
-          // modules, protobuf's registries and grpc-js are imported once, not
-          // once per file (~0.8 s a file). Their state is per Keyward instance.
-          isolate: false,
-        },
-      },
-      { extends: true, test: { name: "isolated", include: ISOLATED } },
-    ],
+    projects: [...tier("fast", ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"], SYSTEM), ...tier("system", SYSTEM, [])],
   },
 });

@@ -222,36 +222,4 @@ describe.each(TEST_STORES)("REST on $name", (store) => {
     expect(doc.components.schemas["keyward.v1.CheckKeyRequest"]!.properties.key).toMatchObject({ maxLength: 256 });
     expect(doc.paths["/api/v1/api_keys"]!.get!.parameters.find((p) => p.name === "pageSize")!.schema).toMatchObject({ minimum: 0 });
   });
-
-  const walkthrough = (adminKey: string) => run("bash", ["examples/curl-walkthrough.sh"], { env: { ...process.env, KEYWARD_URL: kw.url, KEYWARD_ADMIN_KEY: adminKey } });
-
-  it("runs the README's curl walkthrough with the real curl binary, twice against the same Keyward", async () => {
-    await walkthrough(kw.adminKey);
-    const { stdout } = await walkthrough(kw.adminKey);
-    expect(stdout.split("\n").slice(1, -1)).toEqual([
-      "read /invoices/7: CHECK_CODE_VALID",
-      "read /payroll: CHECK_CODE_CONSTRAINT_DENIED",
-      "write /invoices: CHECK_CODE_PERMISSION_DENIED",
-      "write /invoices after widening: CHECK_CODE_VALID",
-      "old secret during the overlap: CHECK_CODE_VALID",
-      "new secret: CHECK_CODE_VALID",
-      "listed as expiring within 45 days: yes",
-      "listed by label team=reporting and name: yes",
-      "audit events for the key: 2",
-      "after retiring: CHECK_CODE_RETIRED",
-      "revoked by possession: {}",
-      "after revoking by possession: CHECK_CODE_RETIRED",
-      "deleted with the policy: 2 key(s)",
-    ]);
-  });
-
-  it("stops the curl walkthrough with Keyward's own message, never a JSON parse error or the key it was given", async () => {
-    const wrongKey = `kw_${"x".repeat(40)}`;
-    const failed = await walkthrough(wrongKey).then(
-      () => expect.unreachable("the walkthrough ran with a wrong admin key"),
-      (error: { code: number; stderr: string }) => error,
-    );
-    expect(failed.code).toBe(1);
-    expect(failed.stderr).toBe(`keyward refused ${kw.url}/api/v1/services/billing/permissions: {"code":16,"message":"invalid API key","details":[]}\n`);
-  });
 });
