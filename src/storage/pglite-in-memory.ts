@@ -1,4 +1,4 @@
-// In-memory PGlite stores: tests open hundreds in one process, so what each
+// In-memory PGlite stores: tests open dozens in each process, so what each
 // one would redo is done once per process. (Keyward itself always runs on a
 // data directory or PostgreSQL.)
 import { readFile } from "node:fs/promises";

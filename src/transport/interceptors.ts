@@ -234,6 +234,6 @@ let validator: Validator | undefined;
  * The validator for request messages; Keyward's predefined rules (display_name,
  * free_text) must be known to it. One per process: it plans a message's rules,
  * compiling their CEL, at the message's first request, and a plan depends only
- * on the protos (tests start hundreds of Keywards in one process).
+ * on the protos (tests start dozens of Keywards in each process).
  */
 export const requestValidator = (): Validator => (validator ??= createValidator({ registry: createRegistry(file_keyward_v1_field_rules) }));
