@@ -102,8 +102,12 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
     const verifyLimiter = new VerifyLimiter(config.argon2Budget);
     const metrics = new Metrics({ cache, verifyLimiter, feedUp: () => store.changes.up, usage: rollups });
     const routing = new ChangeRouting(cache, usage, registered, () => store.changes.up);
+    // Every replica sends; the outbox's claims keep them from sending one attempt twice.
+    const dispatcher = new WebhookDispatcher(store, webhookSender(config.webhooks), config.webhooks, now, (error) =>
+      logger.warn({ err: error }, "could not send webhooks this round; will retry"),
+    );
     // Our own writes apply at commit; other replicas' arrive as notifications.
-    store.onCommittedChange((change) => routing.changed(change));
+    store.onCommittedChange((change) => (change.kind === "outbox" ? dispatcher.wake() : routing.changed(change)));
     await store.changes.start({
       onChange(change) {
         metrics.notificationLag.observe(Math.max(0, Date.now() - change.at) / 1000);
@@ -150,10 +154,6 @@ export async function createKeyward(config: Config, logger: Logger, options: Key
     const deliver = options.deliverBootstrapKey ?? defaultBootstrapDelivery(config.bootstrapKeyFile);
     const bootstrapKeyId = await issueBootstrapKey({ store, hasher, settings, now, deliver });
     if (bootstrapKeyId) logger.info({ apiKeyId: bootstrapKeyId }, "issued the bootstrap admin key");
-    // Every replica sends; the outbox's claims keep them from sending one attempt twice.
-    const dispatcher = new WebhookDispatcher(store, webhookSender(config.webhooks), config.webhooks, now, (error) =>
-      logger.warn({ err: error }, "could not send webhooks this round; will retry"),
-    );
     // Every replica runs rounds; an advisory lock lets one at a time do the work.
     const lifecycle = new LifecycleScheduler(store, apiKeys, config.lifecycle, now, {
       idleRetired: (keyId) => logger.info({ apiKeyId: keyId }, "retired an API key unused for KEYWARD_IDLE_RETIRE_AFTER"),

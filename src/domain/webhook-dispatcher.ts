@@ -16,7 +16,7 @@ import { signedHeaders } from "./webhook-signing.js";
 export type WebhookSend = (url: string, headers: Record<string, string>, body: string, signal?: AbortSignal) => Promise<number>;
 
 export interface DispatcherSettings {
-  /** How often a replica looks for due deliveries. */
+  /** How often a replica looks for due deliveries (besides the rounds its own queued deliveries and retries start). */
   readonly pollMs: number;
   /** The longest one attempt may take (the sender enforces it; claims outlast it). */
   readonly timeoutMs: number;
@@ -71,6 +71,11 @@ export class WebhookDispatcher {
     this.rounds.start();
   }
 
+  /** Deliveries were queued in this process: a round now sends them, instead of at the next poll. */
+  wake(): void {
+    this.rounds.wake();
+  }
+
   /** One round: claim, send all claimed at once, record each outcome. Rounds never overlap. */
   async runRound(): Promise<void> {
     const now = this.now();
@@ -100,6 +105,8 @@ export class WebhookDispatcher {
     }
     const outcome = this.outcome(d.attempts, statusCode, error);
     await this.store.transaction((repos) => repos.webhooks.recordAttempt(d.id, d.attempts, outcome));
+    // A retry due before the next poll is sent on time.
+    if (outcome.kind === "retry") this.rounds.within(outcome.nextAttemptTime.getTime() - outcome.at.getTime());
   }
 
   /**

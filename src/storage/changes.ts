@@ -10,8 +10,15 @@ export const CHANGES_CHANNEL = "keyward_changes";
 
 export type Change = { kind: "api_key"; id: string } | { kind: "policy"; id: string } | { kind: "registry" };
 
-/** Told of each change a repository published, when its transaction commits. */
-export type ChangeSink = (change: Change) => void;
+/**
+ * What a write tells this replica alone, when it commits: webhook deliveries
+ * were queued (its dispatcher sends them at once; other replicas find them
+ * when they next poll).
+ */
+export type LocalChange = { kind: "outbox" };
+
+/** Told of each change a repository published (and each local one), when its transaction commits. */
+export type ChangeSink = (change: Change | LocalChange) => void;
 
 /** A change as received, with when it was published (ms since epoch, the publisher's clock). */
 export type ReceivedChange = Change & { at: number };

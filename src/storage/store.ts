@@ -1,5 +1,5 @@
 import { sql, type Kysely } from "kysely";
-import type { Change, ChangeFeed, ChangeSink } from "./changes.js";
+import type { Change, ChangeFeed, ChangeSink, LocalChange } from "./changes.js";
 import type { Database } from "./database.js";
 import { isRetryableConflict } from "./errors.js";
 import { ApiKeyRepository } from "./repositories/api-keys.js";
@@ -31,7 +31,7 @@ const bind = (db: Kysely<Database>, sink: ChangeSink): Repositories => ({
   auditEvents: new AuditEventRepository(db),
   usage: new UsageRepository(db),
   usageRollups: new UsageRollupRepository(db),
-  webhooks: new WebhookRepository(db),
+  webhooks: new WebhookRepository(db, sink),
 });
 
 // The Store is the repositories bound to the pool: this merges Repositories'
@@ -64,7 +64,7 @@ export class Store {
     this.localListener = listener;
   }
 
-  private committed(change: Change): void {
+  private committed(change: Change | LocalChange): void {
     this.localListener(change);
   }
 
@@ -75,7 +75,7 @@ export class Store {
    */
   async transaction<T>(work: (repos: Repositories) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
-      const published: Change[] = [];
+      const published: (Change | LocalChange)[] = [];
       try {
         const result = await this.db.transaction().execute((trx) => work(bind(trx, (change) => published.push(change))));
         for (const change of published) this.committed(change);

@@ -357,6 +357,29 @@ describe("the SSRF guard (KEYWARD_WEBHOOK_ALLOW_PRIVATE=false)", () => {
   });
 });
 
+describe("with a poll of a minute (KEYWARD_WEBHOOK_POLL)", () => {
+  it("sends a delivery as soon as its change commits, and its retry when due, not at the next poll", async () => {
+    const store = await TEST_STORES[0]!.create();
+    const kw = await startKeyward(store, { config: { webhooks: { ...testConfig(store).webhooks, pollMs: 60_000 } } });
+    const receiver = await new WebhookReceiver().start();
+    const hooks = new GrpcClient(WebhookService, kw.port);
+    const policies = new GrpcClient(PolicyService, kw.port);
+    try {
+      receiver.answerWith(500);
+      await hooks.call(WebhookService.method.adminCreateWebhookEndpoint, { url: receiver.url }, kw.adminKey);
+      await policies.call(PolicyService.method.adminCreateApiKeyPolicy, { name: uniqueName("announced-at-once"), permissions: [] }, kw.adminKey);
+      // The first attempt at once, the retry after the schedule's 200 ms: seconds, where a poll would take a minute.
+      await receiver.waitFor((all) => all.length === 2, 10_000);
+      expect(receiver.received.map((r) => r.status)).toEqual([500, 200]);
+    } finally {
+      hooks.close();
+      policies.close();
+      await kw.close();
+      await receiver.close();
+    }
+  });
+});
+
 describe("delivery retention (KEYWARD_WEBHOOK_RETENTION)", () => {
   it("forgets delivered deliveries once they are older than the retention", async () => {
     const store = await TEST_STORES[0]!.create();

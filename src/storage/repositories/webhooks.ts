@@ -1,5 +1,6 @@
 // Webhook endpoints and the outbox of their deliveries.
 import { sql, type Kysely } from "kysely";
+import type { ChangeSink } from "../changes.js";
 import type { Database } from "../database.js";
 import type { ClaimedDelivery, WebhookDeliveryRecord, WebhookDeliveryState, WebhookEndpointRecord } from "../records.js";
 
@@ -18,7 +19,10 @@ export type AttemptOutcome =
   | { kind: "failed"; statusCode: number; error: string; at: Date };
 
 export class WebhookRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly sink: ChangeSink,
+  ) {}
 
   async insertEndpoint(e: WebhookEndpointRecord, secret: string, creatorKeyId: string | null): Promise<void> {
     await this.db
@@ -124,6 +128,7 @@ export class WebhookRepository {
         })),
       )
       .execute();
+    this.sink({ kind: "outbox" });
   }
 
   /** Newest first. */
