@@ -17,6 +17,7 @@ import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { WebhookDeliveryState, WebhookService } from "../../gen/keyward/v1/webhooks_pb.js";
 import { GrpcClient } from "../../harness/clients.js";
 import { DAY, expiresIn, grpcClients, keyOnPolicy, keyWithPermissions, restCall, uniqueName, type Clients } from "../support/fixtures.js";
+import type { Config } from "../../src/config.js";
 import { LogCapture, startKeyward, testConfig, type RunningKeyward } from "../support/keyward.js";
 import { webhookSender } from "../../src/transport/webhook-sender.js";
 import { TEST_STORES } from "../support/stores.js";
@@ -357,38 +358,42 @@ describe("the SSRF guard (KEYWARD_WEBHOOK_ALLOW_PRIVATE=false)", () => {
   });
 });
 
+/** A Keyward of its own (PGlite) with these webhook settings, a receiver and clients, all closed after `run`. */
+async function withOwnKeyward(
+  webhooks: Partial<Config["webhooks"]>,
+  run: (own: { kw: RunningKeyward; receiver: WebhookReceiver; hooks: GrpcClient<typeof WebhookService>; policies: GrpcClient<typeof PolicyService> }) => Promise<void>,
+): Promise<void> {
+  const store = await TEST_STORES[0]!.create();
+  const kw = await startKeyward(store, { config: { webhooks: { ...testConfig(store).webhooks, ...webhooks } } });
+  const receiver = await new WebhookReceiver().start();
+  const hooks = new GrpcClient(WebhookService, kw.port);
+  const policies = new GrpcClient(PolicyService, kw.port);
+  try {
+    await run({ kw, receiver, hooks, policies });
+  } finally {
+    hooks.close();
+    policies.close();
+    await kw.close();
+    await receiver.close();
+  }
+}
+
 describe("with a poll of a minute (KEYWARD_WEBHOOK_POLL)", () => {
-  it("sends a delivery as soon as its change commits, and its retry when due, not at the next poll", async () => {
-    const store = await TEST_STORES[0]!.create();
-    const kw = await startKeyward(store, { config: { webhooks: { ...testConfig(store).webhooks, pollMs: 60_000 } } });
-    const receiver = await new WebhookReceiver().start();
-    const hooks = new GrpcClient(WebhookService, kw.port);
-    const policies = new GrpcClient(PolicyService, kw.port);
-    try {
+  it("sends a delivery as soon as its change commits, and its retry when due, not at the next poll", () =>
+    withOwnKeyward({ pollMs: 60_000 }, async ({ kw, receiver, hooks, policies }) => {
       receiver.answerWith(500);
       await hooks.call(WebhookService.method.adminCreateWebhookEndpoint, { url: receiver.url }, kw.adminKey);
       await policies.call(PolicyService.method.adminCreateApiKeyPolicy, { name: uniqueName("announced-at-once"), permissions: [] }, kw.adminKey);
       // The first attempt at once, the retry after the schedule's 200 ms: seconds, where a poll would take a minute.
       await receiver.waitFor((all) => all.length === 2, 10_000);
       expect(receiver.received.map((r) => r.status)).toEqual([500, 200]);
-    } finally {
-      hooks.close();
-      policies.close();
-      await kw.close();
-      await receiver.close();
-    }
-  });
+    }));
 });
 
 describe("delivery retention (KEYWARD_WEBHOOK_RETENTION)", () => {
-  it("forgets delivered deliveries once they are older than the retention", async () => {
-    const store = await TEST_STORES[0]!.create();
-    // A retention this short prunes within seconds; the default keeps a week.
-    const kw = await startKeyward(store, { config: { webhooks: { ...testConfig(store).webhooks, retentionMs: 1_500 } } });
-    const receiver = await new WebhookReceiver().start();
-    const hooks = new GrpcClient(WebhookService, kw.port);
-    const policies = new GrpcClient(PolicyService, kw.port);
-    try {
+  // A retention this short prunes within seconds; the default keeps a week.
+  it("forgets delivered deliveries once they are older than the retention", () =>
+    withOwnKeyward({ retentionMs: 1_500 }, async ({ kw, receiver, hooks, policies }) => {
       const { webhookEndpoint } = await hooks.call(WebhookService.method.adminCreateWebhookEndpoint, { url: receiver.url }, kw.adminKey);
       await policies.call(PolicyService.method.adminCreateApiKeyPolicy, { name: uniqueName("kept-briefly"), permissions: [] }, kw.adminKey);
       await receiver.waitFor((all) => all.length === 1);
@@ -397,13 +402,7 @@ describe("delivery retention (KEYWARD_WEBHOOK_RETENTION)", () => {
       const deadline = Date.now() + 5_000;
       while ((await list()).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
       expect(await list()).toEqual([]);
-    } finally {
-      hooks.close();
-      policies.close();
-      await kw.close();
-      await receiver.close();
-    }
-  });
+    }));
 });
 
 describe("a receiver that does not answer", () => {
