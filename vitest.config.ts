@@ -28,12 +28,25 @@ const SYSTEM = [
  */
 const ISOLATED = { fast: ["test/domain/key-format.test.ts"], system: ["test/api/telemetry.test.ts"] };
 
+/**
+ * What every project sets. Projects do not extend the root config: they would
+ * inherit its globalSetup and run it again each (the build check, the template
+ * dump), where the root runs it once per run.
+ */
+const EACH = {
+  // Suites start real servers and databases (PGlite in WebAssembly, PostgreSQL).
+  testTimeout: 30_000,
+  hookTimeout: 60_000,
+  // PGlite's error traces can be enormous; keep failures readable.
+  printConsoleTrace: false,
+};
+
 /** A tier's files in one shared module graph, and its isolated files each in a graph of their own. */
 function tier(name: "fast" | "system", include: string[], exclude: string[]): TestProjectInlineConfiguration[] {
   return [
     {
-      extends: true,
       test: {
+        ...EACH,
         name,
         include,
         exclude: [...configDefaults.exclude, ...exclude, ...ISOLATED[name]],
@@ -43,7 +56,7 @@ function tier(name: "fast" | "system", include: string[], exclude: string[]): Te
         isolate: false,
       },
     },
-    { extends: true, test: { name: `${name}-isolated`, include: ISOLATED[name] } },
+    { test: { ...EACH, name: `${name}-isolated`, include: ISOLATED[name] } },
   ];
 }
 
@@ -53,11 +66,6 @@ export default defineConfig({
     // a dump of its migrated PGlite store, which in-memory test stores start from;
     // and the PostgreSQL databases the suites make, dropped after the run.
     globalSetup: ["test/support/build.ts", "test/support/pglite-template.ts", "test/support/postgres-databases.ts"],
-    // Suites start real servers and databases (PGlite in WebAssembly, PostgreSQL).
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
-    // PGlite's error traces can be enormous; keep failures readable.
-    printConsoleTrace: false,
     // vitest's default is one worker fewer than the CPUs: one file at a time on
     // a 2-core machine (CI's), where much of a file's time is spent waiting on
     // the servers, browsers and databases it started. Two workers there: a full

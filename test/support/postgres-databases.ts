@@ -12,15 +12,18 @@ export default function setup(): (() => Promise<void>) | undefined {
   // Workers are started after this and inherit the variable.
   const run = randomBytes(4).toString("hex");
   process.env[RUN_VARIABLE] = run;
+  // Housekeeping: a database it cannot drop is reported, and the run's verdict stands.
   return async () => {
     const admin = new pg.Client({ connectionString: POSTGRES_URL });
-    await admin.connect();
     try {
+      await admin.connect();
       const { rows } = await admin.query<{ datname: string }>("select datname from pg_database where datname like $1", [`keyward_test_${run}_%`]);
       // FORCE: a suite that failed may have left a connection open.
       for (const { datname } of rows) await admin.query(`drop database if exists ${datname} with (force)`);
+    } catch (error) {
+      process.stderr.write(`could not drop this run's test databases (keyward_test_${run}_*): ${String(error)}\n`);
     } finally {
-      await admin.end();
+      await admin.end().catch(() => {});
     }
   };
 }
