@@ -4,8 +4,7 @@
 // later run pays for each of them (catalog size, backups of a developer's
 // cluster); another run going on at the same time keeps its own.
 import { randomBytes } from "node:crypto";
-import pg from "pg";
-import { POSTGRES_URL, RUN_VARIABLE } from "./stores.js";
+import { onTestServer, POSTGRES_URL, RUN_VARIABLE } from "./stores.js";
 
 export default function setup(): (() => Promise<void>) | undefined {
   if (!POSTGRES_URL) return undefined;
@@ -14,16 +13,14 @@ export default function setup(): (() => Promise<void>) | undefined {
   process.env[RUN_VARIABLE] = run;
   // Housekeeping: a database it cannot drop is reported, and the run's verdict stands.
   return async () => {
-    const admin = new pg.Client({ connectionString: POSTGRES_URL });
     try {
-      await admin.connect();
-      const { rows } = await admin.query<{ datname: string }>("select datname from pg_database where datname like $1", [`keyward_test_${run}_%`]);
-      // FORCE: a suite that failed may have left a connection open.
-      for (const { datname } of rows) await admin.query(`drop database if exists ${datname} with (force)`);
+      await onTestServer(async (admin) => {
+        const { rows } = await admin.query<{ datname: string }>("select datname from pg_database where datname like $1", [`keyward_test_${run}_%`]);
+        // FORCE: a suite that failed may have left a connection open.
+        for (const { datname } of rows) await admin.query(`drop database if exists ${datname} with (force)`);
+      });
     } catch (error) {
       process.stderr.write(`could not drop this run's test databases (keyward_test_${run}_*): ${String(error)}\n`);
-    } finally {
-      await admin.end().catch(() => {});
     }
   };
 }

@@ -19,18 +19,23 @@ export interface TestStore {
   create(): Promise<StoreLocation>;
 }
 
-/** A new, empty database on the test server; its URL. */
-export async function freshPostgresDatabase(): Promise<string> {
+/** Runs `work` on a connection to the test server's own database (KEYWARD_TEST_DATABASE_URL). */
+export async function onTestServer<T>(work: (admin: pg.Client) => Promise<T>): Promise<T> {
   if (!POSTGRES_URL) throw new Error("KEYWARD_TEST_DATABASE_URL is not set");
-  const name = `keyward_test_${process.env[RUN_VARIABLE] ?? "adhoc"}_${randomBytes(6).toString("hex")}`;
   const admin = new pg.Client({ connectionString: POSTGRES_URL });
   await admin.connect();
   try {
-    await admin.query(`create database ${name}`);
+    return await work(admin);
   } finally {
     await admin.end();
   }
-  const url = new URL(POSTGRES_URL);
+}
+
+/** A new, empty database on the test server; its URL. */
+export async function freshPostgresDatabase(): Promise<string> {
+  const name = `keyward_test_${process.env[RUN_VARIABLE] ?? "adhoc"}_${randomBytes(6).toString("hex")}`;
+  await onTestServer((admin) => admin.query(`create database ${name}`));
+  const url = new URL(POSTGRES_URL!);
   url.pathname = `/${name}`;
   return url.toString();
 }
