@@ -8,7 +8,7 @@ import { createKeyward, type Keyward } from "../../src/app.js";
 import { SYSTEM } from "../../src/domain/principal.js";
 import { createLogger } from "../../src/logger.js";
 import { testConfig } from "../support/keyward.js";
-import { POSTGRES_URL, freshPostgresDatabase, seedDataDir } from "../support/stores.js";
+import { POSTGRES_URL, freshPostgresDatabase, fromTemplate } from "../support/stores.js";
 
 const silent = createLogger("silent");
 const open: Keyward[] = [];
@@ -17,8 +17,7 @@ afterEach(async () => {
 });
 
 async function start(config: ReturnType<typeof testConfig>, deliver?: (c: string) => Promise<void>): Promise<Keyward> {
-  seedDataDir(config.store);
-  const keyward = await createKeyward(config, silent, deliver ? { deliverBootstrapKey: deliver } : {});
+  const keyward = await createKeyward({ ...config, store: await fromTemplate(config.store) }, silent, deliver ? { deliverBootstrapKey: deliver } : {});
   open.push(keyward);
   return keyward;
 }
@@ -58,8 +57,7 @@ describe("bootstrap admin key", () => {
     const file = join(dir, "admin.key");
     await writeFile(file, "someone else's\n");
     const config = testConfig({ kind: "pglite", dataDir: join(dir, "data") }, { bootstrapKeyFile: file });
-    seedDataDir(config.store);
-    await expect(createKeyward(config, silent)).rejects.toMatchObject({ code: "EEXIST" });
+    await expect(createKeyward({ ...config, store: await fromTemplate(config.store) }, silent)).rejects.toMatchObject({ code: "EEXIST" });
     expect(await readFile(file, "utf8")).toBe("someone else's\n");
 
     const retry = await start(testConfig(config.store, { bootstrapKeyFile: join(dir, "second.key") }));

@@ -6,7 +6,7 @@ import { createLogger } from "../../src/logger.js";
 import { connectionLimits, startingHandler } from "../../src/server.js";
 import { OnePortServer } from "../../src/transport/one-port.js";
 import { testConfig } from "../support/keyward.js";
-import { pgliteTemplate } from "../support/pglite-template.js";
+import { fromTemplate } from "../support/stores.js";
 
 const open: Keyward[] = [];
 afterEach(async () => {
@@ -15,7 +15,7 @@ afterEach(async () => {
 
 describe("a port bound before the store is open", () => {
   it("answers 503 until Keyward is ready, then serves on the same port", async () => {
-    const config = testConfig({ kind: "pglite", template: await pgliteTemplate() });
+    const config = testConfig(await fromTemplate({ kind: "pglite" }));
     const server = new OnePortServer(startingHandler, connectionLimits(config.connections));
     const { port } = await server.listen(0, "127.0.0.1");
     const url = `http://127.0.0.1:${port}`;

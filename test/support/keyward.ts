@@ -5,8 +5,7 @@ import { createKeyward, type Keyward } from "../../src/app.js";
 import type { Config } from "../../src/config.js";
 import { createLogger } from "../../src/logger.js";
 import type { StoreLocation } from "../../src/storage/open.js";
-import { pgliteTemplate } from "./pglite-template.js";
-import { seedDataDir } from "./stores.js";
+import { fromTemplate } from "./stores.js";
 
 /** Real time, plus however far a test has moved it forward. */
 export class TestClock {
@@ -81,10 +80,7 @@ export async function startKeyward(
 ): Promise<RunningKeyward> {
   const clock = options.clock ?? new TestClock();
   let adminKey = "";
-  // An in-memory store starts from the run's migrated template (pglite-template.ts), not from initdb.
-  if (store.kind === "pglite" && store.dataDir === undefined && store.template === undefined) store = { ...store, template: await pgliteTemplate() };
-  seedDataDir(store);
-  const keyward = await createKeyward(testConfig(store, options.config), options.logger ?? createLogger("silent"), {
+  const keyward = await createKeyward(testConfig(await fromTemplate(store), options.config), options.logger ?? createLogger("silent"), {
     now: clock.now,
     grpcFastPath: options.grpcFastPath,
     deliverBootstrapKey: async (credentials) => {

@@ -2,7 +2,7 @@
 // and every migration again (seconds each): the build's template directory,
 // dist/pglite-template/ (the globalSetup test/support/build.ts makes it, or
 // remakes it when a migration is newer), as the compiled server uses it.
-// - A store on disk is copied from the directory (seedDataDir).
+// - A store on disk is copied from the directory (fromTemplate in stores.ts).
 // - An in-memory store can only load a dump: this globalSetup dumps the
 //   directory once per run, to a file every worker reads once.
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";

@@ -41,16 +41,20 @@ export async function freshPostgresDatabase(): Promise<string> {
 }
 
 export const TEST_STORES: TestStore[] = [
-  // In memory, from the run's migrated template (pglite-template.ts), not from initdb.
-  { name: "pglite", create: async () => ({ kind: "pglite", template: await pgliteTemplate() }) },
+  { name: "pglite", create: () => fromTemplate({ kind: "pglite" }) },
   ...(POSTGRES_URL ? [{ name: "postgres" as const, create: async () => ({ kind: "postgres" as const, url: await freshPostgresDatabase() }) }] : []),
 ];
 
 /**
- * An embedded store on disk that holds no cluster yet is copied from the
- * build's template, as the compiled server copies it, instead of running
- * initdb in WebAssembly from source (seconds each).
+ * A PGlite test store as it starts from the build's migrated template, instead
+ * of running initdb and every migration in WebAssembly (seconds each): on
+ * disk, a directory that holds no cluster yet is copied from it, as the
+ * compiled server copies it; in memory, the run's dump of it is loaded
+ * (pglite-template.ts). Other stores are returned as they are.
  */
-export function seedDataDir(store: StoreLocation): void {
-  if (store.kind === "pglite" && store.dataDir !== undefined && !existsSync(join(store.dataDir, "PG_VERSION"))) copyPgliteTemplate(BUILT_TEMPLATE, store.dataDir);
+export async function fromTemplate(store: StoreLocation): Promise<StoreLocation> {
+  if (store.kind !== "pglite") return store;
+  if (store.dataDir === undefined) return store.template === undefined ? { ...store, template: await pgliteTemplate() } : store;
+  if (!existsSync(join(store.dataDir, "PG_VERSION"))) copyPgliteTemplate(BUILT_TEMPLATE, store.dataDir);
+  return store;
 }
