@@ -229,7 +229,8 @@ export class OnePortServer {
    * clients get GOAWAY, HTTP/1.1 responses say `connection: close`). Once no
    * request is running and none has arrived for QUIET_MS (requests already
    * sent on open connections may still be in socket buffers when the signal
-   * lands), or `graceMs` has passed, closes whatever remains.
+   * lands), or no connection is left, or `graceMs` has passed, closes
+   * whatever remains.
    */
   async close(graceMs: number): Promise<void> {
     this.draining = true;
@@ -237,7 +238,8 @@ export class OnePortServer {
     for (const session of this.sessions) session.close();
     const deadline = performance.now() + graceMs;
     while (performance.now() < deadline) {
-      if (this.inFlight === 0 && performance.now() - this.lastRequestAt >= QUIET_MS) break;
+      // With no connection left, nothing can still arrive: no need to wait for quiet.
+      if (this.inFlight === 0 && (this.sockets.size === 0 || performance.now() - this.lastRequestAt >= QUIET_MS)) break;
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
     for (const session of this.sessions) session.destroy();
