@@ -125,7 +125,9 @@ describe.each(TEST_STORES)("CheckKey's gRPC fast path ($name)", (store) => {
     };
   });
   afterAll(async () => {
-    session?.close();
+    // Destroyed, not closed: the Connect path's answer to an oversized body leaves
+    // that stream open until the client ends it, which a graceful close would wait for.
+    session?.destroy();
     c?.close();
     await kw?.close();
   });
