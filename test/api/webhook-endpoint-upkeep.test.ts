@@ -20,6 +20,12 @@ import { WebhookReceiver, type ReceivedWebhook } from "../support/webhook-receiv
 
 const HOUR = 3_600_000;
 
+/** The dispatcher's poll in this suite. */
+const POLL_MS = 100;
+
+/** Lets `n` polls pass: long enough for the dispatcher's next round to have acted, had it been going to. */
+const rounds = (n: number) => new Promise((r) => setTimeout(r, n * POLL_MS));
+
 /**
  * Verifies with the reference library, its clock set to when Keyward signed
  * (the test clock may be days ahead of real time, which `verify` would refuse
@@ -67,8 +73,11 @@ describe.each(TEST_STORES)("webhook endpoint upkeep on $name", (store) => {
   beforeAll(async () => {
     const location = await store.create();
     // One retry, days away: a failed first attempt stays pending past the disable threshold
-    // (and the delivery log keeps it, though the clock moves days).
-    kw = await startKeyward(location, { config: { webhooks: { ...testConfig(location).webhooks, retryScheduleMs: [20 * DAY], retentionMs: 60 * DAY } } });
+    // (and the delivery log keeps it, though the clock moves days). A poll of 100 ms: after
+    // the clock moves, the next round (the one that disables or not) is soon.
+    kw = await startKeyward(location, {
+      config: { webhooks: { ...testConfig(location).webhooks, retryScheduleMs: [20 * DAY], retentionMs: 60 * DAY, pollMs: POLL_MS } },
+    });
     c = grpcClients(kw.port);
     hooks = new GrpcClient(WebhookService, kw.port);
     audit = new GrpcClient(AuditService, kw.port);
@@ -163,11 +172,11 @@ describe.each(TEST_STORES)("webhook endpoint upkeep on $name", (store) => {
 
     // Failing, but not for long enough yet.
     kw.clock.advance(4 * DAY);
-    await new Promise((r) => setTimeout(r, 500));
+    await rounds(3);
     expect((await endpoint(id)).disableTime).toBeUndefined();
 
     kw.clock.advance(DAY + 60_000);
-    const deadline = Date.now() + 30_000; // a loaded CI machine may poll late
+    const deadline = Date.now() + 30_000; // a loaded CI machine may run rounds late
     while ((await endpoint(id)).disableTime === undefined && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
     const disabled = await rest("GET", "/webhook_endpoints");
     const listed = (disabled.body.webhookEndpoints as { id: string; disableTime?: string }[]).find((e) => e.id === id)!;
@@ -182,7 +191,7 @@ describe.each(TEST_STORES)("webhook endpoint upkeep on $name", (store) => {
     // Nothing is queued for it, and nothing sent.
     const received = receiver.received.length;
     await announce();
-    await new Promise((r) => setTimeout(r, 500));
+    await rounds(3);
     expect(receiver.received).toHaveLength(received);
     expect((await hooks.call(WebhookService.method.adminListWebhookDeliveries, { id }, kw.adminKey)).webhookDeliveries).toHaveLength(1);
 
@@ -194,7 +203,7 @@ describe.each(TEST_STORES)("webhook endpoint upkeep on $name", (store) => {
     await receiver.waitFor(() => deliveryOf(receiver, again) !== undefined);
     // Its failing streak started over: another day of failures does not disable it.
     kw.clock.advance(DAY);
-    await new Promise((r) => setTimeout(r, 500));
+    await rounds(3);
     expect((await endpoint(id)).disableTime).toBeUndefined();
   });
 
@@ -209,7 +218,7 @@ describe.each(TEST_STORES)("webhook endpoint upkeep on $name", (store) => {
     const delivered = await announce();
     await receiver.waitFor(() => receiver.received.some((r) => r.body.includes(delivered) && r.status === 200));
     kw.clock.advance(3 * DAY);
-    await new Promise((r) => setTimeout(r, 500));
+    await rounds(3);
     expect((await endpoint(id)).disableTime).toBeUndefined();
   });
 });

@@ -198,7 +198,8 @@ describe.each(TEST_STORES)("webhooks on $name", (store) => {
         [delivery] = (await hooks.call(WebhookService.method.adminListWebhookDeliveries, { id: webhookEndpoint!.id }, kw.adminKey)).webhookDeliveries;
       }
       expect(delivery).toMatchObject({ state: WebhookDeliveryState.FAILED, attempts: 4, lastStatusCode: 503, lastError: "the endpoint answered HTTP 503" });
-      await new Promise((r) => setTimeout(r, 1_000));
+      // Well past the schedule's longest wait (200 ms): a fifth attempt would have come.
+      await new Promise((r) => setTimeout(r, 500));
       expect(failing.received).toHaveLength(4);
     } finally {
       await failing.close();
@@ -271,7 +272,8 @@ describe.each(TEST_STORES)("webhooks on $name", (store) => {
       await gone.waitFor((all) => all.length >= 1);
       await hooks.call(WebhookService.method.adminDeleteWebhookEndpoint, { id: webhookEndpoint!.id }, kw.adminKey);
       const after = gone.received.length;
-      await new Promise((r) => setTimeout(r, 1_500));
+      // Longer than the rest of the retry schedule (50 + 100 + 200 ms) takes.
+      await new Promise((r) => setTimeout(r, 500));
       expect(gone.received.length).toBe(after);
     } finally {
       await gone.close();
@@ -384,16 +386,17 @@ describe("with a poll of a minute (KEYWARD_WEBHOOK_POLL)", () => {
       receiver.answerWith(500);
       await hooks.call(WebhookService.method.adminCreateWebhookEndpoint, { url: receiver.url }, kw.adminKey);
       await policies.call(PolicyService.method.adminCreateApiKeyPolicy, { name: uniqueName("announced-at-once"), permissions: [] }, kw.adminKey);
-      // The first attempt at once, the retry after the schedule's 200 ms: seconds, where a poll would take a minute.
+      // The first attempt at once, the retry after the schedule's 50 ms: within seconds, where a poll would take a minute.
       await receiver.waitFor((all) => all.length === 2, 10_000);
       expect(receiver.received.map((r) => r.status)).toEqual([500, 200]);
     }));
 });
 
 describe("delivery retention (KEYWARD_WEBHOOK_RETENTION)", () => {
-  // A retention this short prunes within seconds; the default keeps a week.
+  // A retention this short, checked at every round of a 100 ms poll, prunes
+  // within about a second; the default keeps a week.
   it("forgets delivered deliveries once they are older than the retention", () =>
-    withOwnKeyward({ retentionMs: 1_500 }, async ({ kw, receiver, hooks, policies }) => {
+    withOwnKeyward({ retentionMs: 1_000, pollMs: 100 }, async ({ kw, receiver, hooks, policies }) => {
       const { webhookEndpoint } = await hooks.call(WebhookService.method.adminCreateWebhookEndpoint, { url: receiver.url }, kw.adminKey);
       await policies.call(PolicyService.method.adminCreateApiKeyPolicy, { name: uniqueName("kept-briefly"), permissions: [] }, kw.adminKey);
       await receiver.waitFor((all) => all.length === 1);

@@ -35,7 +35,7 @@ export function testConfig(store: StoreLocation, overrides: Partial<Config> = {}
     corsOrigins: [],
     revokeRateLimit: { limit: 1_000, periodMs: 60_000 },
     // Tests' receivers listen on loopback; their retries wait a moment, not minutes.
-    webhooks: { allowPrivate: true, timeoutMs: 5_000, retryScheduleMs: [200, 400, 800], pollMs: 1_000, retentionMs: 86_400_000, disableAfterMs: 5 * 86_400_000 },
+    webhooks: { allowPrivate: true, timeoutMs: 5_000, retryScheduleMs: [50, 100, 200], pollMs: 1_000, retentionMs: 86_400_000, disableAfterMs: 5 * 86_400_000 },
     leakReportPublicKeys: undefined,
     // Tests run lifecycle rounds themselves (keyward.lifecycle.runOnce), after moving the clock.
     lifecycle: { intervalMs: 3_600_000, expiryWarningMs: 7 * 86_400_000, idleRetireAfterMs: undefined, batchSize: 500 },
