@@ -2,13 +2,11 @@
 // called as Envoy calls it, by a stock @grpc/grpc-js client that loads the
 // vendored .proto files with proto-loader (not Keyward's generated code): every
 // verdict, the headers an OK answer sets and removes, the caller's own key.
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import * as grpc from "@grpc/grpc-js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { grpcClients, type Clients } from "../support/fixtures.js";
+import { bufCurl, grpcClients, type Clients } from "../support/fixtures.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
-import { authorizationClient, callCheck, repoPath, type AuthorizationClient, type CheckResponse, type HeaderOption } from "../support/envoy-client.js";
+import { authorizationClient, callCheck, type AuthorizationClient, type CheckResponse, type HeaderOption } from "../support/envoy-client.js";
 import { createProxyKeys, READ, setReaderPermissions, WRITE, type ProxyKeys } from "../support/proxy-fixture.js";
 
 describe("Envoy ext_authz (Authorization/Check)", () => {
@@ -160,15 +158,10 @@ describe("Envoy ext_authz (Authorization/Check)", () => {
   });
 
   it("is described by reflection: buf curl calls it without the .proto files", async () => {
-    const { stdout } = await promisify(execFile)(
-      "npx",
-      [
-        "--no-install", "buf", "curl", "--protocol", "grpc", "--http2-prior-knowledge",
-        "-H", `authorization: Bearer ${keys.proxy}`,
-        "-d", JSON.stringify({ attributes: { request: { http: { method: "GET", path: "/invoices/7", headers: { "x-api-key": keys.reader.credentials } } }, contextExtensions: { "keyward-permissions": READ } } }),
-        `${kw.url}/envoy.service.auth.v3.Authorization/Check`,
-      ],
-      { cwd: repoPath(".") },
+    const stdout = await bufCurl(
+      "-H", `authorization: Bearer ${keys.proxy}`,
+      "-d", JSON.stringify({ attributes: { request: { http: { method: "GET", path: "/invoices/7", headers: { "x-api-key": keys.reader.credentials } } }, contextExtensions: { "keyward-permissions": READ } } }),
+      `${kw.url}/envoy.service.auth.v3.Authorization/Check`,
     );
     const answer = JSON.parse(stdout) as { okResponse?: { headersToRemove?: string[] } };
     expect(answer.okResponse?.headersToRemove).toEqual(["x-api-key"]);

@@ -1,13 +1,10 @@
 // Metrics for Prometheus and gRPC server reflection for API tools.
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
 import { connectJson } from "../../harness/clients.js";
+import { bufCurl } from "../support/fixtures.js";
 import { startKeyward, type RunningKeyward } from "../support/keyward.js";
 import { metricValue } from "../support/metrics.js";
-
-const run = promisify(execFile);
 
 describe("operability", () => {
   let kw: RunningKeyward;
@@ -32,7 +29,7 @@ describe("operability", () => {
   });
 
   it("lists its services by gRPC reflection (buf curl, as grpcurl would)", async () => {
-    const { stdout } = await run("npx", ["--no-install", "buf", "curl", "--protocol", "grpc", "--http2-prior-knowledge", "--list-services", kw.url]);
+    const stdout = await bufCurl("--list-services", kw.url);
     expect(stdout.trim().split("\n").sort()).toEqual(
       [
         "envoy.service.auth.v3.Authorization",
@@ -48,7 +45,7 @@ describe("operability", () => {
       ].sort(),
     );
     // And calls a method described only by reflection.
-    const { stdout: health } = await run("npx", ["--no-install", "buf", "curl", "--protocol", "grpc", "--http2-prior-knowledge", "-d", "{}", `${kw.url}/grpc.health.v1.Health/Check`]);
+    const health = await bufCurl("-d", "{}", `${kw.url}/grpc.health.v1.Health/Check`);
     expect(JSON.parse(health)).toEqual({ status: "SERVING" });
   });
 });

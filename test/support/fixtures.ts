@@ -1,4 +1,7 @@
 // Small builders shared by the API suites.
+import { execFile } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { timestampFromDate } from "@bufbuild/protobuf/wkt";
 import { ApiKeyService } from "../../gen/keyward/v1/api_keys_pb.js";
 import { CheckService } from "../../gen/keyward/v1/check_pb.js";
@@ -77,4 +80,15 @@ export async function firstAttemptRecorded(hooks: GrpcClient<typeof WebhookServi
     if (Date.now() > deadline) throw new Error(`no attempt recorded for webhook endpoint ${endpointId}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * `buf curl` over gRPC (as grpcurl would call Keyward, with what reflection
+ * describes and no .proto files): its output. The package's own launcher, not
+ * npx, which would start another Node.js first (~0.7 s a call).
+ */
+export async function bufCurl(...args: string[]): Promise<string> {
+  const buf = fileURLToPath(new URL("../../node_modules/.bin/buf", import.meta.url));
+  const { stdout } = await promisify(execFile)(buf, ["curl", "--protocol", "grpc", "--http2-prior-knowledge", ...args]);
+  return stdout;
 }
