@@ -31,18 +31,32 @@ export async function onTestServer<T>(work: (admin: pg.Client) => Promise<T>): P
   }
 }
 
-/** A new, empty database on the test server; its URL. */
-export async function freshPostgresDatabase(): Promise<string> {
-  const name = `keyward_test_${process.env[RUN_VARIABLE] ?? "adhoc"}_${randomBytes(6).toString("hex")}`;
-  await onTestServer((admin) => admin.query(`create database ${name}`));
+/** The run's migrated database, which the suites' stores are copied from (postgres-databases.ts makes it). */
+export const postgresTemplate = (run: string) => `keyward_test_${run}_template`;
+
+/**
+ * A new database on the test server; its URL. Empty, as a new deployment's,
+ * or a copy of the run's migrated template (`migrated`): a copy costs about
+ * half the time and server CPU of running every migration again.
+ */
+export async function freshPostgresDatabase({ migrated = false } = {}): Promise<string> {
+  const run = process.env[RUN_VARIABLE];
+  const name = `keyward_test_${run ?? "adhoc"}_${randomBytes(6).toString("hex")}`;
+  await onTestServer((admin) => admin.query(`create database ${name}${migrated && run !== undefined ? ` template ${postgresTemplate(run)}` : ""}`));
+  return postgresUrl(name);
+}
+
+/** KEYWARD_TEST_DATABASE_URL with another database. */
+export function postgresUrl(database: string): string {
   const url = new URL(POSTGRES_URL!);
-  url.pathname = `/${name}`;
+  url.pathname = `/${database}`;
   return url.toString();
 }
 
+/** Each suite's stores start migrated: the migrations' own tests start empty stores on purpose. */
 export const TEST_STORES: TestStore[] = [
   { name: "pglite", create: () => fromTemplate({ kind: "pglite" }) },
-  ...(POSTGRES_URL ? [{ name: "postgres" as const, create: async () => ({ kind: "postgres" as const, url: await freshPostgresDatabase() }) }] : []),
+  ...(POSTGRES_URL ? [{ name: "postgres" as const, create: async () => ({ kind: "postgres" as const, url: await freshPostgresDatabase({ migrated: true }) }) }] : []),
 ];
 
 /**
