@@ -6,11 +6,12 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ApiKeySchema } from "../../gen/keyward/v1/api_keys_pb.js";
 import { CheckKeyRequestSchema } from "../../gen/keyward/v1/check_pb.js";
+import { unicodeString } from "../support/arbitraries.js";
 import { readCheckRequest } from "../../src/transport/handlers/check-request-wire.js";
 import { withinLengthRules } from "../../src/transport/handlers/length-rules.js";
 import { requestValidator } from "../../src/transport/interceptors.js";
 
-const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: "grapheme", maxLength: 40 }), fc.string({ unit: "binary", maxLength: 300 }));
+const text = fc.oneof(fc.string({ maxLength: 40 }), fc.string({ unit: "grapheme", maxLength: 40 }), unicodeString({ maxLength: 300 }));
 const requests = fc.record({
   key: text,
   permissions: fc.array(text, { maxLength: 110 }),

@@ -15,6 +15,7 @@ import { PermissionService } from "../../gen/keyward/v1/permissions_pb.js";
 import { PolicyService } from "../../gen/keyward/v1/policies_pb.js";
 import { restRoutes, routeFinder, type RestRoute } from "../../src/transport/rest/routes.js";
 import { TranscodeError, transcodeRequest } from "../../src/transport/rest/transcode.js";
+import { unicodeString } from "../support/arbitraries.js";
 
 const findRoute = routeFinder(restRoutes([ApiKeyService, PolicyService, PermissionService, CheckService, AuditService]));
 
@@ -281,7 +282,7 @@ describe("transcodeRequest: valid requests", () => {
   it('body "*": any JSON object passes through, the path variable set on top', () => {
     const key = fc.string({ minLength: 1, maxLength: 8 }).filter((k) => k !== "__proto__" && k !== "id");
     fc.assert(
-      fc.property(fc.dictionary(key, fc.jsonValue({ maxDepth: 2 })), fc.string({ unit: "binary", minLength: 1, maxLength: 12 }), (body, id) => {
+      fc.property(fc.dictionary(key, fc.jsonValue({ maxDepth: 2 })), unicodeString({ minLength: 1, maxLength: 12 }), (body, id) => {
         const { json } = transcode("POST", `/api/v1/api_keys/${encodeURIComponent(id)}:rotate`, "", body as JsonValue);
         expect(json).toEqual({ ...(body as JsonObject), id });
       }),
@@ -296,8 +297,8 @@ describe("transcodeRequest: valid requests", () => {
         fc.record(
           {
             pageSize: fc.tuple(name("pageSize", "page_size"), fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 })),
-            pageToken: fc.tuple(name("pageToken", "page_token"), fc.string({ unit: "binary" })),
-            policyId: fc.tuple(name("policyId", "policy_id"), fc.string({ unit: "binary" })),
+            pageToken: fc.tuple(name("pageToken", "page_token"), unicodeString()),
+            policyId: fc.tuple(name("policyId", "policy_id"), unicodeString()),
             state: fc.tuple(fc.constant("state"), fc.constantFrom(...states)),
             expiringWithin: fc.tuple(name("expiringWithin", "expiring_within"), fc.integer({ min: 0, max: 10 ** 9 })),
           },
@@ -322,7 +323,7 @@ describe("transcodeRequest: valid requests", () => {
 
   it("any name in a PATCH body ends up in the key, masked, with the id from the path", () => {
     fc.assert(
-      fc.property(fc.string({ unit: "binary", minLength: 1, maxLength: 12 }), fc.string({ unit: "binary" }), (id, name) => {
+      fc.property(unicodeString({ minLength: 1, maxLength: 12 }), unicodeString(), (id, name) => {
         const { json } = transcode("PATCH", "/api/v1/api_keys/" + encodeURIComponent(id), "", { name });
         const request = fromJson(AdminUpdateApiKeyRequestSchema, json);
         expect(request.apiKey?.id).toBe(id);
