@@ -27,8 +27,12 @@ import { LogCapture, startKeyward, testConfig, TestClock, type RunningKeyward } 
 import { TEST_STORES } from "../support/stores.js";
 import { WebhookReceiver, type ReceivedWebhook } from "../support/webhook-receiver.js";
 
-/** Lets a duplicate, were there one, reach the receiver before counting. */
-const settle = () => new Promise((r) => setTimeout(r, 500));
+/**
+ * Lets a duplicate, were there one, reach the receiver before counting: the
+ * commit that queues a delivery wakes the dispatcher, so it would be sent at
+ * once, not at the next poll.
+ */
+const settle = () => new Promise((r) => setTimeout(r, 300));
 
 /** Creates an endpoint for `eventTypes` on `receiver`; its secret. */
 async function subscribe(kw: RunningKeyward, receiver: WebhookReceiver, eventTypes: string[], admin = kw.adminKey): Promise<string> {
