@@ -79,7 +79,8 @@ export default defineConfig({
   test: {
     // The build, which spawned servers, the CLI and the browser suites run; then
     // a dump of its migrated PGlite store, which in-memory test stores start from;
-    // and the PostgreSQL databases the suites make, dropped after the run.
+    // and a migrated PostgreSQL database, which the suites' databases are copied
+    // from, all of them dropped after the run.
     globalSetup: ["test/support/build.ts", "test/support/pglite-template.ts", "test/support/postgres-databases.ts"],
     projects: [...tier("fast", ["test/**/*.test.ts", "packages/*/test/**/*.test.ts"], SYSTEM), ...tier("system", SYSTEM, [])],
   },

@@ -14,20 +14,28 @@ export default async function setup(): Promise<(() => Promise<void>) | undefined
   // Workers are started after this and inherit the variable.
   const run = randomBytes(4).toString("hex");
   process.env[RUN_VARIABLE] = run;
-  const template = postgresTemplate(run);
-  await onTestServer((admin) => admin.query(`create database ${template}`));
-  // Migrated by Keyward's own start-up code; closed, as a template must have no session.
-  await (await openStore({ kind: "postgres", url: postgresUrl(template) })).close();
-  // Housekeeping: a database it cannot drop is reported, and the run's verdict stands.
-  return async () => {
-    try {
-      await onTestServer(async (admin) => {
-        const { rows } = await admin.query<{ datname: string }>("select datname from pg_database where datname like $1", [`keyward_test_${run}_%`]);
-        // FORCE: a suite that failed may have left a connection open.
-        for (const { datname } of rows) await admin.query(`drop database if exists ${datname} with (force)`);
-      });
-    } catch (error) {
-      process.stderr.write(`could not drop this run's test databases (keyward_test_${run}_*): ${String(error)}\n`);
-    }
-  };
+  const teardown = () => dropDatabasesOf(run);
+  try {
+    const template = postgresTemplate(run);
+    await onTestServer((admin) => admin.query(`create database ${template}`));
+    // Migrated by Keyward's own start-up code; closed, as a template must have no session.
+    await (await openStore({ kind: "postgres", url: postgresUrl(template) })).close();
+  } catch (error) {
+    await teardown();
+    throw error;
+  }
+  return teardown;
+}
+
+/** Housekeeping: a database it cannot drop is reported, and the run's verdict stands. */
+async function dropDatabasesOf(run: string): Promise<void> {
+  try {
+    await onTestServer(async (admin) => {
+      const { rows } = await admin.query<{ datname: string }>("select datname from pg_database where datname like $1", [`keyward_test_${run}_%`]);
+      // FORCE: a suite that failed may have left a connection open.
+      for (const { datname } of rows) await admin.query(`drop database if exists ${datname} with (force)`);
+    });
+  } catch (error) {
+    process.stderr.write(`could not drop this run's test databases (keyward_test_${run}_*): ${String(error)}\n`);
+  }
 }

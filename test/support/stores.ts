@@ -53,7 +53,7 @@ export function postgresUrl(database: string): string {
   return url.toString();
 }
 
-/** Each suite's stores start migrated: the migrations' own tests start empty stores on purpose. */
+/** The suites' stores start migrated; suites that test a new deployment's start ask freshPostgresDatabase() for an empty one. */
 export const TEST_STORES: TestStore[] = [
   { name: "pglite", create: () => fromTemplate({ kind: "pglite" }) },
   ...(POSTGRES_URL ? [{ name: "postgres" as const, create: async () => ({ kind: "postgres" as const, url: await freshPostgresDatabase({ migrated: true }) }) }] : []),
